@@ -1,0 +1,24 @@
+// kiln: a Linux CPU profiler and flame graph generator.
+#include <cstdio>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"kiln: sample stacks with BPF and draw flame graphs"};
+  app.set_version_flag("--version", "kiln 0.1.0");
+  app.require_subcommand(1);
+  app.footer(
+      "Examples:\n"
+      "  kiln render perf.folded -o perf.svg   draw a flame graph from folded stacks\n"
+      "Run `kiln SUBCOMMAND --help` for the options of each subcommand.");
+
+  int exit_code = kiln::cli::kSuccess;
+  kiln::cli::add_render_command(app, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kiln::cli::kSuccess : kiln::cli::kInputError;
+  }
+  return exit_code;
+}
