@@ -104,6 +104,9 @@ class Profile {
 
   // Interns a frame name (the same name always gets the same id). Any bytes are allowed.
   FrameId intern(std::string_view name);
+  // Interns several names, appending their ids to `ids`; faster than one by one (the hash table
+  // lookups overlap).
+  void intern_all(std::span<const std::string_view> names, std::vector<FrameId>& ids);
   // nullopt if the name was never interned.
   std::optional<FrameId> find(std::string_view name) const;
   std::string_view name(FrameId id) const { return names_[id]; }
@@ -138,6 +141,7 @@ class Profile {
 
  private:
   struct NameTable;
+  FrameId intern_hashed(std::string_view name, uint64_t hash);
   std::unique_ptr<NameTable> table_;
   std::vector<std::string_view> names_;
   std::vector<FrameId> frames_;
@@ -204,6 +208,10 @@ struct TreeOptions {
   bool reverse = false;      // stacks reversed (leaf becomes root): the bottom-up view
   bool flame_chart = false;  // keep input (time) order: only adjacent identical frames merge
   SiblingOrder order = SiblingOrder::kName;  // ignored for flame charts
+  // Frames lighter than this fraction of the total are left out of the tree (their weight stays
+  // in their parent). Rendering passes min_drawn_fraction(svg options) so that a huge profile
+  // never holds the nodes too narrow to draw; 0 keeps every frame.
+  double min_fraction = 0;
 };
 
 class FrameTree {
@@ -359,6 +367,10 @@ struct SvgOptions {
   FrameStyler styler{};               // optional per-frame fill and tooltip line
   std::vector<LegendEntry> legend{};  // optional color legend drawn under the title
 };
+
+// The fraction of the total weight below which write_svg draws no frame (from min_width_px or
+// min_width_percent and the width); a lower bound, meant for TreeOptions::min_fraction.
+double min_drawn_fraction(const SvgOptions& options);
 
 struct SvgStats {
   size_t frames_drawn = 0;

@@ -107,6 +107,14 @@ std::string number(double v) {
 
 }  // namespace
 
+double min_drawn_fraction(const SvgOptions& options) {
+  unsigned width = std::max(options.width, 2 * kSideMargin + 10);
+  double min_px = options.min_width_percent >= 0 ? options.min_width_percent / 100.0 * width
+                                                 : options.min_width_px;
+  // Rounding moves an edge by at most half a hundredth of a pixel each side.
+  return std::max(0.0, (min_px - 0.01) / (width - 2 * kSideMargin));
+}
+
 SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostream& stream) {
   const ProfileMetadata& meta = tree.profile().metadata;
   std::string title = options.title;
