@@ -362,6 +362,10 @@ struct SvgOptions {
   double font_size = 12;
   double min_width_px = 0.1;      // see LayoutOptions
   double min_width_percent = -1;  // if >= 0, replaces min_width_px: % of the image width
+  // Frames at least the minimum width but narrower than this are not SVG elements in the full
+  // view (hairlines cost the browser as much as wide frames); they stay in the embedded data,
+  // count in search results, and the script draws them once a zoom makes them this wide.
+  double element_min_width_px = 1.0;
   Palette palette = Palette::kHot;
   PaletteMap* palette_map = nullptr;  // if set, colors come from (and are added to) this map
   FrameStyler styler{};               // optional per-frame fill and tooltip line
