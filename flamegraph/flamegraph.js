@@ -7,7 +7,6 @@
 // here builds markup from strings: names reach the page only through textContent.
 "use strict";
 (function () {
-  window.__kilnStart = performance.now();
   const NS = "http://www.w3.org/2000/svg";
   const svg = document.documentElement;
   const byId = (id) => document.getElementById(id);
@@ -341,6 +340,5 @@
 
   loadState();
   render();
-  window.__kilnReady = performance.now();
   svg.setAttribute("data-ready", "1");  // for tests and tools: the script has run
 })();
