@@ -41,13 +41,18 @@ size_t common_prefix(std::string_view a, std::string_view b) {
   return i;
 }
 
-// Splits "rest COUNT" at the last blank; nullopt if the last token is not a count.
+// Splits "rest COUNT" where COUNT is the digits and dots after the last blank; nullopt if the
+// text does not end that way. Scans only the count, never the whole line.
 std::optional<std::pair<std::string_view, Weight>> split_count(std::string_view text) {
-  size_t blank = text.find_last_of(" \t");
-  if (blank == std::string_view::npos) return std::nullopt;
-  std::optional<Weight> count = Weight::parse(text.substr(blank + 1));
+  size_t start = text.size();
+  while (start > 0 &&
+         ((text[start - 1] >= '0' && text[start - 1] <= '9') || text[start - 1] == '.')) {
+    --start;
+  }
+  if (start == text.size() || start == 0 || !is_blank(text[start - 1])) return std::nullopt;
+  std::optional<Weight> count = Weight::parse(text.substr(start));
   if (!count) return std::nullopt;
-  std::string_view rest = text.substr(0, blank);
+  std::string_view rest = text.substr(0, start - 1);
   while (!rest.empty() && is_blank(rest.back())) rest.remove_suffix(1);
   return std::pair{rest, *count};
 }
