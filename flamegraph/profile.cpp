@@ -93,6 +93,12 @@ void Profile::intern_all(std::span<const std::string_view> names, std::vector<Fr
       hashes[i] = NameTable::hash(names[start + i]);
       __builtin_prefetch(&table_->slots[hashes[i] & mask]);
     }
+    for (size_t i = 0; i < n; ++i) {  // then the bytes of the likely match, compared next
+      const NameTable::Slot& slot = table_->slots[hashes[i] & mask];
+      if (slot.id != NameTable::kEmpty && slot.hash == hashes[i]) {
+        __builtin_prefetch(names_[slot.id].data());
+      }
+    }
     for (size_t i = 0; i < n; ++i) ids.push_back(intern_hashed(names[start + i], hashes[i]));
   }
 }

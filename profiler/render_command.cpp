@@ -192,7 +192,7 @@ void add_render_command(CLI::App& app, int& exit_code) {
       "  kiln render a.folded b.folded --title 'Two runs' -o both.svg\n"
       "  kiln render --icicle --palette java --minwidth 0.5% app.folded -o app.svg\n"
       "  kiln render --reverse --sort weight perf.folded -o bottom-up.svg\n"
-      "  bcc-profile -f 10 | kiln render - > bcc.svg\n"
+      "  profile-bpfcc -f 10 | kiln render - > bcc.svg     (BCC's profile)\n"
       "In the browser: click a frame to zoom, Escape or 'Reset Zoom' to go back, Ctrl-F or\n"
       "'Search' for a regular expression; the URL keeps zoom and search.");
   cmd->callback([args, &exit_code] { exit_code = run_render(*args); });
