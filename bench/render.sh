@@ -32,3 +32,9 @@ for n in 10000 100000; do
   fi
   node "$root/bench/browser_timing.js" "$svg" 5
 done
+# A denser picture than flamegraph.pl's 58k frames: every frame down to 0.02 px in the data.
+dense=$out/kiln-100000-dense.svg
+"$kiln" render "$out/stacks-100000.folded" --minwidth 0.02 -o "$dense"
+echo "== 100000 stacks, --minwidth 0.02: SVG $(du -k "$dense" | cut -f1) KB," \
+     "$(sed -n '/<metadata id="kiln-data">/,/<\/metadata>/p' "$dense" | wc -l) frames in data"
+node "$root/bench/browser_timing.js" "$dense" 5
