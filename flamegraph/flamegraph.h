@@ -377,8 +377,8 @@ struct SvgOptions {
 double min_drawn_fraction(const SvgOptions& options);
 
 struct SvgStats {
-  size_t frames_drawn = 0;
-  size_t frames_pruned = 0;
+  size_t frames_drawn = 0;   // frames in the picture (as elements or as script data)
+  size_t frames_pruned = 0;  // frames of the tree left out by the minimum width
 };
 
 // Writes one self-contained, deterministic SVG (kiln's script embedded: tooltips, click-zoom,

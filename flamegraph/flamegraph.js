@@ -264,7 +264,7 @@
   function describe(i) {
     const w = weight[i];
     const text = [frameName(i), formatCount(w) + " " + countName + " (" + percent(w, total) + ")"];
-    if (zoomed !== 0 && i !== zoomed && weight[zoomed] !== total) {
+    if (i > zoomed && i < end[zoomed] && weight[zoomed] !== total) {
       text[1] += ", " + percent(w, weight[zoomed]) + " of the zoomed frame";
     }
     if (extra[i]) text.push(extra[i]);
