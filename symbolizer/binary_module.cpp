@@ -1,0 +1,57 @@
+#include "binary_module.h"
+
+#include "demangler.h"
+
+namespace kiln::symbolizer {
+
+BinaryModule::BinaryModule(std::unique_ptr<ElfFile> binary, const std::string& path,
+                           const std::string& root, const DebugFileLocator& locator,
+                           std::vector<std::string>* warnings)
+    : binary_(std::move(binary)) {
+  if (!binary_->has_dwarf()) debug_ = locator.find(*binary_, path, root);
+  symbols_.add_symbols(*binary_);
+  if (debug_) symbols_.add_symbols(*debug_);
+  symbols_.finish();
+  const ElfFile* dwarf_file = debug_ && debug_->has_dwarf() ? debug_.get() : binary_.get();
+  if (dwarf_file->has_dwarf()) {
+    std::string error;
+    dwarf_ = DwarfIndex::open(*dwarf_file, &error);
+    if (!dwarf_) warnings->push_back(path + ": " + error);
+  }
+}
+
+const std::string& BinaryModule::display_name(const char* raw, const Symbolizer::Options& options) {
+  auto [it, inserted] = names_.try_emplace(raw);
+  if (inserted) {
+    it->second = options.demangle ? demangle_symbol(raw, options.full_signatures) : raw;
+  }
+  return it->second;
+}
+
+void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
+                             const std::string& module, std::vector<Frame>* frames) {
+  frames->clear();
+  scratch_.clear();
+  if (dwarf_) dwarf_->lookup(vaddr, options.inlines, &scratch_);
+  // The containing function is named from the symbol table when it has the address (as
+  // llvm-symbolizer does: it carries clone suffixes and exact linkage names), else from DWARF.
+  const Symbol* symbol = symbols_.find(vaddr);
+  if (scratch_.empty() && !symbol) return;
+  if (scratch_.empty()) scratch_.push_back({});
+  for (size_t i = 0; i < scratch_.size(); ++i) {
+    const DwarfFrame& d = scratch_[i];
+    bool outermost = i + 1 == scratch_.size();
+    const char* raw = outermost && symbol ? symbol->name.c_str() : d.name;
+    Frame frame;
+    frame.function = raw ? display_name(raw, options) : "[" + module + "]";
+    frame.module = module;
+    if (options.want_lines && d.file) {
+      frame.file = d.file;
+      frame.line = d.line;
+    }
+    frame.kind = d.inlined ? FrameKind::kInlined : FrameKind::kUser;
+    frames->push_back(std::move(frame));
+  }
+}
+
+}  // namespace kiln::symbolizer
