@@ -10,8 +10,11 @@ BinaryModule::BinaryModule(std::unique_ptr<ElfFile> binary, const std::string& p
     : binary_(std::move(binary)) {
   if (!binary_->has_dwarf()) debug_ = locator.find(*binary_, path, root);
   symbols_.add_symbols(*binary_);
-  if (debug_) symbols_.add_symbols(*debug_);
   symbols_.finish();
+  if (debug_) {
+    debug_symbols_.add_symbols(*debug_);
+    debug_symbols_.finish();
+  }
   const ElfFile* dwarf_file = debug_ && debug_->has_dwarf() ? debug_.get() : binary_.get();
   if (dwarf_file->has_dwarf()) {
     std::string error;
@@ -33,9 +36,11 @@ void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
   frames->clear();
   scratch_.clear();
   if (dwarf_) dwarf_->lookup(vaddr, options.inlines, &scratch_);
-  // The containing function is named from the symbol table when it has the address (as
-  // llvm-symbolizer does: it carries clone suffixes and exact linkage names), else from DWARF.
+  // The containing function is named, like llvm-symbolizer does, from the binary's own
+  // symbol table (exact linkage names, clone suffixes), else from DWARF, else from the debug
+  // file's symbol table.
   const Symbol* symbol = symbols_.find(vaddr);
+  if (!symbol && (scratch_.empty() || !scratch_.back().name)) symbol = debug_symbols_.find(vaddr);
   if (scratch_.empty() && !symbol) return;
   if (scratch_.empty()) scratch_.push_back({});
   for (size_t i = 0; i < scratch_.size(); ++i) {
@@ -48,6 +53,8 @@ void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
     if (options.want_lines && d.file) {
       frame.file = d.file;
       frame.line = d.line;
+    } else if (options.want_lines && outermost && symbol && symbol->file) {
+      frame.file = symbol->file;  // no line table here; the symbol table knows the file
     }
     frame.kind = d.inlined ? FrameKind::kInlined : FrameKind::kUser;
     frames->push_back(std::move(frame));

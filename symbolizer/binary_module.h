@@ -37,7 +37,8 @@ class BinaryModule {
 
   std::unique_ptr<ElfFile> binary_;
   std::unique_ptr<ElfFile> debug_;
-  SymbolTable symbols_;
+  SymbolTable symbols_;        // the binary's own .symtab/.dynsym and PLT
+  SymbolTable debug_symbols_;  // the debug file's .symtab (names stripped from the binary)
   std::unique_ptr<DwarfIndex> dwarf_;
   std::unordered_map<const char*, std::string> names_;  // raw name -> demangled
   std::vector<DwarfFrame> scratch_;

@@ -118,6 +118,30 @@ std::unique_ptr<DwarfIndex> DwarfIndex::open(const ElfFile& file, std::string* e
       if (end > start) index->ranges_.push_back({start, end, unit});
     }
   }
+  // .debug_aranges covers units whose DIE has no address range (e.g. crtstuff.c).
+  Dwarf_Aranges* aranges = nullptr;
+  size_t arange_count = 0;
+  if (dwarf_getaranges(index->dwarf_, &aranges, &arange_count) == 0) {
+    std::vector<std::pair<Dwarf_Off, uint32_t>> unit_offsets;  // DIE offset -> unit
+    for (uint32_t u = 0; u < index->units_.size(); ++u) {
+      unit_offsets.emplace_back(dwarf_dieoffset(&index->units_[u].die), u);
+    }
+    std::sort(unit_offsets.begin(), unit_offsets.end());
+    std::vector<bool> has_range(index->units_.size(), false);
+    for (const UnitRange& r : index->ranges_) has_range[r.unit] = true;
+    for (size_t i = 0; i < arange_count; ++i) {
+      Dwarf_Addr start = 0;
+      Dwarf_Word length = 0;
+      Dwarf_Off die_offset = 0;
+      if (dwarf_getarangeinfo(dwarf_onearange(aranges, i), &start, &length, &die_offset) != 0) {
+        continue;
+      }
+      auto it = std::lower_bound(unit_offsets.begin(), unit_offsets.end(),
+                                 std::make_pair(die_offset, uint32_t{0}));
+      if (it == unit_offsets.end() || it->first != die_offset || has_range[it->second]) continue;
+      if (length > 0) index->ranges_.push_back({start, start + length, it->second});
+    }
+  }
   std::sort(index->ranges_.begin(), index->ranges_.end(),
             [](const UnitRange& a, const UnitRange& b) { return a.start < b.start; });
   if (index->units_.empty()) {

@@ -22,10 +22,16 @@ void SymbolTable::add_section_symbols(const ElfFile& file, uint32_t section_type
     Elf_Data* data = elf_getdata(scn, nullptr);
     if (!data) continue;
     size_t count = data->d_size / shdr.sh_entsize;
+    const char* file = nullptr;
     for (size_t i = 0; i < count; ++i) {
       GElf_Sym sym;
       if (!gelf_getsym(data, static_cast<int>(i), &sym)) break;
       int type = GELF_ST_TYPE(sym.st_info);
+      if (type == STT_FILE) {
+        file = elf_strptr(elf, shdr.sh_link, sym.st_name);
+        continue;
+      }
+      if (GELF_ST_BIND(sym.st_info) != STB_LOCAL) file = nullptr;
       bool code = type == STT_FUNC || type == STT_GNU_IFUNC ||
                   (type == STT_NOTYPE && GELF_ST_BIND(sym.st_info) != STB_LOCAL);
       if (!code || sym.st_shndx == SHN_UNDEF || sym.st_shndx == SHN_ABS || sym.st_value == 0) {
@@ -34,7 +40,7 @@ void SymbolTable::add_section_symbols(const ElfFile& file, uint32_t section_type
       const char* name = elf_strptr(elf, shdr.sh_link, sym.st_name);
       if (!name || !*name) continue;
       // Versioned names in debug files' tables ("memcpy@@GLIBC_2.14"): the version is noise.
-      symbols_.push_back({sym.st_value, sym.st_size, std::string(name, strcspn(name, "@"))});
+      symbols_.push_back({sym.st_value, sym.st_size, std::string(name, strcspn(name, "@")), file});
     }
   }
 }

@@ -13,7 +13,8 @@ namespace kiln::symbolizer {
 struct Symbol {
   uint64_t address = 0;
   uint64_t size = 0;
-  std::string name;  // as in the file (mangled)
+  std::string name;            // as in the file (mangled)
+  const char* file = nullptr;  // source file of a local symbol (the STT_FILE before it)
 };
 
 class SymbolTable {
