@@ -37,10 +37,16 @@ void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
   scratch_.clear();
   if (dwarf_) dwarf_->lookup(vaddr, options.inlines, &scratch_);
   // The containing function is named, like llvm-symbolizer does, from the binary's own
-  // symbol table (exact linkage names, clone suffixes), else from DWARF, else from the debug
-  // file's symbol table.
+  // symbol table (exact linkage names, clone suffixes), else from DWARF. The debug file's
+  // symbol table comes last, except that its mangled name beats a plain DWARF name (GCC gives
+  // functions in anonymous namespaces no DW_AT_linkage_name).
   const Symbol* symbol = symbols_.find(vaddr);
-  if (!symbol && (scratch_.empty() || !scratch_.back().name)) symbol = debug_symbols_.find(vaddr);
+  if (!symbol && (scratch_.empty() || !scratch_.back().linkage_name)) {
+    const Symbol* debug_symbol = debug_symbols_.find(vaddr);
+    bool dwarf_named = !scratch_.empty() && scratch_.back().name;
+    if (debug_symbol && (!dwarf_named || debug_symbol->name.starts_with("_Z")))
+      symbol = debug_symbol;
+  }
   if (scratch_.empty() && !symbol) return;
   if (scratch_.empty()) scratch_.push_back({});
   for (size_t i = 0; i < scratch_.size(); ++i) {

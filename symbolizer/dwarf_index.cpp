@@ -207,6 +207,7 @@ const char* DwarfIndex::node_name(Node& node) {
   if (dwarf_attr_integrate(&die, DW_AT_linkage_name, &attr) ||
       dwarf_attr_integrate(&die, DW_AT_MIPS_linkage_name, &attr)) {
     node.name = dwarf_formstring(&attr);
+    node.linkage_name = node.name != nullptr;
   }
   if (!node.name) node.name = dwarf_diename(&die);
   return node.name;
@@ -269,6 +270,7 @@ bool DwarfIndex::lookup(uint64_t address, bool inlines, std::vector<DwarfFrame>*
     Node& n = unit->nodes[static_cast<size_t>(node)];
     DwarfFrame frame;
     frame.name = node_name(n);
+    frame.linkage_name = n.linkage_name;
     frame.file = file;
     frame.line = line;
     if (inlines || n.parent < 0) frames->push_back(frame);

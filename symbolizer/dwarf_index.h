@@ -17,6 +17,7 @@ namespace kiln::symbolizer {
 
 struct DwarfFrame {
   const char* name = nullptr;  // linkage name (mangled) or plain DW_AT_name; nullptr if none
+  bool linkage_name = false;   // `name` is a linkage name
   const char* file = nullptr;  // absolute path as in the line table; nullptr if unknown
   unsigned line = 0;
   bool inlined = false;
@@ -41,6 +42,7 @@ class DwarfIndex {
     uint32_t call_file = 0;
     uint32_t call_line = 0;
     bool name_resolved = false;
+    bool linkage_name = false;
     const char* name = nullptr;
   };
   struct Segment {
