@@ -57,7 +57,10 @@ void walk(Dwarf_Die* parent_die, int32_t parent, int depth, std::vector<Interval
     if (dwarf_haschildren(&child) && !holds_no_code(tag)) {
       walk(&child, self, depth + 1, intervals, add_node);
     }
-  } while (dwarf_siblingof(&child, &child) == 0);
+    // A corrupt DW_AT_sibling could point backwards: stop instead of looping.
+    Dwarf_Off offset = dwarf_dieoffset(&child);
+    if (dwarf_siblingof(&child, &child) != 0 || dwarf_dieoffset(&child) <= offset) break;
+  } while (true);
 }
 
 // Paints intervals (given parents before children) into disjoint segments where the interval

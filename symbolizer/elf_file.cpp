@@ -80,6 +80,15 @@ bool ElfFile::load(std::string* error) {
   GElf_Ehdr ehdr;
   if (!gelf_getehdr(elf_, &ehdr)) return fail("bad ELF header");
   type_ = ehdr.e_type;
+  // A truncated file keeps its header but loses the tables at its end: say so.
+  size_t file_size = 0;
+  elf_rawfile(elf_, &file_size);
+  uint64_t sections_end = ehdr.e_shoff + uint64_t{ehdr.e_shnum} * ehdr.e_shentsize;
+  uint64_t segments_end = ehdr.e_phoff + uint64_t{ehdr.e_phnum} * ehdr.e_phentsize;
+  if (sections_end > file_size || segments_end > file_size) {
+    if (error) *error = "truncated: its headers point past its end";
+    return false;
+  }
 
   std::vector<GElf_Phdr> notes;
   size_t phnum = 0;
