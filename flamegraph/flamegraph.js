@@ -90,6 +90,7 @@
   let pattern = "";
   let ignoreCase = false;
   let matches = null;  // Uint8Array per name index, or null without a search
+  let searchError = "";
   const highlighted = [];  // static rects whose fill the search changed
 
   const frameName = (i) => (i === 0 ? "all" : names[nameOf[i]]);
@@ -176,7 +177,7 @@
   // Share of the zoomed frame's weight in matching frames; a match inside a match counts once.
   function updateMatched() {
     if (matches === null) {
-      matchedText.textContent = " ";
+      matchedText.textContent = searchError || " ";
       return;
     }
     let sum = 0;
@@ -193,12 +194,13 @@
 
   function applySearch() {
     matches = null;
+    searchError = "";
     if (pattern !== "") {
       let re;
       try {
         re = new RegExp(pattern, ignoreCase ? "i" : "");
       } catch (e) {
-        matchedText.textContent = "Invalid regular expression";
+        searchError = "Invalid regular expression: " + pattern;
         pattern = "";
       }
       if (re) {

@@ -137,6 +137,14 @@ test("search highlights matches; Matched counts nested matches once, relative to
   await page.click("#ignorecase");
   assert.equal(await page.textContent("#matched"), "Matched: 40.00%");
   assert.match(page.url(), /i=1/);
+  // An invalid expression is reported, not thrown.
+  page.once("dialog", (d) => d.accept("(unclosed"));
+  await page.click("#search");
+  await page.waitForFunction(() => document.getElementById("matched").textContent.startsWith("Invalid"));
+  assert.equal(await page.textContent("#matched"), "Invalid regular expression: (unclosed");
+  page.once("dialog", (d) => d.accept("PARSE"));
+  await page.click("#search");
+  await page.waitForFunction(() => document.getElementById("matched").textContent === "Matched: 40.00%");
   // Clearing restores the colors.
   await page.click("#clear");
   assert.equal(await page.textContent("#matched"), " ");
