@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -32,6 +33,8 @@ bool perf_map_entry(pid_t pid, const std::string& function, uint64_t* start, uin
 
 TEST(JitPerfMap, NodeFunctionsAreNamed) {
   if (test::run_command("command -v node").empty()) GTEST_SKIP() << "node is not installed";
+  char directory[] = "/tmp/kiln-node-XXXXXX";
+  ASSERT_NE(mkdtemp(directory), nullptr);
   Symbolizer symbolizer;
   // Snapshot as soon as node runs, before the hot function is compiled: the map grows later.
   test::SampleProcess node(
@@ -44,7 +47,8 @@ TEST(JitPerfMap, NodeFunctionsAreNamed) {
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         symbolizer.snapshot_process(pid);
-      });
+      },
+      directory);  // node writes an isolate-*.log into its working directory
   pid_t pid = node.pid();
   uint64_t start = 0, size = 0;
   ASSERT_TRUE(perf_map_entry(pid, "hotLoopForKiln", &start, &size));
@@ -66,6 +70,7 @@ TEST(JitPerfMap, NodeFunctionsAreNamed) {
   }
   node.stop();
   unlink(("/tmp/perf-" + std::to_string(pid) + ".map").c_str());
+  std::filesystem::remove_all(directory);
 }
 
 }  // namespace

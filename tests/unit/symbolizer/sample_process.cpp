@@ -17,7 +17,8 @@ SampleProcess::SampleProcess(const std::string& program)
 }
 
 SampleProcess::SampleProcess(const std::vector<std::string>& argv,
-                             const std::function<void(pid_t)>& started) {
+                             const std::function<void(pid_t)>& started,
+                             const std::string& directory) {
   int in[2], out[2];
   if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe");
   std::vector<char*> args;
@@ -29,6 +30,7 @@ SampleProcess::SampleProcess(const std::vector<std::string>& argv,
     dup2(out[1], 1);
     close(in[1]);
     close(out[0]);
+    if (!directory.empty() && chdir(directory.c_str()) != 0) _exit(126);
     execvp(args[0], args.data());
     _exit(127);
   }
