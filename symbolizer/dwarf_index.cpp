@@ -195,6 +195,14 @@ void DwarfIndex::index_unit(Unit& unit) {
     unit.lines = nullptr;
     unit.line_count = 0;
   }
+  unit.line_addresses.resize(unit.line_count);
+  for (size_t i = 0; i < unit.line_count; ++i) {
+    Dwarf_Addr a = 0;
+    dwarf_lineaddr(dwarf_onesrcline(unit.lines, i), &a);
+    unit.line_addresses[i] = a;
+  }
+  Dwarf_Attribute attr;
+  unit.comp_dir = dwarf_formstring(dwarf_attr(&unit.die, DW_AT_comp_dir, &attr));
   if (dwarf_getsrcfiles(&unit.die, &unit.files, &unit.file_count) != 0) {
     unit.files = nullptr;
     unit.file_count = 0;
@@ -220,19 +228,10 @@ const char* DwarfIndex::node_name(Node& node) {
 // (then the address is in a gap between sequences).
 bool DwarfIndex::line_for(Unit& unit, uint64_t address, const char** file, unsigned* line) {
   if (unit.line_count == 0) return false;
-  auto addr_of = [&](size_t i) {
-    Dwarf_Addr a = 0;
-    dwarf_lineaddr(dwarf_onesrcline(unit.lines, i), &a);
-    return a;
-  };
-  size_t lo = 0, hi = unit.line_count;  // first row above address
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (addr_of(mid) <= address)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  const std::vector<uint64_t>& addresses = unit.line_addresses;
+  auto addr_of = [&](size_t i) { return addresses[i]; };
+  size_t lo = static_cast<size_t>(  // first row above the address
+      std::upper_bound(addresses.begin(), addresses.end(), address) - addresses.begin());
   if (lo == 0) return false;
   size_t row = lo - 1;
   uint64_t row_address = addr_of(row);
@@ -244,11 +243,19 @@ bool DwarfIndex::line_for(Unit& unit, uint64_t address, const char** file, unsig
     if (end_sequence) continue;
     int number = 0;
     dwarf_lineno(l, &number);
-    *file = dwarf_linesrc(l, nullptr, nullptr);
+    *file = full_path(unit, dwarf_linesrc(l, nullptr, nullptr));
     *line = static_cast<unsigned>(number);
     return true;
   }
   return false;
+}
+
+// Relative names are relative to the unit's DW_AT_comp_dir (as llvm-symbolizer prints them).
+const char* DwarfIndex::full_path(Unit& unit, const char* file) {
+  if (!file || file[0] == '/' || !unit.comp_dir || !*unit.comp_dir) return file;
+  auto [it, inserted] = unit.paths.try_emplace(file);
+  if (inserted) it->second = std::string(unit.comp_dir) + "/" + file;
+  return it->second.c_str();
 }
 
 bool DwarfIndex::lookup(uint64_t address, bool inlines, std::vector<DwarfFrame>* frames) {
@@ -274,11 +281,12 @@ bool DwarfIndex::lookup(uint64_t address, bool inlines, std::vector<DwarfFrame>*
     DwarfFrame frame;
     frame.name = node_name(n);
     frame.linkage_name = n.linkage_name;
+    frame.display = &n.display;
     frame.file = file;
     frame.line = line;
     if (inlines || n.parent < 0) frames->push_back(frame);
     file = n.call_file < unit->file_count
-               ? dwarf_filesrc(unit->files, n.call_file, nullptr, nullptr)
+               ? full_path(*unit, dwarf_filesrc(unit->files, n.call_file, nullptr, nullptr))
                : nullptr;
     line = n.call_line;
     node = n.parent;
