@@ -15,7 +15,8 @@ struct Interval {
   int32_t node;
 };
 
-// Tags whose children never hold code, skipped to save time.
+// Tags whose children never hold code, skipped to save time: types keep only declarations
+// of member functions (their code is described at unit or namespace level).
 bool holds_no_code(int tag) {
   switch (tag) {
     case DW_TAG_formal_parameter:
@@ -28,6 +29,9 @@ bool holds_no_code(int tag) {
     case DW_TAG_GNU_template_parameter_pack:
     case DW_TAG_GNU_call_site:
     case DW_TAG_call_site:
+    case DW_TAG_class_type:
+    case DW_TAG_structure_type:
+    case DW_TAG_union_type:
       return true;
     default:
       return false;
@@ -45,16 +49,26 @@ void walk(Dwarf_Die* parent_die, int32_t parent, int depth, std::vector<Interval
   do {
     int tag = dwarf_tag(&child);
     int32_t self = parent;
+    bool descend = dwarf_haschildren(&child) && !holds_no_code(tag);
     if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
-      self = add_node(&child, tag == DW_TAG_subprogram ? -1 : parent);
+      bool inlined = tag == DW_TAG_inlined_subroutine;
       Dwarf_Addr base = 0, start = 0, end = 0;
       ptrdiff_t off = 0;
-      int guard = 0;
-      while ((off = dwarf_ranges(&child, off, &base, &start, &end)) > 0 && ++guard < 100000) {
-        if (end > start) intervals->push_back({start, end, self});
+      size_t first = intervals->size();
+      for (int guard = 0;
+           (off = dwarf_ranges(&child, off, &base, &start, &end)) > 0 && guard < 100000; ++guard) {
+        if (end > start) intervals->push_back({start, end, -1});
+      }
+      // Without code (declarations, abstract instances of inlined functions) nothing below
+      // it has code either.
+      if (intervals->size() == first) {
+        descend = false;
+      } else {
+        self = add_node(&child, inlined ? parent : -1, inlined);
+        for (size_t i = first; i < intervals->size(); ++i) (*intervals)[i].node = self;
       }
     }
-    if (dwarf_haschildren(&child) && !holds_no_code(tag)) {
+    if (descend) {
       walk(&child, self, depth + 1, intervals, add_node);
     }
     // A corrupt DW_AT_sibling could point backwards: stop instead of looping.
@@ -172,16 +186,16 @@ DwarfIndex::Unit* DwarfIndex::unit_for(uint64_t address) {
 void DwarfIndex::index_unit(Unit& unit) {
   unit.indexed = true;
   std::vector<Interval> intervals;
-  auto add_node = [&](Dwarf_Die* die, int32_t parent) {
+  auto add_node = [&](Dwarf_Die* die, int32_t parent, bool inlined) {
     Node node;
     node.die = dwarf_dieoffset(die);
     node.parent = parent;
     Dwarf_Attribute attr;
     Dwarf_Word value = 0;
-    if (dwarf_attr(die, DW_AT_call_file, &attr) && dwarf_formudata(&attr, &value) == 0) {
+    if (inlined && dwarf_attr(die, DW_AT_call_file, &attr) && dwarf_formudata(&attr, &value) == 0) {
       node.call_file = static_cast<uint32_t>(value);
     }
-    if (dwarf_attr(die, DW_AT_call_line, &attr) && dwarf_formudata(&attr, &value) == 0) {
+    if (inlined && dwarf_attr(die, DW_AT_call_line, &attr) && dwarf_formudata(&attr, &value) == 0) {
       node.call_line = static_cast<uint32_t>(value);
     }
     unit.nodes.push_back(node);
