@@ -6,6 +6,7 @@
 #define KILN_PROCESS_EVENTS_BPF_H
 
 #include "stack_key.h"
+#include "target_filter.bpf.h"
 
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -33,12 +34,16 @@ static __always_inline void kiln_announce_process(__u32 tgid) {
   bpf_ringbuf_submit(event, 0);
 }
 
-/* After exec the mappings are new: announce the process again at its next sample. */
+/* After exec the mappings are new: announce a target process right away, which gives user
+ * space its whole life (a process of a few milliseconds may never be sampled again), and let
+ * any other process be announced again at its next sample. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(kiln_reannounce_exec, struct task_struct* task, pid_t old_pid,
              struct linux_binprm* bprm) {
   __u32 tgid = BPF_CORE_READ(task, tgid);
   bpf_map_delete_elem(&announced_tgids, &tgid);
+  if (kiln_is_target(tgid, BPF_CORE_READ(task, pid), bpf_get_smp_processor_id()))
+    kiln_announce_process(tgid);
   return 0;
 }
 

@@ -82,8 +82,11 @@ void ChildCommand::release() {
   if (n == sizeof(error)) {
     reap(true);
     if (error == ENOENT)
-      throw EnvironmentError("command not found: " + argv_[0] +
-                             " (check the name, or give its path, e.g. ./" + argv_[0] + ")");
+      throw EnvironmentError(
+          "command not found: " + argv_[0] +
+          (argv_[0].find('/') == std::string::npos
+               ? " (not in PATH: check the name, or give its path, e.g. ./" + argv_[0] + ")"
+               : " (no such file)"));
     throw EnvironmentError("cannot execute " + argv_[0] + ": " + strerror(error));
   }
 }

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   kiln::cli::add_record_command(app, exit_code);
 
   try {
-    app.parse(argc, argv);
+    app.parse(kiln::cli::take_trailing_command(argc, argv), argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kiln::cli::kSuccess : kiln::cli::kInputError;
   }

@@ -73,6 +73,7 @@ Recording record_on_cpu(const TargetSpec& targets, const std::vector<int>& cpus,
     recording.raw =
         drain_stack_counts(bpf_map__fd(skeleton->maps.counts), bpf_map__fd(skeleton->maps.stacks));
     tracker.snapshot_missing(recording.raw);
+    recording.parents = tracker.parents();
   }  // fork/exec/exit programs detached here
   recording.counters = read_counters(counters_fd);
   return recording;

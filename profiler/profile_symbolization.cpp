@@ -16,11 +16,19 @@ namespace {
 // first), cached: the same address recurs in many stacks.
 class FrameNames {
  public:
-  explicit FrameNames(symbolizer::Symbolizer& symbolizer) : symbolizer_(symbolizer) {}
+  FrameNames(symbolizer::Symbolizer& symbolizer, const SymbolizeOptions& options)
+      : symbolizer_(symbolizer), options_(options) {}
 
   const std::vector<std::string>& user(uint32_t tgid, uint64_t address) {
     auto [it, inserted] = user_.try_emplace({tgid, address});
-    if (inserted) it->second = names(symbolizer_.symbolize_user(static_cast<pid_t>(tgid), address));
+    if (inserted) {
+      std::vector<symbolizer::Frame> frames =
+          symbolizer_.symbolize_user(static_cast<pid_t>(tgid), address);
+      if (frames.size() == 1 && frames[0].function == "[unknown]" && options_.parent_of)
+        if (const uint32_t parent = options_.parent_of(tgid); parent > 1)
+          frames = symbolizer_.symbolize_user(static_cast<pid_t>(parent), address);
+      it->second = names(frames);
+    }
     return it->second;
   }
   const std::vector<std::string>& kernel(uint64_t address) {
@@ -37,6 +45,7 @@ class FrameNames {
     return result;
   }
   symbolizer::Symbolizer& symbolizer_;
+  const SymbolizeOptions& options_;
   std::map<std::pair<uint32_t, uint64_t>, std::vector<std::string>> user_;
   std::unordered_map<uint64_t, std::vector<std::string>> kernel_;
 };
@@ -63,7 +72,7 @@ uint64_t lookup_address(const std::vector<uint64_t>& addresses, size_t index) {
 
 void symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
                     const SymbolizeOptions& options, flamegraph::Profile& profile) {
-  FrameNames names(symbolizer);
+  FrameNames names(symbolizer, options);
   std::vector<std::string> frames;
   std::vector<std::string_view> views;
   for (const RawStack& stack : raw.stacks) {

@@ -193,16 +193,30 @@ class ProcessTracker {
   ProcessTracker& operator=(const ProcessTracker&) = delete;
   int epoll_fd() const;
   void consume();
+  // A process is often announced while ld.so is still mapping its libraries: it is snapshotted
+  // again every few milliseconds for a while. Call refresh() when refresh_due_ms() (the time
+  // until the next refresh, -1 for none) has passed.
+  void refresh();
+  int refresh_due_ms() const;
   // Snapshots the processes of `profile` that were never announced (still alive, one hopes).
   void snapshot_missing(const RawProfile& profile);
   size_t snapshots() const { return snapshotted_.size(); }
+  // The parent of each announced process, read while it was alive.
+  const std::map<uint32_t, uint32_t>& parents() const { return parents_; }
 
  private:
+  using Clock = std::chrono::steady_clock;
+  struct Recent {
+    Clock::time_point announced;
+    Clock::time_point last_snapshot;
+  };
   void snapshot(uint32_t tgid);
   static int on_event(void* self, void* data, size_t size);
   ring_buffer* ring_ = nullptr;
   symbolizer::Symbolizer& symbolizer_;
   std::map<uint32_t, bool> snapshotted_;
+  std::map<uint32_t, Recent> recent_;
+  std::map<uint32_t, uint32_t> parents_;
 };
 
 enum class StopReason { kDuration, kSignal, kCommandExited };
@@ -249,6 +263,7 @@ struct Recording {
   double seconds = 0;  // from attach to detach
   size_t cpus = 0;
   StopReason stop = StopReason::kDuration;
+  std::map<uint32_t, uint32_t> parents;  // tgid -> parent tgid (ProcessTracker::parents)
 };
 
 // Loads and attaches the sampler for `targets` on `cpus`, lets `command` (if any) exec, waits
@@ -264,6 +279,9 @@ enum class RootFrame { kComm, kPerPid, kPerTid };
 
 struct SymbolizeOptions {
   RootFrame root = RootFrame::kComm;
+  // A forked child runs its parent's code until it execs; samples taken then (the exec itself)
+  // are symbolized in the parent when the child's own (post-exec) snapshot has no mapping.
+  std::function<uint32_t(uint32_t tgid)> parent_of;
 };
 // Turns addresses into frame names: root frame (comm / comm-PID / comm-PID/TID), user frames
 // (JIT `_[j]`, inlined `_[i]`) then kernel frames (`_[k]`); merged and sorted.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cinttypes>
+#include <csignal>
 #include <iostream>
 #include <sstream>
 
@@ -13,6 +14,11 @@
 namespace kiln::cli {
 
 namespace {
+
+std::vector<std::string>& trailing_command() {
+  static std::vector<std::string> words;
+  return words;
+}
 
 struct RecordOptions {
   profiler::TargetSpec targets;
@@ -44,7 +50,11 @@ std::string describe_targets(const profiler::TargetSpec& targets) {
   return text.empty() ? "all processes" : text;
 }
 
-int run_record(const RecordOptions& options) {
+int run_record(RecordOptions options) {
+  options.targets.command = trailing_command();
+  if (!options.targets.command.empty() &&
+      !(options.targets.pids.empty() && options.targets.tids.empty()))
+    throw profiler::UsageError("-p and -t cannot be combined with a COMMAND");
   profiler::check_output_paths(options.outputs);
   if (options.sampler.hz == 0 || options.sampler.hz > 100000)
     throw profiler::UsageError("-F " + std::to_string(options.sampler.hz) +
@@ -66,16 +76,19 @@ int run_record(const RecordOptions& options) {
   profiler::Recording recording =
       profiler::record_on_cpu(options.targets, cpus, sampler, command.get(), signals, symbolizer);
 
-  // A command still running when -d ends is stopped with the recording.
-  if (command && !command->exited()) {
-    if (recording.stop == profiler::StopReason::kDuration) command->signal(SIGTERM);
-  }
+  // A command still running when the recording stops (-d, Ctrl-C, SIGTERM) ends with it, as
+  // under perf record; its exit status is passed on below.
+  if (command && !command->reap(false)) command->signal(SIGTERM);
 
   flamegraph::Profile profile;
   profiler::SymbolizeOptions symbolize;
   symbolize.root = options.per_tid   ? profiler::RootFrame::kPerTid
                    : options.per_pid ? profiler::RootFrame::kPerPid
                                      : profiler::RootFrame::kComm;
+  symbolize.parent_of = [&recording](uint32_t tgid) -> uint32_t {
+    const auto it = recording.parents.find(tgid);
+    return it == recording.parents.end() ? 0 : it->second;
+  };
   profiler::symbolize_into(recording.raw, symbolizer, symbolize, profile);
   profile.metadata.measured = "cpu";
   profile.metadata.count_name = "samples";
@@ -112,6 +125,15 @@ int run_record(const RecordOptions& options) {
 
 }  // namespace
 
+int take_trailing_command(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--") continue;
+    trailing_command().assign(argv + i + 1, argv + argc);
+    return i;
+  }
+  return argc;
+}
+
 void add_record_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<RecordOptions>();
   CLI::App* record = app.add_subcommand(
@@ -120,8 +142,8 @@ void add_record_command(CLI::App& app, int& exit_code) {
       ->default_val(99);
   record
       ->add_option("-d,--duration", options->sampler.duration_seconds,
-                   "Stop after SECONDS (default: at Ctrl-C, SIGTERM or when COMMAND exits; a "
-                   "COMMAND still running then gets SIGTERM)")
+                   "Stop after SECONDS (default: at Ctrl-C, SIGTERM or when COMMAND exits); a "
+                   "COMMAND still running when the recording stops gets SIGTERM")
       ->check(CLI::PositiveNumber);
   record
       ->add_option("-p,--pid", options->targets.pids,
@@ -140,11 +162,8 @@ void add_record_command(CLI::App& app, int& exit_code) {
                      "Stack trace map entries (default: from -F, CPUs and -d; 65536 when open "
                      "ended); raise it when samples are lost to collisions");
   record->add_option("--title", options->title, "SVG title (default: CPU Flame Graph)");
-  record->add_option("command", options->targets.command,
-                     "Command to start and profile from its first instruction (after --)");
-  record->get_option("--pid")->excludes("command");
-  record->get_option("--tid")->excludes("command");
   record->footer(
+      "Usage: kiln record [OPTIONS] [-- COMMAND [ARGS...]]\n"
       "Examples:\n"
       "  sudo kiln record -- ./app --flag         profile a command until it exits\n"
       "  sudo kiln record -p 1234 -d 30 -o app.svg   a running process for 30 s\n"

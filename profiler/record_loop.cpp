@@ -75,6 +75,11 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
     if (options.duration_seconds > 0)
       timeout_ms =
           std::min(timeout_ms, static_cast<int>((options.duration_seconds - elapsed) * 1000) + 1);
+    if (options.tracker) {
+      options.tracker->refresh();
+      const int due = options.tracker->refresh_due_ms();
+      if (due >= 0) timeout_ms = std::min(timeout_ms, due);
+    }
     epoll_event ready[4];
     const int n = epoll_wait(epoll, ready, 4, timeout_ms);
     for (int i = 0; i < n; ++i) {
@@ -91,9 +96,6 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
           }
           continue;
         }
-        // Ctrl-C reaches the command through the terminal already; SIGTERM sent to kiln alone
-        // is passed on so the command ends with the recording.
-        if (options.command && info.ssi_signo == SIGTERM) options.command->signal(SIGTERM);
         reason = StopReason::kSignal;
         stopped = true;
       }

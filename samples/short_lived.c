@@ -30,12 +30,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   const int children = argc > 1 ? atoi(argv[1]) : 60;
+  // exec by path (not /proc/self/exe) so that the children's comm is "short_lived" too.
+  char self[4096];
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (length <= 0) return 1;
+  self[length] = '\0';
   printf("parent %d\n", (int)getpid());
   fflush(stdout);
   for (int i = 0; i < children; ++i) {
     const pid_t pid = fork();
     if (pid == 0) {
-      execl("/proc/self/exe", argv[0], "--child", (char*)NULL);
+      execl(self, argv[0], "--child", (char*)NULL);
       _exit(127);
     }
     if (pid > 0) waitpid(pid, NULL, 0);
