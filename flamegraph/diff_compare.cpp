@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <set>
-#include <sstream>
 
 #include "diff_significance.h"
 
@@ -20,9 +20,9 @@ FunctionShare share_of(FunctionWeights::Weights weights, double denominator) {
 }
 
 std::string format_count(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
+  char text[32];
+  std::snprintf(text, sizeof text, "%.15g", value);
+  return text;
 }
 
 // How the weights become counts for the test: a factor per profile (1 for sample counts), or
