@@ -116,6 +116,7 @@ class Profile {
   // (the flame chart needs that order); merged() and FrameTree merge them.
   void add_stack(std::span<const FrameId> root_first, Weight weight);
   void add_stack(std::span<const std::string_view> root_first, Weight weight);
+  void add_stack(std::span<const std::string> root_first, Weight weight);
   void add_stack(std::initializer_list<std::string_view> root_first, Weight weight);
   // For two-column (differential) folded input: `weight` is the second column, `before` the
   // first one. Profiles with any such stack report has_before().
@@ -142,6 +143,7 @@ class Profile {
  private:
   struct NameTable;
   FrameId intern_hashed(std::string_view name, uint64_t hash);
+  void end_stack(Weight weight);
   std::unique_ptr<NameTable> table_;
   std::vector<std::string_view> names_;
   std::vector<FrameId> frames_;
