@@ -122,6 +122,9 @@ class Profile {
   // first one. Profiles with any such stack report has_before().
   void add_stack(std::span<const FrameId> root_first, Weight before, Weight weight);
 
+  // Room for this many more stacks and frames (avoids regrowing the arrays of a large input).
+  void reserve(size_t stacks, size_t frames);
+
   size_t stack_count() const { return weights_.size(); }
   std::span<const FrameId> frames(size_t stack) const {
     return {frames_.data() + offsets_[stack], frames_.data() + offsets_[stack + 1]};

@@ -144,6 +144,12 @@ void Profile::add_stack(std::span<const FrameId> root_first, Weight before, Weig
   total_ += weight;
 }
 
+void Profile::reserve(size_t stacks, size_t frames) {
+  frames_.reserve(frames_.size() + frames);
+  offsets_.reserve(offsets_.size() + stacks);
+  weights_.reserve(weights_.size() + stacks);
+}
+
 // Closes the stack whose frames were just appended to frames_.
 void Profile::end_stack(Weight weight) {
   offsets_.push_back(frames_.size());
