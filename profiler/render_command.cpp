@@ -134,10 +134,13 @@ int run_render(const RenderArgs& args) {
     return kInputError;
   }
   if (args.output != "-") {
+    // Counts as read; the unit only applies when --factor does not rescale them.
+    std::string unit = args.factor != 1.0       ? std::string("counts")
+                       : svg.count_name.empty() ? profile.metadata.count_name
+                                                : svg.count_name;
     std::cerr << "kiln render: wrote " << args.output << " (" << profile.stack_count()
               << " stacks, " << stats.frames_drawn << " frames, " << profile.total().to_string()
-              << ' ' << (svg.count_name.empty() ? profile.metadata.count_name : svg.count_name)
-              << ")\n";
+              << ' ' << unit << ")\n";
   }
   return kSuccess;
 }
