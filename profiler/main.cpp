@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   kiln::cli::add_render_command(app, exit_code);
   kiln::cli::add_symbolize_command(app, exit_code);
   kiln::cli::add_record_command(app, exit_code);
+  kiln::cli::add_diff_command(app, exit_code);
 
   try {
     app.parse(kiln::cli::take_trailing_command(argc, argv), argv);
