@@ -93,10 +93,13 @@ Rgb change_color(double points, double saturation_points) {
 
 SvgStats write_diff_svg(const Profile& before, const Profile& after,
                         const DiffGraphOptions& options, std::ostream& out) {
-  const FrameTree before_tree = FrameTree::build(before);
-  const FrameTree after_tree = FrameTree::build(after);
-  const FrameTree& drawn = options.widths_from_before ? before_tree : after_tree;
-  const FrameTree& other = options.widths_from_before ? after_tree : before_tree;
+  // The drawn tree leaves out frames too narrow to draw (fast on huge profiles); the other one
+  // keeps every frame, so a drawn frame always finds its weight in the other profile.
+  TreeOptions drawn_options;
+  drawn_options.min_fraction = min_drawn_fraction(options.svg);
+  const FrameTree drawn =
+      FrameTree::build(options.widths_from_before ? before : after, drawn_options);
+  const FrameTree other = FrameTree::build(options.widths_from_before ? after : before);
   const std::vector<NodeId> matched = match_paths(drawn, other);
 
   // Shares in percent of each profile's total, or raw weights in percent of BEFORE's total.
