@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "flamegraph.h"
@@ -14,29 +13,19 @@ namespace kiln::flamegraph {
 namespace {
 
 // Maps each node of `tree` to the node with the same call path in `other` (kNoNode if absent).
+// FrameTree::build lists siblings sorted by name in both trees, so the children of two matched
+// nodes are matched by one merge pass, with no hashing of the (often much larger) other tree.
 std::vector<NodeId> match_paths(const FrameTree& tree, const FrameTree& other) {
-  struct Key {
-    NodeId parent;
-    std::string_view name;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& key) const {
-      return std::hash<std::string_view>{}(key.name) * 31 + key.parent;
-    }
-  };
-  std::unordered_map<Key, NodeId, KeyHash> children;
-  children.reserve(other.size());
-  for (NodeId n = 1; n < other.size(); ++n)
-    children.emplace(Key{other.parent(n), other.name(n)}, n);
-
   std::vector<NodeId> matched(tree.size(), kNoNode);
   matched[tree.root()] = other.root();
-  for (NodeId n = 1; n < tree.size(); ++n) {  // preorder: the parent is matched first
-    const NodeId parent = matched[tree.parent(n)];
-    if (parent == kNoNode) continue;
-    const auto it = children.find(Key{parent, tree.name(n)});
-    if (it != children.end()) matched[n] = it->second;
+  for (NodeId n = 0; n < tree.size(); ++n) {  // preorder: a node is matched before its children
+    if (matched[n] == kNoNode) continue;
+    NodeId theirs = other.first_child(matched[n]);
+    for (NodeId mine = tree.first_child(n); mine != kNoNode; mine = tree.next_sibling(mine)) {
+      const std::string_view name = tree.name(mine);
+      while (theirs != kNoNode && other.name(theirs) < name) theirs = other.next_sibling(theirs);
+      if (theirs != kNoNode && other.name(theirs) == name) matched[mine] = theirs;
+    }
   }
   return matched;
 }
