@@ -102,6 +102,12 @@ formats)
         Math.abs(d.total_change_points + 1) > 1e-9) process.exit(1);' ||
     fail "--no-normalize JSON report is wrong: $(cat raw.json)"
   ;;
+raw_weights_warning)
+  printf '# frequency: 99 Hz\n# duration: 10 s\na;b 500\na;c 500\n' >slow.folded
+  printf '# frequency: 999 Hz\n# duration: 10 s\na;b 5000\na;c 5000\n' >fast.folded
+  expect 0 'BEFORE was sampled at 99 Hz and AFTER at 999 Hz' slow.folded fast.folded --no-normalize
+  expect 0 EMPTY slow.folded fast.folded  # shares: nothing to warn about
+  ;;
 *) fail "unknown case" ;;
 esac
 echo "ok [$case_name]"
