@@ -51,12 +51,10 @@ std::string format_weight(double weight) {
   return format(weight == std::floor(weight) ? "%.0f" : "%.2f", weight);
 }
 
-// Colors: grey when unchanged, towards saturated red (grew) or blue (shrank).
+// Colors: grey when unchanged, blending towards saturated red (grew) or blue (shrank).
 constexpr Rgb kUnchanged{221, 221, 221};
-constexpr Rgb kGrewFull{214, 39, 40};
-constexpr Rgb kShrankFull{31, 96, 196};
-constexpr Rgb kGrewFaint{250, 222, 218};
-constexpr Rgb kShrankFaint{218, 228, 250};
+constexpr Rgb kGrew{214, 39, 40};
+constexpr Rgb kShrank{31, 96, 196};
 
 Rgb blend(Rgb from, Rgb to, double t) {
   auto mix = [t](uint8_t a, uint8_t b) {
@@ -65,17 +63,15 @@ Rgb blend(Rgb from, Rgb to, double t) {
   return {mix(from.r, to.r), mix(from.g, to.g), mix(from.b, to.b)};
 }
 
-// A change this small (in points of share) is drawn as unchanged: it does not show at the
-// precision of the tooltip.
-constexpr double kUnchangedPoints = 0.005;
 // Changes of this many points or more are fully saturated, unless the largest change in the
 // graph is bigger (then saturation is relative to it), so a graph of small changes stays pale.
 constexpr double kFullSaturationPoints = 2;
 
+// Saturation grows with the square root of the change: a change a quarter the size of the
+// largest is still half-saturated, while noise-sized changes stay close to grey.
 Rgb change_color(double points, double saturation_points) {
-  if (std::fabs(points) < kUnchangedPoints) return kUnchanged;
-  const double t = std::min(1.0, std::fabs(points) / saturation_points);
-  return points > 0 ? blend(kGrewFaint, kGrewFull, t) : blend(kShrankFaint, kShrankFull, t);
+  const double t = std::sqrt(std::min(1.0, std::fabs(points) / saturation_points));
+  return blend(kUnchanged, points > 0 ? kGrew : kShrank, t);
 }
 
 }  // namespace
@@ -134,8 +130,8 @@ SvgStats write_diff_svg(const Profile& before, const Profile& after,
         format("; change: total %+.2f points, self %+.2f points", c.total_points, c.self_points);
   };
   svg.legend = {
-      {blend(kGrewFaint, kGrewFull, 1), "share grew"},
-      {blend(kShrankFaint, kShrankFull, 1), "share shrank"},
+      {kGrew, "share grew"},
+      {kShrank, "share shrank"},
       {kUnchanged, "unchanged"},
   };
   return write_svg(drawn, svg, out);
