@@ -174,10 +174,13 @@ int run_diff(const DiffArguments& args) {
       fg::diff_profiles(before, after, options, args.before_path, args.after_path);
   if (!rules.empty() && args.effective_samples <= 0 &&
       !(report.before.sample_counts && report.after.sample_counts)) {
-    throw InputError("kiln diff: --fail-on needs sample counts, but the weights are " +
-                     before.metadata.count_name +
-                     " or fractional; pass --effective-samples N (e.g. the number of events "
-                     "recorded) to state how many independent samples each profile is worth");
+    const std::string& file = report.before.sample_counts ? args.after_path : args.before_path;
+    const std::string why = before.metadata.count_name != "samples"
+                                ? "its weights are " + before.metadata.count_name + ", not samples"
+                                : "it has fractional weights, which are not sample counts";
+    throw InputError("kiln diff: --fail-on needs sample counts, but " + file + ": " + why +
+                     "; pass --effective-samples N (e.g. the number of events recorded) to "
+                     "state how many independent samples each profile is worth");
   }
   fg::GateResult gate{rules, fg::evaluate_gate(report, rules)};
   write_report(args, report, gate);
