@@ -15,5 +15,6 @@ enum ExitCode : int {
 };
 
 void add_render_command(CLI::App& app, int& exit_code);
+void add_symbolize_command(CLI::App& app, int& exit_code);
 
 }  // namespace kiln::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
 
   int exit_code = kiln::cli::kSuccess;
   kiln::cli::add_render_command(app, exit_code);
+  kiln::cli::add_symbolize_command(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,377 @@
+// kiln's flame graph module: the Profile model, folded stacks in and out, the frame tree,
+// colors, and the interactive SVG writer (flame, icicle, flame chart; differential graphs are
+// drawn by `kiln diff` through the FrameStyler hook of SvgOptions).
+//
+// Typical use:
+//   Profile profile;
+//   FoldedReader reader(profile);                 // diagnostics go to std::cerr
+//   reader.read_file("perf.folded");              // may be called for several files (merged)
+//   FrameTree tree = FrameTree::build(profile);   // merged, siblings sorted by name
+//   std::ofstream out("perf.svg");
+//   write_svg(tree, SvgOptions{}, out);
+//
+// A profiler builds a Profile directly:
+//   Profile p;
+//   p.metadata.measured = "cpu"; p.metadata.count_name = "samples"; p.metadata.frequency_hz = 99;
+//   p.add_stack({"app", "main", "parse", "memcpy_[k]"}, Weight::from_integer(42));
+//   FoldedWriter{}.write(p, std::cout);           // merged, sorted, deterministic
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kiln::flamegraph {
+
+// ---------------------------------------------------------------------------------------------
+// Weight: an exact, non-negative decimal count (samples, microseconds, ...). Stored as an
+// unsigned 128-bit number of 10^-9 units, so integer weights up to 2^63 and sums of millions of
+// them neither overflow nor lose precision, and fractional weights ("31.23") add up exactly.
+class Weight {
+ public:
+  using Units = unsigned __int128;
+  static constexpr int kFractionDigits = 9;
+  static constexpr uint64_t kUnitsPerOne = 1'000'000'000;
+
+  constexpr Weight() = default;
+  static constexpr Weight from_units(Units units) {
+    Weight w;
+    w.units_ = units;
+    return w;
+  }
+  static constexpr Weight from_integer(uint64_t value) {
+    return from_units(static_cast<Units>(value) * kUnitsPerOne);
+  }
+  // Parses "42", "31.23", "6." or ".5" (no sign, no exponent). Digits beyond the 9th fractional
+  // one are truncated. nullopt if the text is not such a number or exceeds 10^27.
+  static std::optional<Weight> parse(std::string_view text);
+
+  constexpr Units units() const { return units_; }
+  constexpr bool is_zero() const { return units_ == 0; }
+  bool is_integer() const { return units_ % kUnitsPerOne == 0; }
+  double to_double() const;
+  // Shortest exact decimal: "42", "31.23".
+  std::string to_string() const;
+
+  constexpr Weight& operator+=(Weight other) {
+    units_ += other.units_;
+    return *this;
+  }
+  friend constexpr Weight operator+(Weight a, Weight b) { return a += b; }
+  // Saturates at zero (weights are never negative).
+  friend constexpr Weight operator-(Weight a, Weight b) {
+    return from_units(a.units_ > b.units_ ? a.units_ - b.units_ : 0);
+  }
+  friend constexpr auto operator<=>(Weight a, Weight b) = default;
+
+ private:
+  Units units_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Profile: stacks (frames root first, names interned) with weights, plus what was measured.
+
+using FrameId = uint32_t;  // index of an interned frame name in its Profile
+
+struct ProfileMetadata {
+  std::string measured;                // what was measured: "cpu", "off-cpu", "wall", ...
+  std::string count_name = "samples";  // unit of the weights: "samples", "us", "ns", ...
+  double frequency_hz = 0;             // sampling frequency; 0 = unknown
+  double duration_s = 0;               // recording duration; 0 = unknown
+  uint64_t lost_samples = 0;           // samples dropped by the recorder
+  // Other `# key: value` header lines of a folded file, in input order.
+  std::vector<std::pair<std::string, std::string>> extra;
+};
+
+class Profile {
+ public:
+  Profile();
+  ~Profile();
+  Profile(Profile&&) noexcept;
+  Profile& operator=(Profile&&) noexcept;
+  Profile(const Profile&) = delete;  // names are interned in an arena; use append() to copy
+  Profile& operator=(const Profile&) = delete;
+
+  // Interns a frame name (the same name always gets the same id). Any bytes are allowed.
+  FrameId intern(std::string_view name);
+  // nullopt if the name was never interned.
+  std::optional<FrameId> find(std::string_view name) const;
+  std::string_view name(FrameId id) const { return names_[id]; }
+  size_t name_count() const { return names_.size(); }
+
+  // Appends one stack (root first). Stacks are kept in the order added, duplicates included
+  // (the flame chart needs that order); merged() and FrameTree merge them.
+  void add_stack(std::span<const FrameId> root_first, Weight weight);
+  void add_stack(std::span<const std::string_view> root_first, Weight weight);
+  void add_stack(std::initializer_list<std::string_view> root_first, Weight weight);
+  // For two-column (differential) folded input: `weight` is the second column, `before` the
+  // first one. Profiles with any such stack report has_before().
+  void add_stack(std::span<const FrameId> root_first, Weight before, Weight weight);
+
+  size_t stack_count() const { return weights_.size(); }
+  std::span<const FrameId> frames(size_t stack) const {
+    return {frames_.data() + offsets_[stack], frames_.data() + offsets_[stack + 1]};
+  }
+  Weight weight(size_t stack) const { return weights_[stack]; }
+  bool has_before() const { return !before_.empty(); }
+  Weight before(size_t stack) const { return before_.empty() ? Weight{} : before_[stack]; }
+  Weight total() const { return total_; }
+  bool empty() const { return weights_.empty(); }
+
+  // Appends every stack of `other` (names re-interned); fills metadata fields that are unset.
+  void append(const Profile& other);
+  // A copy with identical stacks merged (weights added) and stacks sorted by frame names
+  // (byte order, root first): deterministic whatever the input order.
+  Profile merged() const;
+
+  ProfileMetadata metadata;
+
+ private:
+  struct NameTable;
+  std::unique_ptr<NameTable> table_;
+  std::vector<std::string_view> names_;
+  std::vector<FrameId> frames_;
+  std::vector<uint64_t> offsets_{0};
+  std::vector<Weight> weights_;
+  std::vector<Weight> before_;
+  Weight total_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Folded stacks: `frame;frame;frame COUNT` per line (see ARCHITECTURE.md).
+
+// Reads folded text into a Profile. Accepts what flamegraph.pl and inferno accept: spaces and
+// any punctuation but `;` in names, fractional counts, blank lines, CRLF, `#` comment lines
+// (`# key: value` lines become metadata: measured, countname, frequency, duration, lost), input
+// in any order, two-column differential lines, and several files read into one Profile.
+// Every line it cannot read is reported as `FILE:LINE: reason` and counted. Never throws on
+// bad input. Files are read in large blocks (not mapped, so a huge file does not count in RSS).
+class FoldedReader {
+ public:
+  // Diagnostics go to `diagnostics` (nullptr: only counted).
+  explicit FoldedReader(Profile& into, std::ostream* diagnostics);
+  explicit FoldedReader(Profile& into);  // diagnostics to std::cerr
+
+  // Reads a file ("-" = standard input). False if it cannot be opened or read; the reason is
+  // reported like a bad line (`FILE: reason`) and kept in error().
+  bool read_file(const std::string& path);
+  // Reads text held in memory; `source` names it in diagnostics.
+  void read_text(std::string_view text, std::string_view source = "<input>");
+
+  uint64_t bad_lines() const { return bad_lines_; }
+  uint64_t stacks_read() const { return stacks_read_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  class LineParser;
+  void report(std::string_view source, uint64_t line, std::string_view reason);
+  Profile& profile_;
+  std::ostream* diagnostics_;
+  uint64_t bad_lines_ = 0;
+  uint64_t stacks_read_ = 0;
+  std::string error_;
+};
+
+// Writes a Profile as folded text: metadata as `# key: value` lines first (unless disabled),
+// then identical stacks merged and sorted, so the same profile always gives the same bytes.
+struct FoldedWriter {
+  bool write_metadata = true;
+  void write(const Profile& profile, std::ostream& out) const;
+};
+
+// ---------------------------------------------------------------------------------------------
+// FrameTree: the merged call tree a graph draws. Node 0 is the synthetic root ("all"); nodes are
+// stored in preorder, so the subtree of `n` is the id range [n, subtree_end(n)), and children
+// appear left to right in drawing order.
+
+using NodeId = uint32_t;
+inline constexpr NodeId kNoNode = 0xffffffffu;
+inline constexpr FrameId kNoFrame = 0xffffffffu;
+
+enum class SiblingOrder { kName, kWeight };
+
+struct TreeOptions {
+  bool reverse = false;      // stacks reversed (leaf becomes root): the bottom-up view
+  bool flame_chart = false;  // keep input (time) order: only adjacent identical frames merge
+  SiblingOrder order = SiblingOrder::kName;  // ignored for flame charts
+};
+
+class FrameTree {
+ public:
+  // The profile must outlive the tree (names are referenced, not copied).
+  static FrameTree build(const Profile& profile, const TreeOptions& options = {});
+
+  NodeId root() const { return 0; }
+  size_t size() const { return nodes_.size(); }
+  FrameId frame(NodeId n) const { return nodes_[n].frame; }   // kNoFrame for the root
+  std::string_view name(NodeId n) const;                      // "all" for the root
+  Weight weight(NodeId n) const { return nodes_[n].weight; }  // including descendants
+  Weight self_weight(NodeId n) const;
+  NodeId parent(NodeId n) const { return nodes_[n].parent; }  // kNoNode for the root
+  uint32_t depth(NodeId n) const { return nodes_[n].depth; }  // root 0
+  NodeId subtree_end(NodeId n) const { return nodes_[n].end; }
+  // Children left to right: for (NodeId c = first_child(n); c != kNoNode; c = next_sibling(c))
+  NodeId first_child(NodeId n) const { return n + 1 < nodes_[n].end ? n + 1 : kNoNode; }
+  NodeId next_sibling(NodeId n) const;
+  NodeId find_child(NodeId parent, std::string_view name) const;  // kNoNode if absent
+  // Names from the first frame below the root down to `n`.
+  std::vector<std::string_view> path(NodeId n) const;
+  uint32_t max_depth() const { return max_depth_; }
+  const Profile& profile() const { return *profile_; }
+  bool flame_chart() const { return flame_chart_; }
+
+ private:
+  struct Node {
+    Weight weight;
+    FrameId frame;
+    NodeId parent;
+    NodeId end;
+    uint32_t depth;
+  };
+  void sort_by_weight();
+  const Profile* profile_ = nullptr;
+  std::vector<Node> nodes_;
+  uint32_t max_depth_ = 0;
+  bool flame_chart_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Colors.
+
+struct Rgb {
+  uint8_t r = 0, g = 0, b = 0;
+  friend bool operator==(Rgb, Rgb) = default;
+};
+std::string to_css(Rgb color);  // "#rrggbb"
+
+enum class Palette {
+  kHot,
+  kMem,
+  kIo,
+  kWakeup,
+  kJava,
+  kJs,
+  kPerl,
+  kRed,
+  kGreen,
+  kBlue,
+  kAqua,
+  kYellow,
+  kPurple,
+  kOrange,
+};
+std::optional<Palette> parse_palette(std::string_view name);  // "hot", "java", ...
+std::string_view palette_name(Palette palette);
+std::span<const std::string_view> palette_names();
+
+// The frame annotations of folded stacks: `_[k]` kernel, `_[j]` JIT, `_[i]` inlined, `_[w]`
+// wakeup. Labels hide the suffix; colors depend on it.
+enum class Annotation { kNone, kKernel, kJit, kInlined, kWakeup };
+Annotation annotation_of(std::string_view name);
+std::string_view without_annotation(std::string_view name);
+
+// The color of a frame: deterministic from the whole name (a hash of every byte) within the
+// palette; annotated frames get the annotation's own hue in every palette.
+Rgb frame_color(std::string_view name, Palette palette);
+
+// A name -> color map kept in a file (`name->rgb(r,g,b)` per line, as flamegraph.pl and inferno
+// write it), so that several graphs color the same function alike.
+class PaletteMap {
+ public:
+  // Loads a file; a missing file is an empty map (it is created by save()). Unreadable lines are
+  // reported as `FILE:LINE: reason` to `diagnostics` and counted. False if the file exists but
+  // cannot be read.
+  bool load(const std::string& path, std::ostream* diagnostics);
+  bool save(const std::string& path) const;  // sorted by name
+  // The stored color, or frame_color() which is then stored.
+  Rgb color(std::string_view name, Palette palette);
+  std::optional<Rgb> find(std::string_view name) const;
+  size_t size() const { return colors_.size(); }
+  uint64_t bad_lines() const { return bad_lines_; }
+
+ private:
+  std::map<std::string, Rgb, std::less<>> colors_;
+  uint64_t bad_lines_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Layout: where each frame is drawn. Coordinates are in hundredths of a pixel and computed from
+// rounded edges, so the widths of adjacent frames add up exactly to their parent's.
+
+struct LayoutOptions {
+  unsigned width = 1200;      // image width, px
+  unsigned side_margin = 10;  // px left and right of the frames
+  double min_width_px = 0.1;  // frames narrower than this are not drawn (nor their subtree)
+};
+
+struct FrameBox {
+  NodeId node;
+  Weight offset;        // weight of everything left of this frame (at any depth)
+  int64_t x_centi;      // left edge, 1/100 px, from the image's left border
+  int64_t width_centi;  // 1/100 px
+  uint32_t depth;       // root = 0
+};
+
+// Frames in preorder (a parent before its children). Pruned frames keep their weight in their
+// parent, which keeps its full width. `pruned` (if given) receives the number of frames left out.
+std::vector<FrameBox> compute_layout(const FrameTree& tree, const LayoutOptions& options,
+                                     size_t* pruned = nullptr);
+
+// ---------------------------------------------------------------------------------------------
+// The SVG writer.
+
+// Per-frame overrides, for differential graphs and other annotated views.
+struct FrameStyle {
+  std::optional<Rgb> fill;  // replaces the palette color
+  std::string tooltip;      // extra tooltip line, e.g. "before 120 (3.1%) -> after 250 (6.0%)"
+};
+// Called once per drawn frame (never for the root) with the style to fill in.
+using FrameStyler = std::function<void(const FrameTree& tree, NodeId node, FrameStyle& style)>;
+
+struct LegendEntry {
+  Rgb color;
+  std::string label;  // e.g. "slower (more samples)"
+};
+
+struct SvgOptions {
+  std::string title{};         // default: "Flame Graph", "Icicle Graph" or "Flame Chart"
+  std::string subtitle{};      // second line under the title (e.g. the command, the duration)
+  std::string count_name{};    // unit in tooltips; default: the profile's metadata.count_name
+  double factor = 1.0;         // weights are multiplied by this for display
+  bool icicle = false;         // root at the top
+  unsigned width = 1200;       // px
+  unsigned frame_height = 16;  // px
+  double font_size = 12;
+  double min_width_px = 0.1;      // see LayoutOptions
+  double min_width_percent = -1;  // if >= 0, replaces min_width_px: % of the image width
+  Palette palette = Palette::kHot;
+  PaletteMap* palette_map = nullptr;  // if set, colors come from (and are added to) this map
+  FrameStyler styler{};               // optional per-frame fill and tooltip line
+  std::vector<LegendEntry> legend{};  // optional color legend drawn under the title
+};
+
+struct SvgStats {
+  size_t frames_drawn = 0;
+  size_t frames_pruned = 0;
+};
+
+// Writes one self-contained, deterministic SVG (kiln's script embedded: tooltips, click-zoom,
+// search, URL state). Every frame name is escaped or sanitized (invalid UTF-8 and control
+// characters become U+FFFD), so no name can break the markup or reach the script as code.
+SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostream& out);
+
+// XML-escapes text for an attribute or element body, replacing invalid UTF-8 and characters XML
+// forbids by U+FFFD. Exposed for the writers of other SVG views and for tests.
+void append_xml_escaped(std::string& out, std::string_view text);
+
+}  // namespace kiln::flamegraph

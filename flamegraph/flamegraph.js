@@ -1,0 +1,2 @@
+// kiln flame graph script (placeholder until the interactive script lands).
+"use strict";

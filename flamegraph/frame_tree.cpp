@@ -1,0 +1,173 @@
+// FrameTree: the merged call tree of a Profile, built in one pass over stacks in tree order.
+#include <algorithm>
+#include <numeric>
+
+#include "flamegraph.h"
+
+namespace kiln::flamegraph {
+
+namespace {
+
+// Frames of each stack in the order the tree uses (reversed for the bottom-up view).
+class StackFrames {
+ public:
+  StackFrames(const Profile& profile, bool reverse) : profile_(profile), reverse_(reverse) {
+    if (!reverse) return;
+    offsets_.reserve(profile.stack_count() + 1);
+    offsets_.push_back(0);
+    for (size_t s = 0; s < profile.stack_count(); ++s) {
+      auto f = profile.frames(s);
+      reversed_.insert(reversed_.end(), f.rbegin(), f.rend());
+      offsets_.push_back(reversed_.size());
+    }
+  }
+  std::span<const FrameId> operator()(size_t s) const {
+    if (!reverse_) return profile_.frames(s);
+    return {reversed_.data() + offsets_[s], reversed_.data() + offsets_[s + 1]};
+  }
+
+ private:
+  const Profile& profile_;
+  bool reverse_;
+  std::vector<FrameId> reversed_;
+  std::vector<size_t> offsets_;
+};
+
+// Stacks ordered by frame names, so that stacks sharing a prefix are adjacent and siblings
+// come out sorted by name.
+std::vector<uint32_t> name_order(const Profile& profile, const StackFrames& frames) {
+  std::vector<uint32_t> rank(profile.name_count());
+  std::vector<uint32_t> by_name(profile.name_count());
+  std::iota(by_name.begin(), by_name.end(), 0);
+  std::sort(by_name.begin(), by_name.end(),
+            [&](uint32_t a, uint32_t b) { return profile.name(a) < profile.name(b); });
+  for (uint32_t r = 0; r < by_name.size(); ++r) rank[by_name[r]] = r;
+
+  std::vector<uint32_t> order(profile.stack_count());
+  std::iota(order.begin(), order.end(), 0);
+  auto less = [&](uint32_t a, uint32_t b) {
+    auto fa = frames(a), fb = frames(b);
+    return std::lexicographical_compare(fa.begin(), fa.end(), fb.begin(), fb.end(),
+                                        [&](FrameId x, FrameId y) { return rank[x] < rank[y]; });
+  };
+  if (!std::is_sorted(order.begin(), order.end(), less)) {
+    std::stable_sort(order.begin(), order.end(), less);
+  }
+  return order;
+}
+
+}  // namespace
+
+FrameTree FrameTree::build(const Profile& profile, const TreeOptions& options) {
+  FrameTree tree;
+  tree.profile_ = &profile;
+  tree.flame_chart_ = options.flame_chart;
+  StackFrames frames(profile, options.reverse);
+  std::vector<uint32_t> order;
+  if (options.flame_chart) {
+    order.resize(profile.stack_count());
+    std::iota(order.begin(), order.end(), 0);
+  } else {
+    order = name_order(profile, frames);
+  }
+
+  std::vector<Node>& nodes = tree.nodes_;
+  nodes.push_back(Node{Weight{}, kNoFrame, kNoNode, 0, 0});
+  std::vector<NodeId> path{0};  // the nodes of the previous stack, root first
+  for (uint32_t s : order) {
+    auto f = frames(s);
+    size_t common = 0;
+    while (common < f.size() && common + 1 < path.size() &&
+           nodes[path[common + 1]].frame == f[common]) {
+      ++common;
+    }
+    path.resize(common + 1);
+    for (size_t d = common; d < f.size(); ++d) {
+      NodeId id = static_cast<NodeId>(nodes.size());
+      nodes.push_back(Node{Weight{}, f[d], path.back(), 0, static_cast<uint32_t>(d + 1)});
+      path.push_back(id);
+    }
+    Weight w = profile.weight(s);
+    for (NodeId n : path) nodes[n].weight += w;
+    tree.max_depth_ = std::max(tree.max_depth_, static_cast<uint32_t>(f.size()));
+  }
+
+  // Subtree ends: a node's subtree stops at the next node that is not deeper.
+  std::vector<NodeId> open;
+  for (NodeId i = 0; i < nodes.size(); ++i) {
+    while (!open.empty() && nodes[open.back()].depth >= nodes[i].depth) {
+      nodes[open.back()].end = i;
+      open.pop_back();
+    }
+    open.push_back(i);
+  }
+  for (NodeId n : open) nodes[n].end = static_cast<NodeId>(nodes.size());
+
+  if (!options.flame_chart && options.order == SiblingOrder::kWeight) tree.sort_by_weight();
+  return tree;
+}
+
+void FrameTree::sort_by_weight() {
+  std::vector<Node> sorted;
+  sorted.reserve(nodes_.size());
+  // Depth-first, children heaviest first (ties keep name order); (old id, new parent) pairs.
+  std::vector<std::pair<NodeId, NodeId>> todo{{0, kNoNode}};
+  std::vector<NodeId> children;
+  while (!todo.empty()) {
+    auto [old_id, new_parent] = todo.back();
+    todo.pop_back();
+    NodeId new_id = static_cast<NodeId>(sorted.size());
+    Node node = nodes_[old_id];
+    node.parent = new_parent;
+    sorted.push_back(node);
+    children.clear();
+    for (NodeId c = first_child(old_id); c != kNoNode; c = next_sibling(c)) children.push_back(c);
+    std::stable_sort(children.begin(), children.end(),
+                     [&](NodeId a, NodeId b) { return nodes_[a].weight > nodes_[b].weight; });
+    for (auto it = children.rbegin(); it != children.rend(); ++it) todo.emplace_back(*it, new_id);
+  }
+  // Ends: same rule as in build().
+  std::vector<NodeId> open;
+  for (NodeId i = 0; i < sorted.size(); ++i) {
+    while (!open.empty() && sorted[open.back()].depth >= sorted[i].depth) {
+      sorted[open.back()].end = i;
+      open.pop_back();
+    }
+    open.push_back(i);
+  }
+  for (NodeId n : open) sorted[n].end = static_cast<NodeId>(sorted.size());
+  nodes_.swap(sorted);
+}
+
+std::string_view FrameTree::name(NodeId n) const {
+  return n == 0 ? std::string_view("all") : profile_->name(nodes_[n].frame);
+}
+
+Weight FrameTree::self_weight(NodeId n) const {
+  Weight children;
+  for (NodeId c = first_child(n); c != kNoNode; c = next_sibling(c)) children += nodes_[c].weight;
+  return nodes_[n].weight - children;
+}
+
+NodeId FrameTree::next_sibling(NodeId n) const {
+  NodeId p = nodes_[n].parent;
+  if (p == kNoNode) return kNoNode;
+  NodeId next = nodes_[n].end;
+  return next < nodes_[p].end ? next : kNoNode;
+}
+
+NodeId FrameTree::find_child(NodeId parent, std::string_view name) const {
+  for (NodeId c = first_child(parent); c != kNoNode; c = next_sibling(c)) {
+    if (this->name(c) == name) return c;
+  }
+  return kNoNode;
+}
+
+std::vector<std::string_view> FrameTree::path(NodeId n) const {
+  std::vector<std::string_view> names;
+  for (; n != 0 && n != kNoNode; n = nodes_[n].parent) names.push_back(name(n));
+  std::reverse(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace kiln::flamegraph

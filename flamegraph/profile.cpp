@@ -1,0 +1,199 @@
+// Profile: interned frame names and stacks stored flat (one id array for every stack).
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "flamegraph.h"
+
+namespace kiln::flamegraph {
+
+// Open-addressing hash table of name ids; names live in large arena blocks, so interning a
+// name costs no per-name allocation and string_views stay valid while the Profile lives.
+struct Profile::NameTable {
+  static constexpr size_t kBlockSize = 1 << 20;
+  std::vector<std::unique_ptr<char[]>> blocks;
+  size_t block_used = kBlockSize;
+  std::vector<uint32_t> slots = std::vector<uint32_t>(1024, kEmpty);
+  std::vector<uint64_t> hashes;  // per id, to grow without rehashing the bytes
+  static constexpr uint32_t kEmpty = 0xffffffffu;
+
+  static uint64_t hash(std::string_view s) {
+    // FNV-1a over 8-byte words then bytes; good enough for names and fast.
+    uint64_t h = 0xcbf29ce484222325ULL ^ s.size();
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      h = (h ^ word) * 0x100000001b3ULL;
+      h ^= h >> 29;
+    }
+    for (; i < s.size(); ++i) h = (h ^ static_cast<unsigned char>(s[i])) * 0x100000001b3ULL;
+    return h ^ (h >> 32);
+  }
+
+  std::string_view store(std::string_view name) {
+    if (name.size() > kBlockSize / 4) {
+      // A huge name gets a block of its own, inserted before the block being filled.
+      auto own = std::make_unique<char[]>(name.size());
+      std::memcpy(own.get(), name.data(), name.size());
+      std::string_view view(own.get(), name.size());
+      blocks.insert(blocks.empty() ? blocks.end() : blocks.end() - 1, std::move(own));
+      if (blocks.size() == 1) block_used = kBlockSize;
+      return view;
+    }
+    if (block_used + name.size() > kBlockSize) {
+      blocks.push_back(std::make_unique<char[]>(kBlockSize));
+      block_used = 0;
+    }
+    char* p = blocks.back().get() + block_used;
+    if (!name.empty()) std::memcpy(p, name.data(), name.size());
+    block_used += name.size();
+    return {p, name.size()};
+  }
+
+  void grow() {
+    std::vector<uint32_t> bigger(slots.size() * 2, kEmpty);
+    size_t mask = bigger.size() - 1;
+    for (uint32_t id = 0; id < hashes.size(); ++id) {
+      size_t i = hashes[id] & mask;
+      while (bigger[i] != kEmpty) i = (i + 1) & mask;
+      bigger[i] = id;
+    }
+    slots.swap(bigger);
+  }
+};
+
+Profile::Profile() : table_(std::make_unique<NameTable>()) {}
+Profile::~Profile() = default;
+Profile::Profile(Profile&&) noexcept = default;
+Profile& Profile::operator=(Profile&&) noexcept = default;
+
+FrameId Profile::intern(std::string_view name) {
+  NameTable& t = *table_;
+  uint64_t h = NameTable::hash(name);
+  size_t mask = t.slots.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    uint32_t id = t.slots[i];
+    if (id == NameTable::kEmpty) {
+      id = static_cast<FrameId>(names_.size());
+      names_.push_back(t.store(name));
+      t.hashes.push_back(h);
+      t.slots[i] = id;
+      if (names_.size() * 2 > t.slots.size()) t.grow();
+      return id;
+    }
+    if (t.hashes[id] == h && names_[id] == name) return id;
+  }
+}
+
+std::optional<FrameId> Profile::find(std::string_view name) const {
+  const NameTable& t = *table_;
+  uint64_t h = NameTable::hash(name);
+  size_t mask = t.slots.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    uint32_t id = t.slots[i];
+    if (id == NameTable::kEmpty) return std::nullopt;
+    if (t.hashes[id] == h && names_[id] == name) return id;
+  }
+}
+
+void Profile::add_stack(std::span<const FrameId> root_first, Weight weight) {
+  frames_.insert(frames_.end(), root_first.begin(), root_first.end());
+  offsets_.push_back(frames_.size());
+  weights_.push_back(weight);
+  if (!before_.empty()) before_.push_back(Weight{});
+  total_ += weight;
+}
+
+void Profile::add_stack(std::span<const FrameId> root_first, Weight before, Weight weight) {
+  before_.resize(weights_.size());  // earlier one-column stacks had no "before" weight
+  before_.push_back(before);
+  frames_.insert(frames_.end(), root_first.begin(), root_first.end());
+  offsets_.push_back(frames_.size());
+  weights_.push_back(weight);
+  total_ += weight;
+}
+
+void Profile::add_stack(std::span<const std::string_view> root_first, Weight weight) {
+  for (std::string_view name : root_first) frames_.push_back(intern(name));
+  offsets_.push_back(frames_.size());
+  weights_.push_back(weight);
+  if (!before_.empty()) before_.push_back(Weight{});
+  total_ += weight;
+}
+
+void Profile::add_stack(std::initializer_list<std::string_view> root_first, Weight weight) {
+  add_stack(std::span<const std::string_view>(root_first.begin(), root_first.size()), weight);
+}
+
+void Profile::append(const Profile& other) {
+  std::vector<FrameId> remap(other.names_.size());
+  for (size_t i = 0; i < remap.size(); ++i) remap[i] = intern(other.names_[i]);
+  std::vector<FrameId> stack;
+  for (size_t s = 0; s < other.stack_count(); ++s) {
+    stack.clear();
+    for (FrameId f : other.frames(s)) stack.push_back(remap[f]);
+    if (other.has_before()) {
+      add_stack(stack, other.before(s), other.weight(s));
+    } else {
+      add_stack(stack, other.weight(s));
+    }
+  }
+  ProfileMetadata& m = metadata;
+  const ProfileMetadata& o = other.metadata;
+  if (m.measured.empty()) m.measured = o.measured;
+  if (m.count_name.empty() || (m.count_name == "samples" && !o.count_name.empty()))
+    m.count_name = o.count_name;
+  if (m.frequency_hz == 0) m.frequency_hz = o.frequency_hz;
+  m.duration_s += o.duration_s;
+  m.lost_samples += o.lost_samples;
+  m.extra.insert(m.extra.end(), o.extra.begin(), o.extra.end());
+}
+
+Profile Profile::merged() const {
+  // Order stacks by their names (byte order), then add runs of identical stacks once.
+  std::vector<uint32_t> rank(names_.size());
+  {
+    std::vector<uint32_t> by_name(names_.size());
+    std::iota(by_name.begin(), by_name.end(), 0);
+    std::sort(by_name.begin(), by_name.end(),
+              [&](uint32_t a, uint32_t b) { return names_[a] < names_[b]; });
+    for (uint32_t r = 0; r < by_name.size(); ++r) rank[by_name[r]] = r;
+  }
+  auto less = [&](uint32_t a, uint32_t b) {
+    auto fa = frames(a), fb = frames(b);
+    return std::lexicographical_compare(fa.begin(), fa.end(), fb.begin(), fb.end(),
+                                        [&](FrameId x, FrameId y) { return rank[x] < rank[y]; });
+  };
+  std::vector<uint32_t> order(stack_count());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), less);
+
+  Profile out;
+  out.metadata = metadata;
+  std::vector<FrameId> remap(names_.size(), kNoFrame);
+  std::vector<FrameId> stack;
+  for (size_t i = 0; i < order.size();) {
+    auto f = frames(order[i]);
+    Weight w, b;
+    size_t j = i;
+    for (; j < order.size() && std::ranges::equal(frames(order[j]), f); ++j) {
+      w += weight(order[j]);
+      b += before(order[j]);
+    }
+    stack.clear();
+    for (FrameId id : f) {
+      if (remap[id] == kNoFrame) remap[id] = out.intern(names_[id]);
+      stack.push_back(remap[id]);
+    }
+    if (has_before()) {
+      out.add_stack(stack, b, w);
+    } else {
+      out.add_stack(stack, w);
+    }
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace kiln::flamegraph

@@ -1,0 +1,263 @@
+// write_svg: the interactive SVG. Frames visible at the initial zoom are real <rect>/<text>
+// elements (the picture works without script); the embedded script reads them back and redraws
+// only what a zoomed view shows, so clicks stay fast on huge graphs.
+#include <algorithm>
+#include <cmath>
+#include <ostream>
+
+#include "flamegraph.h"
+#include "flamegraph_script.h"
+
+namespace kiln::flamegraph {
+
+namespace {
+
+constexpr unsigned kSideMargin = 10;
+constexpr double kCharWidth = 0.6;  // of the font size: the monospace advance
+constexpr unsigned kTitleHeight = 36;
+constexpr unsigned kLineHeight = 20;
+constexpr unsigned kFooterHeight = 34;
+
+// Streams text to the output in large writes.
+class SvgOut {
+ public:
+  explicit SvgOut(std::ostream& out) : out_(out) { buffer_.reserve(kFlushAt + 4096); }
+  ~SvgOut() { flush(); }
+  SvgOut(const SvgOut&) = delete;
+  SvgOut& operator=(const SvgOut&) = delete;
+
+  SvgOut& operator<<(std::string_view s) {
+    buffer_ += s;
+    maybe_flush();
+    return *this;
+  }
+  SvgOut& operator<<(char c) {
+    buffer_ += c;
+    return *this;
+  }
+  SvgOut& operator<<(int64_t v) {
+    buffer_ += std::to_string(v);
+    return *this;
+  }
+  SvgOut& escaped(std::string_view s) {
+    append_xml_escaped(buffer_, s);
+    maybe_flush();
+    return *this;
+  }
+  // A coordinate in hundredths of a pixel, shortest form ("12", "12.5", "12.25").
+  SvgOut& centi(int64_t v) {
+    if (v < 0) {
+      buffer_ += '-';
+      v = -v;
+    }
+    buffer_ += std::to_string(v / 100);
+    int64_t frac = v % 100;
+    if (frac != 0) {
+      buffer_ += '.';
+      buffer_ += static_cast<char>('0' + frac / 10);
+      if (frac % 10) buffer_ += static_cast<char>('0' + frac % 10);
+    }
+    return *this;
+  }
+  void flush() {
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    buffer_.clear();
+  }
+
+ private:
+  static constexpr size_t kFlushAt = 1 << 16;
+  void maybe_flush() {
+    if (buffer_.size() >= kFlushAt) flush();
+  }
+  std::ostream& out_;
+  std::string buffer_;
+};
+
+// The label that fits a frame: the name without its annotation, cut with ".." if too long.
+std::string_view label_for(std::string_view name, double width_px, double font_size,
+                           bool& truncated) {
+  truncated = false;
+  name = without_annotation(name);
+  auto fit = static_cast<int64_t>((width_px - 6) / (font_size * kCharWidth));
+  if (fit < 3) return {};
+  // Count code points, not bytes, so multi-byte names are cut at a character boundary.
+  size_t chars = 0, i = 0;
+  for (; i < name.size(); ++i) {
+    if ((static_cast<unsigned char>(name[i]) & 0xC0) != 0x80) {
+      if (static_cast<int64_t>(chars) == fit - 2) break;
+      ++chars;
+    }
+  }
+  if (i == name.size()) return name;
+  // Too long: does the whole name fit after all?
+  size_t total = chars;
+  for (size_t k = i; k < name.size(); ++k) {
+    if ((static_cast<unsigned char>(name[k]) & 0xC0) != 0x80) ++total;
+  }
+  if (static_cast<int64_t>(total) <= fit) return name;
+  truncated = true;
+  return name.substr(0, i);
+}
+
+std::string number(double v) {
+  char buffer[32];
+  int n = std::snprintf(buffer, sizeof buffer, "%.10g", v);
+  return std::string(buffer, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostream& stream) {
+  const ProfileMetadata& meta = tree.profile().metadata;
+  std::string title = options.title;
+  if (title.empty()) {
+    title = tree.flame_chart() ? "Flame Chart" : options.icicle ? "Icicle Graph" : "Flame Graph";
+  }
+  std::string count_name = options.count_name.empty() ? meta.count_name : options.count_name;
+  if (count_name.empty()) count_name = "samples";
+
+  LayoutOptions layout;
+  layout.width = std::max(options.width, 2 * kSideMargin + 10);
+  layout.side_margin = kSideMargin;
+  layout.min_width_px = options.min_width_percent >= 0
+                            ? options.min_width_percent / 100.0 * layout.width
+                            : options.min_width_px;
+  SvgStats stats;
+  std::vector<FrameBox> boxes = compute_layout(tree, layout, &stats.frames_pruned);
+  stats.frames_drawn = boxes.size();
+
+  uint32_t depth = 0;
+  for (const FrameBox& b : boxes) depth = std::max(depth, b.depth);
+  const unsigned fh = std::max(options.frame_height, 4u);
+  const unsigned top = kTitleHeight + (options.subtitle.empty() ? 0 : kLineHeight) +
+                       (options.legend.empty() ? 0 : kLineHeight) + 8;
+  const unsigned frames_height = (depth + 1) * fh;
+  const unsigned height = top + frames_height + kFooterHeight;
+  const unsigned width = layout.width;
+  const double fs = options.font_size;
+
+  SvgOut out(stream);
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+      << "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" << int64_t{width}
+      << "\" height=\"" << int64_t{height} << "\" viewBox=\"0 0 " << int64_t{width} << ' '
+      << int64_t{height} << "\">\n";
+  out << "<style>text{font-family:monospace;font-size:" << number(fs)
+      << "px;fill:#000}#frames text,#zoom text,#tip{pointer-events:none}"
+         "#frames rect:hover,#zoom rect:hover{stroke:#000;stroke-width:.5}"
+         ".ctl{cursor:pointer;fill:#333}.ctl:hover{fill:#c00}.hide{display:none}"
+         ".faded{opacity:.45}#title{font-size:"
+      << number(fs + 5) << "px;text-anchor:middle}#subtitle{text-anchor:middle;fill:#555}"
+      << "#tip rect{fill:#ffffe8;stroke:#888}</style>\n";
+  out << "<defs><linearGradient id=\"bg\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"1\">"
+         "<stop offset=\"5%\" stop-color=\"#eeeeee\"/><stop offset=\"95%\" "
+         "stop-color=\"#eeeeb0\"/></linearGradient></defs>\n";
+  out << "<rect width=\"100%\" height=\"100%\" fill=\"url(#bg)\"/>\n";
+  out << "<text id=\"title\" x=\"" << int64_t{width / 2} << "\" y=\"24\">";
+  out.escaped(title) << "</text>\n";
+  unsigned y = kTitleHeight + 4;
+  if (!options.subtitle.empty()) {
+    out << "<text id=\"subtitle\" x=\"" << int64_t{width / 2} << "\" y=\"" << int64_t{y} << "\">";
+    out.escaped(options.subtitle) << "</text>\n";
+    y += kLineHeight;
+  }
+  if (!options.legend.empty()) {
+    out << "<g id=\"legend\">";
+    int64_t x = kSideMargin;
+    for (const LegendEntry& e : options.legend) {
+      out << "<rect x=\"" << x << "\" y=\"" << int64_t{y - 10} << "\" width=\"12\" height=\"12\" "
+          << "fill=\"" << to_css(e.color) << "\"/><text x=\"" << x + 16 << "\" y=\"" << int64_t{y}
+          << "\">";
+      out.escaped(e.label) << "</text>";
+      x += 16 + static_cast<int64_t>((e.label.size() + 3) * fs * kCharWidth);
+    }
+    out << "</g>\n";
+  }
+  out << "<text id=\"unzoom\" class=\"ctl hide\" x=\"" << int64_t{kSideMargin}
+      << "\" y=\"24\">Reset Zoom</text>\n"
+      << "<text id=\"search\" class=\"ctl\" x=\"" << int64_t{width - kSideMargin - 130}
+      << "\" y=\"24\">Search</text>\n"
+      << "<text id=\"ignorecase\" class=\"ctl\" x=\"" << int64_t{width - kSideMargin - 50}
+      << "\" y=\"24\">[Aa]</text>\n"
+      << "<text id=\"clear\" class=\"ctl hide\" x=\"" << int64_t{width - kSideMargin - 16}
+      << "\" y=\"24\">x</text>\n"
+      << "<text id=\"matched\" x=\"" << int64_t{width - kSideMargin - 200} << "\" y=\""
+      << int64_t{height - 12} << "\"> </text>\n"
+      << "<text id=\"details\" x=\"" << int64_t{kSideMargin} << "\" y=\"" << int64_t{height - 12}
+      << "\"> </text>\n";
+
+  // Frame data read back by the script: n = name index, w = weight, o = weight left of the
+  // frame, t = extra tooltip line. Names are stored once each in #kiln-names.
+  std::vector<uint32_t> name_index(tree.profile().name_count() + 1, UINT32_MAX);
+  std::vector<std::string_view> names;
+  auto index_of = [&](NodeId n) {
+    FrameId f = tree.frame(n);
+    uint32_t& slot = name_index[f == kNoFrame ? tree.profile().name_count() : f];
+    if (slot == UINT32_MAX) {
+      slot = static_cast<uint32_t>(names.size());
+      names.push_back(tree.name(n));
+    }
+    return slot;
+  };
+
+  out << "<g id=\"frames\">\n";
+  FrameStyle style;
+  for (const FrameBox& b : boxes) {
+    std::string_view name = tree.name(b.node);
+    int64_t y_centi =
+        int64_t{options.icicle ? top + b.depth * fh : top + frames_height - (b.depth + 1) * fh} *
+        100;
+    style = FrameStyle{};
+    if (options.styler && b.node != tree.root()) options.styler(tree, b.node, style);
+    Rgb fill = style.fill              ? *style.fill
+               : b.node == tree.root() ? Rgb{200, 200, 200}
+               : options.palette_map   ? options.palette_map->color(name, options.palette)
+                                       : frame_color(name, options.palette);
+    out << "<rect x=\"";
+    out.centi(b.x_centi) << "\" y=\"";
+    out.centi(y_centi) << "\" width=\"";
+    out.centi(b.width_centi) << "\" height=\"" << int64_t{fh - 1} << "\" fill=\"" << to_css(fill)
+                             << "\" n=\"" << int64_t{index_of(b.node)} << "\" w=\""
+                             << tree.weight(b.node).to_string() << "\" o=\"" << b.offset.to_string()
+                             << '"';
+    if (!style.tooltip.empty()) {
+      out << " t=\"";
+      out.escaped(style.tooltip) << '"';
+    }
+    out << "/>";
+    bool truncated;
+    std::string_view label = label_for(name, b.width_centi / 100.0, fs, truncated);
+    if (!label.empty()) {
+      out << "<text x=\"";
+      out.centi(b.x_centi + 300) << "\" y=\"";
+      out.centi(y_centi + static_cast<int64_t>(fh * 100) - 450) << "\">";
+      out.escaped(label);
+      if (truncated) out << "..";
+      out << "</text>";
+    }
+    out << '\n';
+  }
+  out << "</g>\n<g id=\"zoom\"></g>\n";
+  out << "<g id=\"tip\" class=\"hide\"><rect rx=\"3\"/><text></text></g>\n";
+
+  // One name per line; names never contain a newline (the escaper replaces control chars).
+  out << "<metadata id=\"kiln-names\">";
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i) out << '\n';
+    out.escaped(names[i]);
+  }
+  out << "</metadata>\n";
+  out << "<metadata id=\"kiln-config\" total=\"" << tree.weight(tree.root()).to_string()
+      << "\" countname=\"";
+  out.escaped(count_name) << "\" factor=\"" << number(options.factor) << "\" frameheight=\""
+                          << int64_t{fh} << "\" fontsize=\"" << number(fs) << "\" top=\""
+                          << int64_t{top} << "\" framesheight=\"" << int64_t{frames_height}
+                          << "\" margin=\"" << int64_t{kSideMargin} << "\" minwidth=\""
+                          << number(layout.min_width_px) << "\" icicle=\""
+                          << int64_t{options.icicle ? 1 : 0} << "\"/>\n";
+  out << "<script type=\"text/ecmascript\"><![CDATA[\n" << kFlamegraphScript << "\n]]></script>\n";
+  out << "</svg>\n";
+  out.flush();
+  return stats;
+}
+
+}  // namespace kiln::flamegraph

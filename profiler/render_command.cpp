@@ -1,0 +1,200 @@
+// `kiln render`: folded stacks -> interactive SVG flame graph, icicle graph or flame chart.
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "flamegraph/flamegraph.h"
+
+namespace kiln::cli {
+
+namespace {
+
+namespace fg = kiln::flamegraph;
+
+struct RenderArgs {
+  std::vector<std::string> inputs;
+  std::string output = "-";
+  bool icicle = false;
+  bool flame_chart = false;
+  bool reverse = false;
+  bool strict = false;
+  unsigned width = 1200;
+  unsigned frame_height = 16;
+  std::string min_width = "0.1";
+  std::string title;
+  std::string subtitle;
+  std::string count_name;
+  double factor = 1.0;
+  std::string sort = "name";
+  std::string palette = "hot";
+  std::string palette_file;
+};
+
+// "0.1" or "0.1px" (pixels) or "0.5%" (of the image width).
+bool parse_min_width(const std::string& text, fg::SvgOptions& svg) {
+  std::string number = text;
+  bool percent = !number.empty() && number.back() == '%';
+  if (percent) number.pop_back();
+  if (!percent && number.ends_with("px")) number.resize(number.size() - 2);
+  try {
+    size_t used = 0;
+    double value = std::stod(number, &used);
+    if (used != number.size() || value < 0) return false;
+    (percent ? svg.min_width_percent : svg.min_width_px) = value;
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+int run_render(const RenderArgs& args) {
+  fg::SvgOptions svg;
+  if (!parse_min_width(args.min_width, svg)) {
+    std::cerr << "kiln render: --minwidth '" << args.min_width
+              << "' is not a number of pixels (0.1) or a percentage (0.5%)\n";
+    return kInputError;
+  }
+  std::optional<fg::Palette> palette = fg::parse_palette(args.palette);
+  if (!palette) {
+    std::cerr << "kiln render: unknown palette '" << args.palette << "'; one of:";
+    for (std::string_view name : fg::palette_names()) std::cerr << ' ' << name;
+    std::cerr << '\n';
+    return kInputError;
+  }
+
+  fg::Profile profile;
+  fg::FoldedReader reader(profile, &std::cerr);
+  for (const std::string& input : args.inputs) {
+    if (!reader.read_file(input)) return kInputError;
+  }
+  if (reader.bad_lines() > 0) {
+    std::cerr << "kiln render: " << reader.bad_lines() << " line(s) could not be read"
+              << (args.strict ? " (--strict): no graph written\n" : " and were skipped\n");
+    if (args.strict) return kInputError;
+  }
+  if (profile.empty()) {
+    std::cerr << "kiln render: no stacks in the input (";
+    for (size_t i = 0; i < args.inputs.size(); ++i) std::cerr << (i ? ", " : "") << args.inputs[i];
+    std::cerr << "): expected lines like 'main;parse;memcpy 42'\n";
+    return kInputError;
+  }
+  if (profile.total().is_zero()) {
+    std::cerr << "kiln render: every count in the input is zero: nothing to draw\n";
+    return kInputError;
+  }
+  if (profile.has_before()) {
+    std::cerr << "kiln render: two-column (differential) input: frame sizes use the second "
+                 "column; `kiln diff BEFORE AFTER` draws differential colors\n";
+  }
+
+  fg::PaletteMap palette_map;
+  if (!args.palette_file.empty()) {
+    if (!palette_map.load(args.palette_file, &std::cerr)) {
+      std::cerr << "kiln render: cannot read palette file " << args.palette_file << '\n';
+      return kInputError;
+    }
+    svg.palette_map = &palette_map;
+  }
+
+  fg::TreeOptions tree_options;
+  tree_options.reverse = args.reverse;
+  tree_options.flame_chart = args.flame_chart;
+  tree_options.order = args.sort == "weight" ? fg::SiblingOrder::kWeight : fg::SiblingOrder::kName;
+  fg::FrameTree tree = fg::FrameTree::build(profile, tree_options);
+
+  svg.title = args.title;
+  svg.subtitle = args.subtitle;
+  svg.count_name = args.count_name;
+  svg.factor = args.factor;
+  svg.icicle = args.icicle;
+  svg.width = args.width;
+  svg.frame_height = args.frame_height;
+  svg.palette = *palette;
+
+  std::unique_ptr<std::ofstream> file;
+  std::ostream* out = &std::cout;
+  if (args.output != "-") {
+    file = std::make_unique<std::ofstream>(args.output, std::ios::binary | std::ios::trunc);
+    if (!*file) {
+      std::cerr << "kiln render: cannot write " << args.output << '\n';
+      return kInputError;
+    }
+    out = file.get();
+  }
+  fg::write_svg(tree, svg, *out);
+  out->flush();
+  if (!*out) {
+    std::cerr << "kiln render: writing " << args.output << " failed\n";
+    return kInputError;
+  }
+  if (!args.palette_file.empty() && !palette_map.save(args.palette_file)) {
+    std::cerr << "kiln render: cannot write palette file " << args.palette_file << '\n';
+    return kInputError;
+  }
+  return kSuccess;
+}
+
+}  // namespace
+
+void add_render_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<RenderArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "render",
+      "Draw an interactive SVG flame graph (or icicle graph, flame chart) from folded stacks");
+  cmd->add_option("FOLDED", args->inputs,
+                  "Folded stack files (`-` for stdin); several files are merged into one graph")
+      ->required();
+  cmd->add_option("-o,--output", args->output, "Output SVG file, `-` for stdout")
+      ->capture_default_str();
+  cmd->add_flag("--icicle,--inverted", args->icicle, "Root at the top (icicle graph)");
+  cmd->add_flag("--flamechart", args->flame_chart,
+                "Input order is time order: adjacent identical frames merge, nothing is sorted");
+  cmd->add_flag("--reverse", args->reverse, "Reverse stacks: leaf functions become the roots");
+  cmd->add_option("--width", args->width, "Image width in pixels")
+      ->capture_default_str()
+      ->check(CLI::Range(50u, 100000u));
+  cmd->add_option("--height", args->frame_height, "Frame height in pixels")
+      ->capture_default_str()
+      ->check(CLI::Range(4u, 200u));
+  cmd->add_option("--minwidth", args->min_width,
+                  "Leave out frames narrower than this: pixels (0.1) or % of the width (0.5%)")
+      ->capture_default_str();
+  cmd->add_option("--title", args->title,
+                  "Title (default: Flame Graph / Icicle Graph / Flame Chart)");
+  cmd->add_option("--subtitle", args->subtitle, "Second line under the title");
+  cmd->add_option("--countname", args->count_name,
+                  "Unit of the counts shown in tooltips (default: from the file, else samples)");
+  cmd->add_option("--factor", args->factor, "Multiply counts by this in tooltips")
+      ->capture_default_str();
+  cmd->add_option("--sort", args->sort, "Sibling order: name (stable to compare) or weight")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"name", "weight"}));
+  std::string palettes;
+  for (std::string_view name : fg::palette_names()) {
+    palettes += palettes.empty() ? "" : ", ";
+    palettes += name;
+  }
+  cmd->add_option("--palette,--colors", args->palette, "Color palette: " + palettes)
+      ->capture_default_str();
+  cmd->add_option("--palette-file", args->palette_file,
+                  "Keep frame colors in FILE (name->rgb(r,g,b) lines), read and updated, so "
+                  "several graphs color a function alike");
+  cmd->add_flag("--strict", args->strict, "Exit 1 if any input line cannot be read");
+  cmd->footer(
+      "Input: one stack per line, frames root first separated by ';', then a space and a count:\n"
+      "  app;main;parse;memcpy_[k] 42\n"
+      "Frame suffixes _[k] kernel, _[j] JIT, _[i] inlined, _[w] wakeup set the color and are\n"
+      "hidden from labels. Unreadable lines are reported as FILE:LINE: reason.\n\n"
+      "Examples:\n"
+      "  kiln render perf.folded -o perf.svg\n"
+      "  kiln render a.folded b.folded --title 'Two runs' -o both.svg\n"
+      "  kiln render --icicle --palette java --minwidth 0.5% app.folded -o app.svg\n"
+      "  kiln render --reverse --sort weight perf.folded -o bottom-up.svg\n"
+      "  bcc-profile -f 10 | kiln render - > bcc.svg\n"
+      "In the browser: click a frame to zoom, Escape or 'Reset Zoom' to go back, Ctrl-F or\n"
+      "'Search' for a regular expression; the URL keeps zoom and search.");
+  cmd->callback([args, &exit_code] { exit_code = run_render(*args); });
+}
+
+}  // namespace kiln::cli

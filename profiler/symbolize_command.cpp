@@ -1,0 +1,144 @@
+// `kiln symbolize`: addresses of a process, an ELF file or the kernel to function names,
+// inline chains and file:line, in llvm-symbolizer's output format.
+#include <cinttypes>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "commands.h"
+#include "symbolizer.h"
+
+namespace kiln::cli {
+namespace {
+
+struct SymbolizeArgs {
+  pid_t pid = 0;
+  std::string elf;
+  bool kernel = false;
+  bool offsets = false;
+  bool no_inlines = false;
+  bool no_demangle = false;
+  bool full_signatures = false;
+  bool print_address = false;
+  std::vector<std::string> addresses;
+};
+
+bool parse_address(const std::string& text, uint64_t* value) {
+  const char* s = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  *value = strtoull(s, &end, 16);
+  return end != s && *end == '\0' && errno == 0;
+}
+
+void print_frames(const SymbolizeArgs& args, uint64_t address,
+                  const std::vector<symbolizer::Frame>& frames) {
+  if (args.print_address) printf("0x%" PRIx64 "\n", address);
+  for (const symbolizer::Frame& frame : frames) {
+    printf("%s\n", frame.function.c_str());
+    if (frame.file.empty()) {
+      printf("??:0\n");
+    } else {
+      printf("%s:%u\n", frame.file.c_str(), frame.line);
+    }
+  }
+  printf("\n");
+}
+
+int run(const SymbolizeArgs& args) {
+  symbolizer::Symbolizer::Options options;
+  options.want_lines = true;
+  options.inlines = !args.no_inlines;
+  options.demangle = !args.no_demangle;
+  options.full_signatures = args.full_signatures;
+  symbolizer::Symbolizer symbolizer(options);
+  if (args.pid && !symbolizer.snapshot_process(args.pid)) {
+    fprintf(stderr, "kiln symbolize: process %d does not exist (or /proc/%d/maps is unreadable)\n",
+            args.pid, args.pid);
+    return kInputError;
+  }
+  auto symbolize = [&](uint64_t address) {
+    if (args.kernel) return symbolizer.symbolize_kernel(address);
+    if (args.pid) return symbolizer.symbolize_user(args.pid, address);
+    return symbolizer.symbolize_file(args.elf, address,
+                                     args.offsets ? symbolizer::AddressKind::kFileOffset
+                                                  : symbolizer::AddressKind::kVirtualAddress);
+  };
+  int status = kSuccess;
+  auto handle = [&](const std::string& token, const std::string& where) {
+    uint64_t address = 0;
+    if (!parse_address(token, &address)) {
+      fprintf(stderr, "kiln symbolize: %s: '%s' is not a hexadecimal address\n", where.c_str(),
+              token.c_str());
+      status = kInputError;
+      return;
+    }
+    print_frames(args, address, symbolize(address));
+  };
+  if (!args.addresses.empty()) {
+    for (size_t i = 0; i < args.addresses.size(); ++i) {
+      handle(args.addresses[i], "argument " + std::to_string(i + 1));
+    }
+  } else {
+    std::string line;
+    for (size_t number = 1; std::getline(std::cin, line); ++number) {
+      std::istringstream words(line);
+      for (std::string token; words >> token;)
+        handle(token, "stdin line " + std::to_string(number));
+      fflush(stdout);
+    }
+  }
+  for (const std::string& message : symbolizer.stats().messages) {
+    fprintf(stderr, "kiln symbolize: warning: %s\n", message.c_str());
+  }
+  return status;
+}
+
+}  // namespace
+
+void add_symbolize_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<SymbolizeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "symbolize", "Turn addresses into function names, inline chains and file:line");
+  auto* pid = cmd->add_option("-p,--pid", args->pid,
+                              "Addresses are virtual addresses in the live process PID");
+  auto* elf = cmd->add_option("-e,--elf", args->elf, "Addresses are in this ELF file")
+                  ->check(CLI::ExistingFile);
+  auto* kernel =
+      cmd->add_flag("-k,--kernel", args->kernel, "Addresses are kernel addresses (/proc/kallsyms)");
+  pid->excludes(elf, kernel);
+  elf->excludes(kernel);
+  cmd->add_flag("--offsets", args->offsets,
+                "With --elf: addresses are file offsets (default: link-time virtual addresses)")
+      ->needs(elf);
+  cmd->add_flag("--no-inlines", args->no_inlines,
+                "Only the containing function, no inlined frames");
+  cmd->add_flag("--no-demangle", args->no_demangle, "Print symbol names as found (mangled)");
+  cmd->add_flag("--full-signatures", args->full_signatures,
+                "Print C++ names with return type, parameter list and qualifiers");
+  cmd->add_flag("--print-address", args->print_address, "Print each address before its frames");
+  cmd->add_option("ADDRESS", args->addresses,
+                  "Hexadecimal addresses (0x optional); read from stdin when none are given");
+  cmd->footer(
+      "Output: for each address, one pair of lines per frame (function, then file:line or ??:0),\n"
+      "innermost (inlined) frame first, then a blank line, like `llvm-symbolizer --inlines`.\n"
+      "A frame that cannot be named prints as [module] (e.g. [libfoo.so], [anon], [kernel]).\n\n"
+      "Examples:\n"
+      "  kiln symbolize --elf ./app 0x401136               a link-time address in ./app\n"
+      "  kiln symbolize --elf libfoo.so --offsets 0x1a2b   a file offset in a shared library\n"
+      "  kiln symbolize --pid 1234 0x55d0c8a01136          an address in a running process\n"
+      "  kiln symbolize -k ffffffff81234567                a kernel address\n"
+      "  cut -d' ' -f2 addrs.txt | kiln symbolize --elf ./app --print-address");
+  cmd->callback([args, &exit_code]() {
+    if (args->pid == 0 && args->elf.empty() && !args->kernel) {
+      std::cerr << "kiln symbolize: say where the addresses are: --pid PID, --elf FILE or "
+                   "--kernel (see kiln symbolize --help)\n";
+      exit_code = kInputError;
+      return;
+    }
+    exit_code = run(*args);
+  });
+}
+
+}  // namespace kiln::cli

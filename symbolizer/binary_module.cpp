@@ -1,0 +1,70 @@
+#include "binary_module.h"
+
+#include "demangler.h"
+
+namespace kiln::symbolizer {
+
+BinaryModule::BinaryModule(std::unique_ptr<ElfFile> binary, const std::string& path,
+                           const std::string& root, const DebugFileLocator& locator,
+                           std::vector<std::string>* warnings)
+    : binary_(std::move(binary)) {
+  if (!binary_->has_dwarf()) debug_ = locator.find(*binary_, path, root);
+  symbols_.add_symbols(*binary_);
+  symbols_.finish();
+  if (debug_) {
+    debug_symbols_.add_symbols(*debug_);
+    debug_symbols_.finish();
+  }
+  const ElfFile* dwarf_file = debug_ && debug_->has_dwarf() ? debug_.get() : binary_.get();
+  if (dwarf_file->has_dwarf()) {
+    std::string error;
+    dwarf_ = DwarfIndex::open(*dwarf_file, &error);
+    if (!dwarf_) warnings->push_back(path + ": " + error);
+  }
+}
+
+const std::string& BinaryModule::display_name(const char* raw, const Symbolizer::Options& options) {
+  auto [it, inserted] = names_.try_emplace(raw);
+  if (inserted) {
+    it->second = options.demangle ? demangle_symbol(raw, options.full_signatures) : raw;
+  }
+  return it->second;
+}
+
+void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
+                             const std::string& module, std::vector<Frame>* frames) {
+  frames->clear();
+  scratch_.clear();
+  if (dwarf_) dwarf_->lookup(vaddr, options.inlines, &scratch_);
+  // The containing function is named, like llvm-symbolizer does, from the binary's own
+  // symbol table (exact linkage names, clone suffixes), else from DWARF. The debug file's
+  // symbol table comes last, except that its mangled name beats a plain DWARF name (GCC gives
+  // functions in anonymous namespaces no DW_AT_linkage_name).
+  const Symbol* symbol = symbols_.find(vaddr);
+  if (!symbol && (scratch_.empty() || !scratch_.back().linkage_name)) {
+    const Symbol* debug_symbol = debug_symbols_.find(vaddr);
+    bool dwarf_named = !scratch_.empty() && scratch_.back().name;
+    if (debug_symbol && (!dwarf_named || debug_symbol->name.starts_with("_Z")))
+      symbol = debug_symbol;
+  }
+  if (scratch_.empty() && !symbol) return;
+  if (scratch_.empty()) scratch_.push_back({});
+  for (size_t i = 0; i < scratch_.size(); ++i) {
+    const DwarfFrame& d = scratch_[i];
+    bool outermost = i + 1 == scratch_.size();
+    const char* raw = outermost && symbol ? symbol->name.c_str() : d.name;
+    Frame frame;
+    frame.function = raw ? display_name(raw, options) : "[" + module + "]";
+    frame.module = module;
+    if (options.want_lines && d.file) {
+      frame.file = d.file;
+      frame.line = d.line;
+    } else if (options.want_lines && outermost && symbol && symbol->file) {
+      frame.file = symbol->file;  // no line table here; the symbol table knows the file
+    }
+    frame.kind = d.inlined ? FrameKind::kInlined : FrameKind::kUser;
+    frames->push_back(std::move(frame));
+  }
+}
+
+}  // namespace kiln::symbolizer

@@ -1,0 +1,47 @@
+// One parsed binary: its ELF symbols, its DWARF (from the binary or its separate debug file)
+// and the demangled names already computed. Shared by every process that maps it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "debug_file_locator.h"
+#include "dwarf_index.h"
+#include "elf_file.h"
+#include "symbol_table.h"
+#include "symbolizer.h"
+
+namespace kiln::symbolizer {
+
+class BinaryModule {
+ public:
+  // Parses `binary`; `path` is its path as its process sees it (for .gnu_debuglink), `root`
+  // the prefix that reaches that file system ("" or "/proc/PID/root"). Problems that leave
+  // the module usable with less information are appended to `warnings`.
+  BinaryModule(std::unique_ptr<ElfFile> binary, const std::string& path, const std::string& root,
+               const DebugFileLocator& locator, std::vector<std::string>* warnings);
+
+  const ElfFile& binary() const { return *binary_; }
+  bool has_debug_file() const { return debug_ != nullptr; }
+  bool has_dwarf() const { return dwarf_ != nullptr; }
+
+  // Frames (innermost first) for a link-time virtual address; empty when nothing names it.
+  void symbolize(uint64_t vaddr, const Symbolizer::Options& options, const std::string& module,
+                 std::vector<Frame>* frames);
+
+ private:
+  const std::string& display_name(const char* raw, const Symbolizer::Options& options);
+
+  std::unique_ptr<ElfFile> binary_;
+  std::unique_ptr<ElfFile> debug_;
+  SymbolTable symbols_;        // the binary's own .symtab/.dynsym and PLT
+  SymbolTable debug_symbols_;  // the debug file's .symtab (names stripped from the binary)
+  std::unique_ptr<DwarfIndex> dwarf_;
+  std::unordered_map<const char*, std::string> names_;  // raw name -> demangled
+  std::vector<DwarfFrame> scratch_;
+};
+
+}  // namespace kiln::symbolizer

@@ -1,0 +1,78 @@
+// DWARF lookups through libdw with kiln's own per-compilation-unit index: the first lookup in
+// a unit walks its DIE tree once and paints every subprogram and inlined-subroutine range
+// into sorted, disjoint segments (deepest DIE wins, as in llvm-symbolizer), so each later
+// address costs two binary searches (segment, line row) and a walk up the inline chain.
+#pragma once
+
+#include <elfutils/libdw.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "elf_file.h"
+
+namespace kiln::symbolizer {
+
+struct DwarfFrame {
+  const char* name = nullptr;  // linkage name (mangled) or plain DW_AT_name; nullptr if none
+  bool linkage_name = false;   // `name` is a linkage name
+  const char* file = nullptr;  // absolute path as in the line table; nullptr if unknown
+  unsigned line = 0;
+  bool inlined = false;
+};
+
+class DwarfIndex {
+ public:
+  // DWARF of `file` (which must outlive the index); nullptr when it has none or it is corrupt.
+  static std::unique_ptr<DwarfIndex> open(const ElfFile& file, std::string* error);
+  ~DwarfIndex();
+  DwarfIndex(const DwarfIndex&) = delete;
+  DwarfIndex& operator=(const DwarfIndex&) = delete;
+
+  // Frames for a link-time virtual address, innermost first (only the outermost function
+  // unless `inlines`). False when no compilation unit covers the address.
+  bool lookup(uint64_t address, bool inlines, std::vector<DwarfFrame>* frames);
+
+ private:
+  struct Node {
+    Dwarf_Off die = 0;
+    int32_t parent = -1;  // enclosing inlined subroutine or subprogram; -1 for subprograms
+    uint32_t call_file = 0;
+    uint32_t call_line = 0;
+    bool name_resolved = false;
+    bool linkage_name = false;
+    const char* name = nullptr;
+  };
+  struct Segment {
+    uint64_t start;
+    int32_t node;  // -1: no subroutine here
+  };
+  struct Unit {
+    Dwarf_Die die;
+    bool indexed = false;
+    std::vector<Node> nodes;
+    std::vector<Segment> segments;
+    Dwarf_Lines* lines = nullptr;
+    size_t line_count = 0;
+    Dwarf_Files* files = nullptr;
+    size_t file_count = 0;
+  };
+  struct UnitRange {
+    uint64_t start, end;
+    uint32_t unit;
+  };
+
+  DwarfIndex() = default;
+  Unit* unit_for(uint64_t address);
+  void index_unit(Unit& unit);
+  const char* node_name(Node& node);
+  bool line_for(Unit& unit, uint64_t address, const char** file, unsigned* line);
+
+  Dwarf* dwarf_ = nullptr;
+  std::vector<Unit> units_;
+  std::vector<UnitRange> ranges_;  // sorted by start
+};
+
+}  // namespace kiln::symbolizer

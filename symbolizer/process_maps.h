@@ -1,0 +1,29 @@
+// /proc/PID/maps parsed into mappings.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln::symbolizer {
+
+struct Mapping {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint64_t offset = 0;  // file offset of `start`
+  uint64_t inode = 0;
+  bool executable = false;
+  std::string path;      // file path, "[vdso]", "[heap]", "[stack]", "" for anonymous memory
+  bool deleted = false;  // the path carried " (deleted)"
+};
+
+// Parses maps text (the format of /proc/PID/maps).
+std::vector<Mapping> parse_maps(const std::string& text);
+// Reads /proc/PID/maps; false when the process is gone or unreadable.
+bool read_process_maps(pid_t pid, std::vector<Mapping>* mappings);
+// Reads a whole file (for /proc files whose size reads as 0).
+bool read_file(const std::string& path, std::string* contents);
+
+}  // namespace kiln::symbolizer

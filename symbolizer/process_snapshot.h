@@ -1,0 +1,43 @@
+// What is needed to symbolize one process after it exits: its executable mappings, each with
+// the parsed module of its binary (opened through /proc/PID/map_files, falling back to
+// /proc/PID/root/PATH), and its JIT perf map.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "module_cache.h"
+#include "perf_map.h"
+#include "problem_log.h"
+#include "process_maps.h"
+
+namespace kiln::symbolizer {
+
+struct SnapshotMapping {
+  Mapping mapping;
+  std::shared_ptr<BinaryModule> module;  // nullptr: anonymous, or the binary was unreadable
+  std::string name;                      // "libc.so.6", "[vdso]", "[anon]", "[heap]"
+};
+
+class ProcessSnapshot {
+ public:
+  // Reads the process's mappings and opens its binaries; false when the process is gone.
+  bool take(pid_t pid, ModuleCache& modules, ProblemLog& log);
+
+  // The mapping containing `address`; nullptr if none.
+  const SnapshotMapping* find(uint64_t address) const;
+  // The JIT perf map, if the process has one (looked for again while none was found).
+  PerfMap* perf_map();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = 0;
+  pid_t namespace_pid_ = 0;                // the pid inside the process's own pid namespace (NSpid)
+  std::vector<SnapshotMapping> mappings_;  // executable ones, sorted by start
+  std::unique_ptr<PerfMap> perf_map_;
+};
+
+}  // namespace kiln::symbolizer

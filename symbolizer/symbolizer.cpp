@@ -1,0 +1,175 @@
+#include "symbolizer.h"
+
+#include <map>
+#include <unordered_map>
+
+#include "kernel_symbols.h"
+#include "module_cache.h"
+#include "problem_log.h"
+#include "process_snapshot.h"
+
+namespace kiln::symbolizer {
+namespace {
+
+Frame unknown_frame(const std::string& module, FrameKind kind) {
+  Frame frame;
+  frame.module = module;
+  frame.function = module.starts_with("[") ? module : "[" + module + "]";
+  frame.kind = kind;
+  return frame;
+}
+
+struct AddressKey {
+  const BinaryModule* module;
+  uint64_t vaddr;
+  bool operator==(const AddressKey&) const = default;
+};
+struct AddressKeyHash {
+  size_t operator()(const AddressKey& k) const {
+    return std::hash<const void*>()(k.module) ^ (k.vaddr * 0x9e3779b97f4a7c15ull);
+  }
+};
+
+}  // namespace
+
+struct Symbolizer::Impl {
+  explicit Impl(Options o) : options(std::move(o)), modules(options.debug_directories, &log) {}
+
+  // Frames for a link-time address in `module`, computed once per (module, address).
+  std::vector<Frame> module_frames(BinaryModule* module, uint64_t vaddr, const std::string& name) {
+    auto [it, inserted] = frames.try_emplace(AddressKey{module, vaddr});
+    if (!inserted) {
+      ++log.stats().cache_hits;
+      return it->second;
+    }
+    module->symbolize(vaddr, options, name, &it->second);
+    if (it->second.empty()) it->second.push_back(unknown_frame(name, FrameKind::kUser));
+    return it->second;
+  }
+
+  std::vector<Frame> counted(std::vector<Frame> result) {
+    if (result.size() == 1 && result[0].function.starts_with("[")) ++log.stats().unknown;
+    return result;
+  }
+
+  Options options;
+  ProblemLog log;
+  ModuleCache modules;
+  KernelSymbols kernel;
+  bool kernel_loaded = false;
+  std::map<pid_t, ProcessSnapshot> processes;
+  std::unordered_map<AddressKey, std::vector<Frame>, AddressKeyHash> frames;
+};
+
+Symbolizer::Symbolizer(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Symbolizer::~Symbolizer() = default;
+
+bool Symbolizer::snapshot_process(pid_t tgid) {
+  auto [it, inserted] = impl_->processes.try_emplace(tgid);
+  bool ok = it->second.take(tgid, impl_->modules, impl_->log);
+  if (!ok && inserted) impl_->processes.erase(it);
+  return ok;
+}
+
+void Symbolizer::forget_process(pid_t tgid) {
+  impl_->processes.erase(tgid);
+}
+
+std::vector<Frame> Symbolizer::symbolize_user(pid_t tgid, uint64_t address) {
+  ++impl_->log.stats().addresses;
+  auto it = impl_->processes.find(tgid);
+  if (it == impl_->processes.end()) {
+    if (!snapshot_process(tgid))
+      return impl_->counted({unknown_frame("[unknown]", FrameKind::kUser)});
+    it = impl_->processes.find(tgid);
+  }
+  ProcessSnapshot& process = it->second;
+  const SnapshotMapping* mapping = process.find(address);
+  if (!mapping || !mapping->module) {
+    // JIT code lives in anonymous memory and is named by the process's perf map.
+    if (!mapping || mapping->name == "[anon]" || !mapping->mapping.path.starts_with("/")) {
+      if (PerfMap* map = process.perf_map()) {
+        if (const PerfMap::Entry* entry = map->find(address)) {
+          Frame frame;
+          frame.function = entry->name;
+          frame.module = "perf-" + std::to_string(tgid) + ".map";
+          frame.kind = FrameKind::kJit;
+          return {frame};
+        }
+      }
+    }
+    if (!mapping) {
+      impl_->log.note(ProblemLog::kUnmappedAddress, "address 0x" + std::to_string(address) +
+                                                        " of process " + std::to_string(tgid) +
+                                                        " is in no executable mapping");
+    }
+    return impl_->counted({unknown_frame(mapping ? mapping->name : "[unknown]", FrameKind::kUser)});
+  }
+  const Mapping& m = mapping->mapping;
+  auto vaddr = mapping->module->binary().offset_to_vaddr(address - m.start + m.offset);
+  if (!vaddr) return impl_->counted({unknown_frame(mapping->name, FrameKind::kUser)});
+  return impl_->counted(impl_->module_frames(mapping->module.get(), *vaddr, mapping->name));
+}
+
+std::vector<Frame> Symbolizer::symbolize_kernel(uint64_t address) {
+  ++impl_->log.stats().addresses;
+  if (!impl_->kernel_loaded) {
+    impl_->kernel_loaded = true;
+    impl_->kernel.load();
+    if (impl_->kernel.restricted()) {
+      impl_->log.note(ProblemLog::kKernelRestricted,
+                      "kernel symbols are hidden: /proc/kallsyms shows only zero addresses "
+                      "(kernel.kptr_restrict); run kiln as root, or `sysctl -w "
+                      "kernel.kptr_restrict=0`; kernel frames show as [kernel]");
+    }
+  }
+  const KernelSymbols::Symbol* symbol = impl_->kernel.find(address);
+  if (!symbol) return impl_->counted({unknown_frame("[kernel]", FrameKind::kKernel)});
+  Frame frame;
+  frame.function = symbol->name;
+  frame.module = symbol->module;
+  frame.kind = FrameKind::kKernel;
+  return {frame};
+}
+
+std::vector<Frame> Symbolizer::symbolize_file(const std::string& path, uint64_t address,
+                                              AddressKind kind) {
+  ++impl_->log.stats().addresses;
+  size_t slash = path.rfind('/');
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::shared_ptr<BinaryModule> module = impl_->modules.from_path(path);
+  if (!module) return impl_->counted({unknown_frame(name, FrameKind::kUser)});
+  uint64_t vaddr = address;
+  if (kind == AddressKind::kFileOffset) {
+    auto translated = module->binary().offset_to_vaddr(address);
+    if (!translated) {
+      impl_->log.note(ProblemLog::kUnmappedAddress,
+                      path + ": file offset is in no loadable segment");
+      return impl_->counted({unknown_frame(name, FrameKind::kUser)});
+    }
+    vaddr = *translated;
+  }
+  return impl_->counted(impl_->module_frames(module.get(), vaddr, name));
+}
+
+Stats Symbolizer::stats() const {
+  Stats stats = impl_->log.stats();
+  stats.binaries_parsed = impl_->modules.parsed();
+  return stats;
+}
+
+std::string annotated_name(const Frame& frame) {
+  switch (frame.kind) {
+    case FrameKind::kKernel:
+      return frame.function + "_[k]";
+    case FrameKind::kJit:
+      return frame.function + "_[j]";
+    case FrameKind::kInlined:
+      return frame.function + "_[i]";
+    case FrameKind::kUser:
+      break;
+  }
+  return frame.function;
+}
+
+}  // namespace kiln::symbolizer

@@ -1,0 +1,92 @@
+// kiln's symbolizer: turns kernel and user-space addresses into frames (function, module,
+// file:line, inline chain) through /proc/kallsyms, ELF symbol tables, DWARF, separate debug
+// files and JIT perf maps. Not thread-safe: use one Symbolizer per thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kiln::symbolizer {
+
+enum class FrameKind { kUser, kKernel, kJit, kInlined };
+
+struct Frame {
+  // Demangled, without parameter list unless Options::full_signatures; "[module]" when the
+  // address has no symbol (e.g. "[libfoo.so]", "[kernel]", "[anon]", "[unknown]").
+  std::string function;
+  // "libc.so.6", "[kernel]", "ext4", "[vdso]", "[anon]", "[unknown]", "[perf-PID.map]".
+  std::string module;
+  // Source location (Options::want_lines); empty/0 when unknown.
+  std::string file;
+  unsigned line = 0;
+  FrameKind kind = FrameKind::kUser;
+};
+
+// How symbolize_file interprets an address.
+enum class AddressKind { kFileOffset, kVirtualAddress };
+
+// Counted problems; each kind is also reported once as a message in Stats::messages.
+struct Stats {
+  uint64_t addresses = 0;             // addresses asked for
+  uint64_t cache_hits = 0;            // answered from the per-address cache
+  uint64_t unknown = 0;               // answered with a "[module]"/"[unknown]" frame
+  uint64_t missing_files = 0;         // binary or perf map that could not be opened
+  uint64_t corrupt_files = 0;         // ELF or DWARF that could not be parsed
+  uint64_t exited_processes = 0;      // pid gone before it could be snapshotted
+  uint64_t unmapped_addresses = 0;    // address in no mapping of its process
+  bool kptr_restricted = false;       // /proc/kallsyms shows only zero addresses
+  uint64_t binaries_parsed = 0;       // distinct binaries parsed (cache keyed by build-id)
+  std::vector<std::string> messages;  // one line per kind of problem, with the fix
+};
+
+struct SymbolizerOptions {
+  bool demangle = true;
+  bool full_signatures = false;  // keep parameter lists, return types and qualifiers
+  bool want_lines = false;       // fill Frame::file and Frame::line
+  bool inlines = true;           // report inlined frames (from DWARF)
+  // Directories searched for separate debug files, in order.
+  std::vector<std::string> debug_directories = {"/usr/lib/debug"};
+};
+
+class Symbolizer {
+ public:
+  using Options = SymbolizerOptions;
+
+  explicit Symbolizer(Options options = {});
+  ~Symbolizer();
+  Symbolizer(const Symbolizer&) = delete;
+  Symbolizer& operator=(const Symbolizer&) = delete;
+
+  // Snapshots a live process: its mappings, open handles to its binaries (through
+  // /proc/PID/map_files, falling back to /proc/PID/root/PATH) and its JIT perf map, so it is
+  // still symbolized after it exits. Calling it again refreshes the snapshot. Returns false
+  // when the process is gone (and no earlier snapshot exists).
+  bool snapshot_process(pid_t tgid);
+  // Forgets a process snapshot (its binaries stay cached while other processes use them).
+  void forget_process(pid_t tgid);
+
+  // Frames for an address, innermost first: inlined frames, then the containing function.
+  // `address` is a virtual address in the process (callers pass return addresses minus 1 for
+  // non-leaf frames). Takes a snapshot first if the process has none. Never empty.
+  std::vector<Frame> symbolize_user(pid_t tgid, uint64_t address);
+  // Kernel address through /proc/kallsyms (modules included). Never empty.
+  std::vector<Frame> symbolize_kernel(uint64_t address);
+  // Address in an ELF file, as a file offset or a link-time virtual address. Never empty.
+  std::vector<Frame> symbolize_file(const std::string& path, uint64_t address, AddressKind kind);
+
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// "name_[k]", "name_[j]", "name_[i]" or "name": the flamegraph.pl annotation of a frame
+// used in folded stacks.
+std::string annotated_name(const Frame& frame);
+
+}  // namespace kiln::symbolizer

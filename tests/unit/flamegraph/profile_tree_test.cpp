@@ -1,0 +1,137 @@
+// Profile merge, FoldedWriter output and the frame tree (merged, flame chart, reversed).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <sstream>
+
+#include "flamegraph/flamegraph.h"
+
+namespace fg = kiln::flamegraph;
+
+namespace {
+
+fg::Profile parse(std::string_view text) {
+  fg::Profile p;
+  fg::FoldedReader reader(p, nullptr);
+  reader.read_text(text);
+  EXPECT_EQ(reader.bad_lines(), 0u);
+  return p;
+}
+
+std::string write(const fg::Profile& p, bool metadata = false) {
+  std::ostringstream out;
+  fg::FoldedWriter{.write_metadata = metadata}.write(p, out);
+  return out.str();
+}
+
+// "name(weight)[children...]" of a subtree, to compare whole trees at once.
+std::string shape(const fg::FrameTree& t, fg::NodeId n) {
+  std::string s = std::string(t.name(n)) + "(" + t.weight(n).to_string() + ")";
+  if (t.first_child(n) == fg::kNoNode) return s;
+  s += "[";
+  for (fg::NodeId c = t.first_child(n); c != fg::kNoNode; c = t.next_sibling(c)) {
+    if (c != t.first_child(n)) s += " ";
+    s += shape(t, c);
+  }
+  return s + "]";
+}
+
+}  // namespace
+
+TEST(FoldedWriter, MergesDuplicatesAndSortsByFrameNames) {
+  fg::Profile p = parse("b;x 1\na;y 2\nb;x 3\na 1\na;y;z 0.5\n");
+  EXPECT_EQ(write(p), "a 1\na;y 2\na;y;z 0.5\nb;x 4\n");
+}
+
+TEST(FoldedWriter, SameBytesWhateverTheInputOrder) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 300; ++i) {
+    lines.push_back("app;f" + std::to_string(i % 17) + ";g" + std::to_string(i % 5) + " " +
+                    std::to_string(i + 1));
+  }
+  std::string sorted_text, shuffled_text;
+  for (const auto& l : lines) sorted_text += l + "\n";
+  std::shuffle(lines.begin(), lines.end(), std::mt19937(42));
+  for (const auto& l : lines) shuffled_text += l + "\n";
+  EXPECT_EQ(write(parse(sorted_text)), write(parse(shuffled_text)));
+}
+
+TEST(FoldedWriter, MetadataRoundTrips) {
+  fg::Profile p;
+  p.metadata.measured = "off-cpu";
+  p.metadata.count_name = "us";
+  p.metadata.frequency_hz = 99;
+  p.metadata.duration_s = 12.5;
+  p.metadata.lost_samples = 3;
+  p.add_stack({"app", "main", "read_[k]"}, fg::Weight::from_integer(1500));
+  std::string text = write(p, true);
+  EXPECT_EQ(text,
+            "# measured: off-cpu\n# countname: us\n# frequency: 99 Hz\n# duration: 12.5 s\n"
+            "# lost: 3 samples\napp;main;read_[k] 1500\n");
+  fg::Profile back = parse(text);
+  EXPECT_EQ(back.metadata.measured, "off-cpu");
+  EXPECT_EQ(back.metadata.count_name, "us");
+  EXPECT_EQ(back.metadata.frequency_hz, 99);
+  EXPECT_EQ(back.metadata.duration_s, 12.5);
+  EXPECT_EQ(back.metadata.lost_samples, 3u);
+  EXPECT_EQ(write(back, true), text);
+}
+
+TEST(Profile, AppendReinternsNames) {
+  fg::Profile a = parse("x;y 1\n");
+  fg::Profile b = parse("q;x 2\nx;y 3\n");
+  a.append(b);
+  EXPECT_EQ(a.name_count(), 3u);
+  EXPECT_EQ(write(a), "q;x 2\nx;y 4\n");
+}
+
+// flamegraph.pl draws `foo` twice under main for this input; kiln draws it once.
+TEST(FrameTree, SameFrameOnceWhateverTheInputOrder) {
+  fg::Profile p = parse("main;foo 1\nmain;foo.isra.0;x 1\nmain;foo;y 1\n");
+  fg::FrameTree t = fg::FrameTree::build(p);
+  EXPECT_EQ(shape(t, t.root()), "all(3)[main(3)[foo(2)[y(1)] foo.isra.0(1)[x(1)]]]");
+  fg::NodeId foo = t.find_child(t.find_child(0, "main"), "foo");
+  EXPECT_EQ(t.self_weight(foo).to_string(), "1");
+  EXPECT_EQ(t.path(foo), (std::vector<std::string_view>{"main", "foo"}));
+  EXPECT_EQ(t.depth(foo), 2u);
+  EXPECT_EQ(t.max_depth(), 3u);
+}
+
+TEST(FrameTree, FlameChartKeepsTimeOrderAndMergesOnlyAdjacentFrames) {
+  fg::Profile p = parse("a;b 1\na;c 1\na;b 1\nz 2\na;b 1\n");
+  fg::FrameTree t = fg::FrameTree::build(p, {.flame_chart = true});
+  EXPECT_EQ(shape(t, t.root()), "all(6)[a(3)[b(1) c(1) b(1)] z(2) a(1)[b(1)]]");
+}
+
+TEST(FrameTree, ReverseMakesLeavesRoots) {
+  fg::Profile p = parse("a;b;c 2\nx;b;c 1\ny;d 4\n");
+  fg::FrameTree t = fg::FrameTree::build(p, {.reverse = true});
+  EXPECT_EQ(shape(t, t.root()), "all(7)[c(3)[b(3)[a(2) x(1)]] d(4)[y(4)]]");
+}
+
+TEST(FrameTree, SortByWeightPutsHeaviestSiblingFirst) {
+  fg::Profile p = parse("m;a 1\nm;b 5\nm;c 3\nm;c;k 1\nm;c;j 2\n");
+  fg::FrameTree by_name = fg::FrameTree::build(p);
+  EXPECT_EQ(shape(by_name, 0), "all(12)[m(12)[a(1) b(5) c(6)[j(2) k(1)]]]");
+  fg::FrameTree t = fg::FrameTree::build(p, {.order = fg::SiblingOrder::kWeight});
+  EXPECT_EQ(shape(t, 0), "all(12)[m(12)[c(6)[j(2) k(1)] b(5) a(1)]]");
+  // Preorder invariants survive the reordering.
+  for (fg::NodeId n = 1; n < t.size(); ++n) {
+    EXPECT_LT(t.parent(n), n);
+    EXPECT_LE(t.subtree_end(n), t.subtree_end(t.parent(n)));
+  }
+}
+
+TEST(Weight, ParseAndFormat) {
+  EXPECT_EQ(fg::Weight::parse("42")->to_string(), "42");
+  EXPECT_EQ(fg::Weight::parse("6.")->to_string(), "6");
+  EXPECT_EQ(fg::Weight::parse(".5")->to_string(), "0.5");
+  EXPECT_EQ(fg::Weight::parse("0.000000001")->to_string(), "0.000000001");
+  EXPECT_FALSE(fg::Weight::parse(""));
+  EXPECT_FALSE(fg::Weight::parse("."));
+  EXPECT_FALSE(fg::Weight::parse("-1"));
+  EXPECT_FALSE(fg::Weight::parse("1e3"));
+  EXPECT_FALSE(fg::Weight::parse("1000000000000000000000000000000"));
+  EXPECT_EQ((*fg::Weight::parse("0.1") + *fg::Weight::parse("0.2")).to_string(), "0.3");
+}

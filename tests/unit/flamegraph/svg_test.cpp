@@ -1,0 +1,322 @@
+// The SVG: parsed with libxml2, its frames must be what the folded input implies; names of any
+// bytes must keep it valid XML; the same input gives the same bytes.
+#include <gtest/gtest.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "flamegraph/flamegraph.h"
+
+namespace fg = kiln::flamegraph;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kInferno = fs::path(KILN_SHARED_TESTDATA) / "inferno" / "flamegraph";
+
+std::string render(const fg::Profile& p, fg::SvgOptions options = {}, fg::TreeOptions tree = {}) {
+  fg::FrameTree t = fg::FrameTree::build(p, tree);
+  std::ostringstream out;
+  fg::write_svg(t, options, out);
+  return out.str();
+}
+
+fg::Profile parse(std::string_view text) {
+  fg::Profile p;
+  fg::FoldedReader reader(p, nullptr);
+  reader.read_text(text);
+  return p;
+}
+
+// A drawn frame as the SVG describes it.
+struct DrawnFrame {
+  std::vector<std::string> path;  // names from the first frame under "all"
+  double weight, x, width;
+  unsigned depth;
+  std::string fill, tooltip;
+};
+
+struct ParsedSvg {
+  std::vector<DrawnFrame> frames;
+  std::vector<std::string> names;
+  std::map<std::string, std::string> config;
+  std::string title, subtitle;
+  bool ok = false;
+};
+
+std::string attr(xmlNode* node, const char* name) {
+  xmlChar* v = xmlGetProp(node, reinterpret_cast<const xmlChar*>(name));
+  if (!v) return {};
+  std::string s(reinterpret_cast<char*>(v));
+  xmlFree(v);
+  return s;
+}
+
+std::string content(xmlNode* node) {
+  xmlChar* v = xmlNodeGetContent(node);
+  std::string s(v ? reinterpret_cast<char*>(v) : "");
+  xmlFree(v);
+  return s;
+}
+
+xmlNode* by_id(xmlNode* node, const std::string& id) {
+  for (; node; node = node->next) {
+    if (node->type != XML_ELEMENT_NODE) continue;
+    if (attr(node, "id") == id) return node;
+    if (xmlNode* found = by_id(node->children, id)) return found;
+  }
+  return nullptr;
+}
+
+// Strict XML parse (no recovery): any escaping mistake fails here.
+ParsedSvg parse_svg(const std::string& svg) {
+  ParsedSvg out;
+  xmlDoc* doc = xmlReadMemory(svg.data(), static_cast<int>(svg.size()), "kiln.svg", nullptr,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (!doc) return out;
+  xmlNode* root = xmlDocGetRootElement(doc);
+  std::string names = content(by_id(root, "kiln-names"));
+  for (size_t start = 0;;) {
+    size_t nl = names.find('\n', start);
+    out.names.push_back(names.substr(start, nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  xmlNode* config = by_id(root, "kiln-config");
+  for (xmlAttr* a = config->properties; a; a = a->next) {
+    out.config[reinterpret_cast<const char*>(a->name)] =
+        attr(config, reinterpret_cast<const char*>(a->name));
+  }
+  out.title = content(by_id(root, "title"));
+  if (xmlNode* sub = by_id(root, "subtitle")) out.subtitle = content(sub);
+  double top = std::stod(out.config["top"]);
+  double frames_height = std::stod(out.config["framesheight"]);
+  double fh = std::stod(out.config["frameheight"]);
+  bool icicle = out.config["icicle"] == "1";
+  std::vector<std::string> path;
+  for (xmlNode* n = by_id(root, "frames")->children; n; n = n->next) {
+    if (n->type != XML_ELEMENT_NODE ||
+        std::string(reinterpret_cast<const char*>(n->name)) != "rect")
+      continue;
+    DrawnFrame f;
+    double y = std::stod(attr(n, "y"));
+    f.depth = static_cast<unsigned>(
+        std::lround(icicle ? (y - top) / fh : (top + frames_height - y) / fh - 1));
+    f.weight = std::stod(attr(n, "w"));
+    f.x = std::stod(attr(n, "x"));
+    f.width = std::stod(attr(n, "width"));
+    f.fill = attr(n, "fill");
+    f.tooltip = attr(n, "t");
+    path.resize(f.depth);
+    if (f.depth > 0) path[f.depth - 1] = out.names.at(std::stoul(attr(n, "n")));
+    f.path = path;
+    out.frames.push_back(f);
+  }
+  xmlFreeDoc(doc);
+  out.ok = true;
+  return out;
+}
+
+std::vector<std::string> split(const std::string& stack) {
+  std::vector<std::string> names;
+  size_t start = 0;
+  for (size_t semi; (semi = stack.find(';', start)) != std::string::npos; start = semi + 1) {
+    names.push_back(stack.substr(start, semi - start));
+  }
+  names.push_back(stack.substr(start));
+  return names;
+}
+
+}  // namespace
+
+// Every frame drawn (name, weight, x, width, depth) is what the folded lines imply, computed
+// here directly from the text: weight = sum of lines with that prefix; x = weight of the lines
+// whose prefix sorts before it.
+TEST(SvgStructure, DrawnFramesMatchTheFoldedInput) {
+  for (const fs::path& file :
+       {kInferno / "base" / "flames.txt",
+        fs::path(KILN_SOURCE_DIR) / "samples" / "profiles" / "example.folded"}) {
+    std::ifstream in(file);
+    std::vector<std::pair<std::vector<std::string>, double>> stacks;
+    std::map<std::vector<std::string>, double> prefix_weight;
+    double total = 0;
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      size_t space = line.rfind(' ');
+      double w = std::stod(line.substr(space + 1));
+      auto names = split(line.substr(0, space));
+      for (size_t d = 1; d <= names.size(); ++d) {
+        prefix_weight[std::vector<std::string>(names.begin(), names.begin() + d)] += w;
+      }
+      stacks.emplace_back(names, w);
+      total += w;
+    }
+    fg::Profile p;
+    fg::FoldedReader(p, nullptr).read_file(file.string());
+    ParsedSvg svg = parse_svg(render(p, {.min_width_px = 0}));
+    ASSERT_TRUE(svg.ok) << file;
+    ASSERT_EQ(svg.frames.size(), prefix_weight.size() + 1) << file;  // + the root "all"
+    EXPECT_EQ(svg.frames[0].weight, total);
+    EXPECT_EQ(svg.frames[0].width, 1180);
+    const double scale = 1180 / total;
+    for (const DrawnFrame& f : svg.frames) {
+      if (f.depth == 0) continue;
+      ASSERT_TRUE(prefix_weight.count(f.path)) << f.path.back();
+      EXPECT_DOUBLE_EQ(f.weight, prefix_weight[f.path]) << f.path.back();
+      double left = 0;
+      for (const auto& [names, w] : stacks) {
+        size_t depth = std::min(names.size(), f.path.size());
+        std::vector<std::string> cut(names.begin(), names.begin() + depth);
+        bool ancestor_self_time =
+            depth < f.path.size() && std::equal(cut.begin(), cut.end(), f.path.begin());
+        if (cut < f.path && !ancestor_self_time) left += w;  // self time is drawn right of children
+      }
+      EXPECT_NEAR(f.x, 10 + left * scale, 0.006) << f.path.back();
+      EXPECT_NEAR(f.width, f.weight * scale, 0.011) << f.path.back();
+    }
+  }
+}
+
+TEST(SvgStructure, IcicleDrawsTheRootAtTheTop) {
+  fg::Profile p = parse("main;a 1\nmain;b;c 1\n");
+  ParsedSvg flame = parse_svg(render(p));
+  ParsedSvg icicle = parse_svg(render(p, {.icicle = true}));
+  ASSERT_TRUE(flame.ok && icicle.ok);
+  EXPECT_EQ(flame.title, "Flame Graph");
+  EXPECT_EQ(icicle.title, "Icicle Graph");
+  ASSERT_EQ(icicle.frames.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(icicle.frames[i].path, flame.frames[i].path);
+    EXPECT_EQ(icicle.frames[i].depth, flame.frames[i].depth);
+  }
+  EXPECT_EQ(icicle.frames[4].path, (std::vector<std::string>{"main", "b", "c"}));
+}
+
+TEST(SvgStructure, MinWidthPercentPrunes) {
+  fg::Profile p = parse("main;big 990\nmain;small 10\n");
+  EXPECT_EQ(parse_svg(render(p, {.min_width_percent = 0.5})).frames.size(), 4u);  // 1% stays
+  EXPECT_EQ(parse_svg(render(p, {.min_width_percent = 2})).frames.size(), 3u);    // 1% pruned
+}
+
+TEST(SvgEscaping, AdversarialNamesKeepTheSvgValid) {
+  const std::vector<std::string> names = {"<script>alert(1)</script>",
+                                          "]]>",
+                                          "a&b",
+                                          "\"quoted\" 'single'",
+                                          "caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC",
+                                          "bad\xFFutf8",
+                                          "trunc\xC3",
+                                          "ctl\x01\x1B[31m",
+                                          "over\xC0\xAFlong",
+                                          "surr\xED\xA0\x80",
+                                          "tab\tname",
+                                          "x</metadata><script>alert(2)</script>"};
+  fg::Profile p;
+  for (size_t i = 0; i < names.size(); ++i) {
+    p.add_stack({"root", names[i]}, fg::Weight::from_integer(i + 1));
+  }
+  std::string svg = render(p, {.title = "<b>&title]]>", .subtitle = "\x01sub"});
+  ParsedSvg parsed = parse_svg(svg);
+  ASSERT_TRUE(parsed.ok) << "not well-formed XML";
+  EXPECT_EQ(parsed.title, "<b>&title]]>");
+  EXPECT_EQ(parsed.subtitle, "\xEF\xBF\xBDsub");
+  std::vector<std::string> drawn;
+  for (const auto& f : parsed.frames) {
+    if (f.depth == 2) drawn.push_back(f.path.back());
+  }
+  auto has = [&](const std::string& n) {
+    return std::find(drawn.begin(), drawn.end(), n) != drawn.end();
+  };
+  const std::string bad = "\xEF\xBF\xBD";
+  EXPECT_TRUE(has("<script>alert(1)</script>"));
+  EXPECT_TRUE(has("]]>"));
+  EXPECT_TRUE(has("\"quoted\" 'single'"));
+  EXPECT_TRUE(has("caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC"));
+  EXPECT_TRUE(has("bad" + bad + "utf8"));
+  EXPECT_TRUE(has("trunc" + bad));
+  EXPECT_TRUE(has("ctl" + bad + bad + "[31m"));
+  EXPECT_TRUE(has("over" + bad + bad + "long"));
+  EXPECT_TRUE(has("tab" + bad + "name"));
+  EXPECT_TRUE(has("x</metadata><script>alert(2)</script>"));
+  // Only kiln's own script element and CDATA end exist in the bytes.
+  auto count = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = svg.find(needle); at != std::string::npos; at = svg.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("]]>"), 1u);
+  EXPECT_EQ(count("<script"), 1u);
+}
+
+TEST(SvgEscaping, XmlEscaper) {
+  std::string out;
+  fg::append_xml_escaped(out, "<a href=\"x\">&'</a>\x7f\xF0\x9F\x94\xA5\xF4\x90\x80\x80");
+  EXPECT_EQ(out,
+            "&lt;a "
+            "href=&quot;x&quot;&gt;&amp;&#39;&lt;/"
+            "a&gt;\x7f\xF0\x9F\x94\xA5\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(SvgDeterminism, SameInputAndOptionsGiveTheSameBytes) {
+  std::string text;
+  for (int i = 0; i < 500; ++i) {
+    text += "app;mod" + std::to_string(i % 7) + "::run;fn" + std::to_string(i % 23) + "_[k] " +
+            std::to_string(i % 11 + 1) + "\n";
+  }
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  std::shuffle(lines.begin(), lines.end(), std::mt19937(7));
+  std::string shuffled;
+  for (const auto& l : lines) shuffled += l + "\n";
+  fg::Profile a = parse(text), b = parse(shuffled);
+  std::string svg = render(a);
+  EXPECT_EQ(svg, render(a));
+  EXPECT_EQ(svg, render(b));
+  EXPECT_LT(svg.size() / parse_svg(svg).frames.size(), 200u);  // compact: bytes per frame
+}
+
+// The hook `kiln diff` uses: per-frame fill and tooltip line, and a legend.
+TEST(SvgStyler, OverridesFillAndAddsTooltipAndLegend) {
+  fg::Profile p = parse("main;slow 10\nmain;fast 2\n");
+  fg::SvgOptions options;
+  options.styler = [](const fg::FrameTree& t, fg::NodeId n, fg::FrameStyle& style) {
+    if (t.name(n) == "slow") {
+      style.fill = fg::Rgb{255, 0, 0};
+      style.tooltip = "before 5 (50.0%) -> after 10 (83.3%), +33.3 pts";
+    }
+  };
+  options.legend = {{fg::Rgb{255, 0, 0}, "more samples after"}, {fg::Rgb{0, 0, 255}, "fewer"}};
+  std::string svg = render(p, options);
+  ParsedSvg parsed = parse_svg(svg);
+  ASSERT_TRUE(parsed.ok);
+  for (const auto& f : parsed.frames) {
+    if (f.depth == 2 && f.path.back() == "slow") {
+      EXPECT_EQ(f.fill, "#ff0000");
+      EXPECT_EQ(f.tooltip, "before 5 (50.0%) -> after 10 (83.3%), +33.3 pts");
+    } else {
+      EXPECT_EQ(f.tooltip, "");
+      EXPECT_NE(f.fill, "#ff0000");
+    }
+  }
+  EXPECT_NE(svg.find(">more samples after</text>"), std::string::npos);
+}
+
+TEST(SvgLabels, AnnotationHiddenAndLongNamesTruncated) {
+  fg::Profile p = parse(
+      "do_syscall_64_[k] 1\nstd::__detail::_Executor<char const*>::_M_dfs_with_a_long_tail 1\n");
+  std::string svg = render(p, {.width = 420});
+  EXPECT_NE(svg.find(">do_syscall_64</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">do_syscall_64_[k]</text>"), std::string::npos);
+  // (200 - 6) px at 7.2 px per character: 26 characters, the last two "..".
+  EXPECT_NE(svg.find(">std::__detail::_Executor..</text>"), std::string::npos) << svg;
+}

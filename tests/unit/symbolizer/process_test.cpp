@@ -1,0 +1,160 @@
+// Symbolizing live processes: mappings, shared libraries, inline chains with lines, the vDSO,
+// processes that exit, deleted binaries, anonymous memory.
+#include <gtest/gtest.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "sample_process.h"
+#include "symbolizer.h"
+
+namespace kiln::symbolizer {
+namespace {
+
+const std::string kDir = KILN_SAMPLE_DIR;
+
+std::string function_of(Symbolizer& s, pid_t pid, uint64_t address) {
+  return s.symbolize_user(pid, address).back().function;
+}
+
+class ProcessSymbolization : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ProcessSymbolization, NamesFunctionsOfTheProgramAndItsLibrary) {
+  test::SampleProcess sample(kDir + "/" + GetParam());
+  Symbolizer symbolizer;
+  ASSERT_TRUE(symbolizer.snapshot_process(sample.pid()));
+  pid_t pid = sample.pid();
+  EXPECT_EQ(function_of(symbolizer, pid, sample.address("area")), "geometry::Shape<double>::area");
+  EXPECT_EQ(function_of(symbolizer, pid, sample.address("operator_less") + 1),
+            "geometry::operator<<double>");
+  EXPECT_EQ(function_of(symbolizer, pid, sample.address("repeat")), "geometry::repeat<int>");
+  EXPECT_EQ(function_of(symbolizer, pid, sample.address("plus_assign")),
+            "geometry::detail::Accumulator::operator+=");
+  EXPECT_EQ(function_of(symbolizer, pid, sample.address("hidden")),
+            "(anonymous namespace)::hidden_in_anonymous_namespace");
+  EXPECT_EQ(function_of(symbolizer, pid, sample.address("lambda")),
+            "main::'lambda'(int)::operator()");
+  EXPECT_EQ(function_of(symbolizer, pid, sample.address("main")), "main");
+  auto lib = symbolizer.symbolize_user(pid, sample.address("lib_code"));
+  EXPECT_EQ(lib.back().function, "lib_static_helper");
+  EXPECT_EQ(lib.back().module, "libkiln_sample_lib.so");
+  EXPECT_EQ(lib.back().kind, FrameKind::kUser);
+}
+
+TEST_P(ProcessSymbolization, InlineChainWithCallSiteLines) {
+  test::SampleProcess sample(kDir + "/" + GetParam());
+  Symbolizer::Options options;
+  options.want_lines = true;
+  Symbolizer symbolizer(options);
+  // A return address minus one lies in the call instruction, inside two inlined functions.
+  auto frames = symbolizer.symbolize_user(sample.pid(), sample.address("inlined_return") - 1);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].function, "innermost_inline");
+  EXPECT_EQ(frames[0].line, test::marked_line("innermost_call"));
+  EXPECT_EQ(frames[0].kind, FrameKind::kInlined);
+  EXPECT_EQ(frames[1].function, "middle_inline");
+  EXPECT_EQ(frames[1].line, test::marked_line("middle_call"));
+  EXPECT_EQ(frames[1].kind, FrameKind::kInlined);
+  EXPECT_EQ(frames[2].function, "outer_function");
+  EXPECT_EQ(frames[2].line, test::marked_line("outer_call"));
+  EXPECT_EQ(frames[2].kind, FrameKind::kUser);
+  for (const Frame& frame : frames) EXPECT_EQ(frame.file, KILN_SAMPLE_SOURCE);
+  EXPECT_EQ(annotated_name(frames[0]), "innermost_inline_[i]");
+
+  Symbolizer::Options no_inlines;
+  no_inlines.inlines = false;
+  Symbolizer outer_only(no_inlines);
+  auto outer = outer_only.symbolize_user(sample.pid(), sample.address("inlined_return") - 1);
+  ASSERT_EQ(outer.size(), 1u);
+  EXPECT_EQ(outer[0].function, "outer_function");
+}
+
+INSTANTIATE_TEST_SUITE_P(PieAndNonPie, ProcessSymbolization,
+                         ::testing::Values("kiln_sample_pie", "kiln_sample_nopie"));
+
+TEST(ProcessSymbolization, SnapshotStillWorksAfterTheProcessExits) {
+  auto sample = std::make_unique<test::SampleProcess>(kDir + "/kiln_sample_pie");
+  pid_t pid = sample->pid();
+  uint64_t area = sample->address("area"), lib = sample->address("lib_code");
+  Symbolizer symbolizer;
+  ASSERT_TRUE(symbolizer.snapshot_process(pid));
+  sample.reset();  // exits and is reaped
+  EXPECT_EQ(function_of(symbolizer, pid, area), "geometry::Shape<double>::area");
+  EXPECT_EQ(function_of(symbolizer, pid, lib), "lib_static_helper");
+  EXPECT_TRUE(symbolizer.snapshot_process(pid));  // refresh of a gone process keeps the old one
+  EXPECT_EQ(function_of(symbolizer, pid, area), "geometry::Shape<double>::area");
+}
+
+TEST(ProcessSymbolization, DeletedBinaryIsReadThroughMapFiles) {
+  std::string copy = "/tmp/kiln-deleted-sample-" + std::to_string(getpid());
+  std::filesystem::copy_file(kDir + "/kiln_sample_pie", copy,
+                             std::filesystem::copy_options::overwrite_existing);
+  test::SampleProcess sample(copy);
+  std::filesystem::remove(copy);
+  Symbolizer symbolizer;
+  EXPECT_EQ(function_of(symbolizer, sample.pid(), sample.address("hidden")),
+            "(anonymous namespace)::hidden_in_anonymous_namespace");
+  EXPECT_EQ(symbolizer.stats().missing_files, 0u);
+}
+
+TEST(ProcessSymbolization, OneParsePerBinaryAcrossProcesses) {
+  test::SampleProcess first(kDir + "/kiln_sample_pie"), second(kDir + "/kiln_sample_pie");
+  Symbolizer symbolizer;
+  EXPECT_EQ(function_of(symbolizer, first.pid(), first.address("area")),
+            "geometry::Shape<double>::area");
+  uint64_t parsed = symbolizer.stats().binaries_parsed;
+  EXPECT_EQ(function_of(symbolizer, second.pid(), second.address("area")),
+            "geometry::Shape<double>::area");
+  EXPECT_EQ(symbolizer.stats().binaries_parsed, parsed);
+}
+
+TEST(ProcessSymbolization, VdsoIsNamedFromItsOwnImage) {
+  uint64_t base = getauxval(AT_SYSINFO_EHDR);
+  ASSERT_NE(base, 0u);
+  // Dump the vDSO and let nm name its functions.
+  std::ifstream maps("/proc/self/maps");
+  uint64_t end = 0;
+  for (std::string line; std::getline(maps, line);) {
+    if (line.ends_with("[vdso]")) end = std::stoull(line.substr(line.find('-') + 1), nullptr, 16);
+  }
+  ASSERT_GT(end, base);
+  std::string dump = "/tmp/kiln-vdso-" + std::to_string(getpid()) + ".so";
+  std::ofstream(dump).write(reinterpret_cast<const char*>(base), static_cast<long>(end - base));
+  std::istringstream nm(test::run_command("nm -D --defined-only " + dump));
+  std::filesystem::remove(dump);
+  std::map<uint64_t, std::set<std::string>> names;  // aliases: clock_gettime, __vdso_clock_gettime
+  std::string address, type, name;
+  while (nm >> address >> type >> name) {
+    if (type == "T" || type == "W")
+      names[std::stoull(address, nullptr, 16)].insert(name.substr(0, name.find('@')));
+  }
+  Symbolizer symbolizer;
+  int checked = 0;
+  for (const auto& [offset, aliases] : names) {
+    auto frames = symbolizer.symbolize_user(getpid(), base + offset + 1);
+    EXPECT_TRUE(aliases.count(frames.back().function)) << frames.back().function;
+    EXPECT_EQ(frames.back().module, "[vdso]");
+    ++checked;
+  }
+  EXPECT_GE(checked, 3);
+}
+
+TEST(ProcessSymbolization, UnknownPlacesAreNamedAndCounted) {
+  Symbolizer symbolizer;
+  auto unmapped = symbolizer.symbolize_user(getpid(), 0x10);
+  EXPECT_EQ(unmapped.back().function, "[unknown]");
+  EXPECT_EQ(symbolizer.stats().unmapped_addresses, 1u);
+  // A pid that does not exist (pid_max is at most 2^22).
+  auto gone = symbolizer.symbolize_user(1 << 23, 0x401000);
+  EXPECT_EQ(gone.back().function, "[unknown]");
+  EXPECT_EQ(symbolizer.stats().exited_processes, 1u);
+  EXPECT_FALSE(symbolizer.stats().messages.empty());
+}
+
+}  // namespace
+}  // namespace kiln::symbolizer

@@ -1,0 +1,37 @@
+// Test support: runs a sample program in "addresses" mode and reads the addresses it prints;
+// finds lines marked "MARK:name" in the sample's source; parses nm and objdump output.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kiln::test {
+
+class SampleProcess {
+ public:
+  // Starts `program addresses` and waits for its "ready" line.
+  explicit SampleProcess(const std::string& program);
+  ~SampleProcess();  // closes its stdin and reaps it
+  // Ends the process (and reaps it) now.
+  void stop();
+  pid_t pid() const { return pid_; }
+  uint64_t address(const std::string& label) const { return addresses_.at(label); }
+
+ private:
+  pid_t pid_ = -1;
+  int stdin_fd_ = -1;
+  std::map<std::string, uint64_t> addresses_;
+};
+
+// Line number of the line holding "MARK:name" in the sample source.
+unsigned marked_line(const std::string& name);
+// Output of a shell command.
+std::string run_command(const std::string& command);
+// "name -> address" of the defined text symbols, weak ones included (nm, mangled names).
+std::map<std::string, uint64_t> nm_text_symbols(const std::string& binary);
+
+}  // namespace kiln::test
