@@ -3,8 +3,8 @@
 //   sleeper       nanosleep(10 ms) in a loop: blocked 100% in nanosleep
 //   pipe_reader   read() on a pipe that pipe_feeder writes 1 byte to every 5 ms: 100% in read
 //   pipe_feeder   nanosleep(5 ms), then write one byte: 100% in nanosleep
-//   lock_holder   holds `lock` for 30 ms at a time (sleeping while holding it)
-//   lock_waiter   sleeps 10 ms, then waits for `lock` about 20 ms: 1/3 nanosleep, 2/3 mutex
+//   lock_holder   holds `lock` for 60 ms at a time (sleeping while holding it)
+//   lock_waiter   sleeps 20 ms, then waits for `lock` about 40 ms: 1/3 nanosleep, 2/3 mutex
 //   fsync_writer  write(4 KiB) + fsync() in a temporary directory: blocked in fsync
 // Usage: offcpu_blocking [SECONDS] (default 2). At exit it prints, per thread, its tid, wall
 // time and CPU time, so that blocked time can be checked against wall minus CPU time.
@@ -90,7 +90,7 @@ void lock_holder() {
   while (running) {
     pthread_mutex_lock(&lock);
     sem_post(&lock_taken);
-    sleep_ms(30);
+    sleep_ms(60);
     pthread_mutex_unlock(&lock);
     sem_wait(&lock_returned);  // the waiter has had its turn
   }
@@ -102,10 +102,10 @@ void lock_waiter() {
   for (;;) {
     sem_wait(&lock_taken);
     if (holder_done) break;
-    pthread_mutex_lock(&lock);  // held by lock_holder for the rest of its 30 ms
+    pthread_mutex_lock(&lock);  // held by lock_holder for the rest of its 60 ms
     pthread_mutex_unlock(&lock);
     sem_post(&lock_returned);
-    sleep_ms(10);
+    sleep_ms(20);
   }
 }
 
