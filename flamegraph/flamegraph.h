@@ -104,6 +104,9 @@ class Profile {
 
   // Interns a frame name (the same name always gets the same id). Any bytes are allowed.
   FrameId intern(std::string_view name);
+  // Interns several names, appending their ids to `ids`; faster than one by one (the hash table
+  // lookups overlap).
+  void intern_all(std::span<const std::string_view> names, std::vector<FrameId>& ids);
   // nullopt if the name was never interned.
   std::optional<FrameId> find(std::string_view name) const;
   std::string_view name(FrameId id) const { return names_[id]; }
@@ -138,6 +141,7 @@ class Profile {
 
  private:
   struct NameTable;
+  FrameId intern_hashed(std::string_view name, uint64_t hash);
   std::unique_ptr<NameTable> table_;
   std::vector<std::string_view> names_;
   std::vector<FrameId> frames_;
@@ -204,6 +208,10 @@ struct TreeOptions {
   bool reverse = false;      // stacks reversed (leaf becomes root): the bottom-up view
   bool flame_chart = false;  // keep input (time) order: only adjacent identical frames merge
   SiblingOrder order = SiblingOrder::kName;  // ignored for flame charts
+  // Frames lighter than this fraction of the total are left out of the tree (their weight stays
+  // in their parent). Rendering passes min_drawn_fraction(svg options) so that a huge profile
+  // never holds the nodes too narrow to draw; 0 keeps every frame.
+  double min_fraction = 0;
 };
 
 class FrameTree {
@@ -354,15 +362,23 @@ struct SvgOptions {
   double font_size = 12;
   double min_width_px = 0.1;      // see LayoutOptions
   double min_width_percent = -1;  // if >= 0, replaces min_width_px: % of the image width
+  // Frames at least the minimum width but narrower than this are not SVG elements in the full
+  // view (hairlines cost the browser as much as wide frames); they stay in the embedded data,
+  // count in search results, and the script draws them once a zoom makes them this wide.
+  double element_min_width_px = 1.0;
   Palette palette = Palette::kHot;
   PaletteMap* palette_map = nullptr;  // if set, colors come from (and are added to) this map
   FrameStyler styler{};               // optional per-frame fill and tooltip line
   std::vector<LegendEntry> legend{};  // optional color legend drawn under the title
 };
 
+// The fraction of the total weight below which write_svg draws no frame (from min_width_px or
+// min_width_percent and the width); a lower bound, meant for TreeOptions::min_fraction.
+double min_drawn_fraction(const SvgOptions& options);
+
 struct SvgStats {
-  size_t frames_drawn = 0;
-  size_t frames_pruned = 0;
+  size_t frames_drawn = 0;   // frames in the picture (as elements or as script data)
+  size_t frames_pruned = 0;  // frames of the tree left out by the minimum width
 };
 
 // Writes one self-contained, deterministic SVG (kiln's script embedded: tooltips, click-zoom,
@@ -373,5 +389,108 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
 // XML-escapes text for an attribute or element body, replacing invalid UTF-8 and characters XML
 // forbids by U+FFFD. Exposed for the writers of other SVG views and for tests.
 void append_xml_escaped(std::string& out, std::string_view text);
+
+// ---------------------------------------------------------------------------------------------
+// kiln diff: per-function comparison of two profiles, its significance, the CI gate and the
+// reports (flamegraph/diff_*.cpp). README.md, section "diff", documents the method and the keys.
+// ---------------------------------------------------------------------------------------------
+
+struct DiffOptions {
+  // Compare shares of each profile's total (default) or raw weights (--no-normalize), in which
+  // case every share and change is relative to BEFORE's total.
+  bool normalize = true;
+  double alpha = 0.01;  // family-wise error rate, Bonferroni-corrected over the tests made
+  // When > 0, each profile counts as this many independent samples for the significance test
+  // (weights that are not sample counts: off-CPU time, fractional weights).
+  double effective_samples = 0;
+  // Profiles with fewer samples are not tested at all: in the far tail that Bonferroni needs,
+  // the normal approximation of a small binomial is not trustworthy.
+  double min_samples = 100;
+  // The functions considered (reported, tested, gated); all when empty. `kiln diff` builds it
+  // from --focus and --ignore.
+  std::function<bool(const std::string& name)> considered;
+};
+
+// Weights of one function in one profile; percents are of the profile's total (see DiffOptions).
+struct FunctionShare {
+  double total = 0;
+  double self = 0;
+  double total_percent = 0;
+  double self_percent = 0;
+};
+
+struct FunctionChange {
+  std::string name;
+  FunctionShare before;
+  FunctionShare after;
+  double total_change_points = 0;  // after.total_percent - before.total_percent
+  double self_change_points = 0;
+  // Bonferroni-adjusted two-sided p-values; nullopt when the change could not be tested.
+  std::optional<double> total_p_value;
+  std::optional<double> self_p_value;
+  bool total_significant = false;
+  bool self_significant = false;
+};
+
+struct DiffSide {
+  std::string name;           // file name as given on the command line
+  double total = 0;           // sum of weights
+  bool sample_counts = true;  // weights are sample counts (whole numbers, unit samples)
+};
+
+struct DiffReport {
+  DiffSide before;
+  DiffSide after;
+  bool normalized = true;
+  double alpha = 0.01;
+  std::size_t tests = 0;                  // hypotheses tested (the Bonferroni factor)
+  std::string untested_reason;            // why nothing was tested, empty when tests were made
+  std::vector<FunctionChange> functions;  // considered functions, largest |total change| first
+};
+
+// A --fail-on rule: fail when a function's total (or self) share grew by more than `points`
+// percentage points and the growth is significant.
+// Compares two profiles function by function (names label them in reports). A profile's weights
+// count as samples when they are whole numbers and its metadata.count_name is "samples".
+DiffReport diff_profiles(const Profile& before, const Profile& after, const DiffOptions& options,
+                         std::string before_name = "BEFORE", std::string after_name = "AFTER");
+
+struct GateRule {
+  enum class Share { kTotal, kSelf };
+  Share share = Share::kTotal;
+  double points = 0;
+};
+// Parses "total:N" or "self:N"; throws std::invalid_argument naming what is wrong.
+GateRule parse_gate_rule(std::string_view text);
+std::string to_string(const GateRule& rule);
+
+struct GateFailure {
+  const FunctionChange* function;
+  GateRule rule;
+};
+std::vector<GateFailure> evaluate_gate(const DiffReport& report, std::span<const GateRule> rules);
+
+struct GateResult {
+  std::vector<GateRule> rules;
+  std::vector<GateFailure> failures;
+};
+
+// The reports: `top` rows per table (text, markdown); JSON lists every considered function.
+void write_diff_text(std::ostream& out, const DiffReport& report, const GateResult& gate,
+                     std::size_t top);
+void write_diff_markdown(std::ostream& out, const DiffReport& report, const GateResult& gate,
+                         std::size_t top);
+void write_diff_json(std::ostream& out, const DiffReport& report, const GateResult& gate);
+
+// The differential flame graph: frame widths from AFTER (or BEFORE), color from the change of
+// the frame's share (red grew, blue shrank, saturation by size, grey unchanged), and a tooltip
+// line with both weights and shares and the change in points of total and self share.
+struct DiffGraphOptions {
+  bool widths_from_before = false;  // --widths before: the view where removed code is visible
+  bool normalize = true;            // see DiffOptions::normalize
+  SvgOptions svg;                   // title, width, ...; styler and legend are set by the diff
+};
+SvgStats write_diff_svg(const Profile& before, const Profile& after,
+                        const DiffGraphOptions& options, std::ostream& out);
 
 }  // namespace kiln::flamegraph

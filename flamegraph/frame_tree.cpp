@@ -73,6 +73,17 @@ FrameTree FrameTree::build(const Profile& profile, const TreeOptions& options) {
 
   std::vector<Node>& nodes = tree.nodes_;
   nodes.push_back(Node{Weight{}, kNoFrame, kNoNode, 0, 0});
+  const auto min_units = static_cast<Weight::Units>(
+      static_cast<long double>(profile.total().units()) * std::max(options.min_fraction, 0.0));
+  // Closing a node (no later stack passes through it) fixes its weight; if it is too light its
+  // subtree is the tail of `nodes` and is dropped, so pruned nodes never pile up in memory.
+  auto close_to = [&](std::vector<NodeId>& path, size_t keep) {
+    while (path.size() > keep) {
+      NodeId closed = path.back();
+      path.pop_back();
+      if (nodes[closed].weight.units() < min_units) nodes.resize(closed);
+    }
+  };
   std::vector<NodeId> path{0};  // the nodes of the previous stack, root first
   for (uint32_t s : order) {
     auto f = frames(s);
@@ -81,7 +92,7 @@ FrameTree FrameTree::build(const Profile& profile, const TreeOptions& options) {
            nodes[path[common + 1]].frame == f[common]) {
       ++common;
     }
-    path.resize(common + 1);
+    close_to(path, common + 1);
     for (size_t d = common; d < f.size(); ++d) {
       NodeId id = static_cast<NodeId>(nodes.size());
       nodes.push_back(Node{Weight{}, f[d], path.back(), 0, static_cast<uint32_t>(d + 1)});
@@ -89,8 +100,9 @@ FrameTree FrameTree::build(const Profile& profile, const TreeOptions& options) {
     }
     Weight w = profile.weight(s);
     for (NodeId n : path) nodes[n].weight += w;
-    tree.max_depth_ = std::max(tree.max_depth_, static_cast<uint32_t>(f.size()));
   }
+  close_to(path, 1);
+  for (const Node& n : nodes) tree.max_depth_ = std::max(tree.max_depth_, n.depth);
 
   // Subtree ends: a node's subtree stops at the next node that is not deeper.
   std::vector<NodeId> open;

@@ -13,9 +13,14 @@ struct Profile::NameTable {
   static constexpr size_t kBlockSize = 1 << 20;
   std::vector<std::unique_ptr<char[]>> blocks;
   size_t block_used = kBlockSize;
-  std::vector<uint32_t> slots = std::vector<uint32_t>(1024, kEmpty);
-  std::vector<uint64_t> hashes;  // per id, to grow without rehashing the bytes
+  // A slot holds the hash next to the id, so a probe touches one cache line and compares
+  // name bytes only when the full 64-bit hashes are equal.
+  struct Slot {
+    uint64_t hash;
+    uint32_t id;
+  };
   static constexpr uint32_t kEmpty = 0xffffffffu;
+  std::vector<Slot> slots = std::vector<Slot>(1024, Slot{0, kEmpty});
 
   static uint64_t hash(std::string_view s) {
     // FNV-1a over 8-byte words then bytes; good enough for names and fast.
@@ -28,7 +33,11 @@ struct Profile::NameTable {
       h ^= h >> 29;
     }
     for (; i < s.size(); ++i) h = (h ^ static_cast<unsigned char>(s[i])) * 0x100000001b3ULL;
-    return h ^ (h >> 32);
+    // murmur3's finalizer: every input bit reaches the low bits used as the slot index.
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
   }
 
   std::string_view store(std::string_view name) {
@@ -52,12 +61,13 @@ struct Profile::NameTable {
   }
 
   void grow() {
-    std::vector<uint32_t> bigger(slots.size() * 2, kEmpty);
+    std::vector<Slot> bigger(slots.size() * 2, Slot{0, kEmpty});
     size_t mask = bigger.size() - 1;
-    for (uint32_t id = 0; id < hashes.size(); ++id) {
-      size_t i = hashes[id] & mask;
-      while (bigger[i] != kEmpty) i = (i + 1) & mask;
-      bigger[i] = id;
+    for (const Slot& slot : slots) {
+      if (slot.id == kEmpty) continue;
+      size_t i = slot.hash & mask;
+      while (bigger[i].id != kEmpty) i = (i + 1) & mask;
+      bigger[i] = slot;
     }
     slots.swap(bigger);
   }
@@ -69,20 +79,43 @@ Profile::Profile(Profile&&) noexcept = default;
 Profile& Profile::operator=(Profile&&) noexcept = default;
 
 FrameId Profile::intern(std::string_view name) {
+  return intern_hashed(name, NameTable::hash(name));
+}
+
+void Profile::intern_all(std::span<const std::string_view> names, std::vector<FrameId>& ids) {
+  // Hash everything and prefetch the slots first, so the cache misses of the lookups overlap.
+  constexpr size_t kBatch = 16;
+  uint64_t hashes[kBatch];
+  for (size_t start = 0; start < names.size(); start += kBatch) {
+    size_t n = std::min(kBatch, names.size() - start);
+    size_t mask = table_->slots.size() - 1;
+    for (size_t i = 0; i < n; ++i) {
+      hashes[i] = NameTable::hash(names[start + i]);
+      __builtin_prefetch(&table_->slots[hashes[i] & mask]);
+    }
+    for (size_t i = 0; i < n; ++i) {  // then the bytes of the likely match, compared next
+      const NameTable::Slot& slot = table_->slots[hashes[i] & mask];
+      if (slot.id != NameTable::kEmpty && slot.hash == hashes[i]) {
+        __builtin_prefetch(names_[slot.id].data());
+      }
+    }
+    for (size_t i = 0; i < n; ++i) ids.push_back(intern_hashed(names[start + i], hashes[i]));
+  }
+}
+
+FrameId Profile::intern_hashed(std::string_view name, uint64_t h) {
   NameTable& t = *table_;
-  uint64_t h = NameTable::hash(name);
   size_t mask = t.slots.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
-    uint32_t id = t.slots[i];
-    if (id == NameTable::kEmpty) {
-      id = static_cast<FrameId>(names_.size());
+    NameTable::Slot& slot = t.slots[i];
+    if (slot.id == NameTable::kEmpty) {
+      auto id = static_cast<FrameId>(names_.size());
       names_.push_back(t.store(name));
-      t.hashes.push_back(h);
-      t.slots[i] = id;
+      slot = {h, id};
       if (names_.size() * 2 > t.slots.size()) t.grow();
       return id;
     }
-    if (t.hashes[id] == h && names_[id] == name) return id;
+    if (slot.hash == h && names_[slot.id] == name) return slot.id;
   }
 }
 
@@ -91,9 +124,9 @@ std::optional<FrameId> Profile::find(std::string_view name) const {
   uint64_t h = NameTable::hash(name);
   size_t mask = t.slots.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
-    uint32_t id = t.slots[i];
-    if (id == NameTable::kEmpty) return std::nullopt;
-    if (t.hashes[id] == h && names_[id] == name) return id;
+    const NameTable::Slot& slot = t.slots[i];
+    if (slot.id == NameTable::kEmpty) return std::nullopt;
+    if (slot.hash == h && names_[slot.id] == name) return slot.id;
   }
 }
 

@@ -107,6 +107,14 @@ std::string number(double v) {
 
 }  // namespace
 
+double min_drawn_fraction(const SvgOptions& options) {
+  unsigned width = std::max(options.width, 2 * kSideMargin + 10);
+  double min_px = options.min_width_percent >= 0 ? options.min_width_percent / 100.0 * width
+                                                 : options.min_width_px;
+  // Rounding moves an edge by at most half a hundredth of a pixel each side.
+  return std::max(0.0, (min_px - 0.01) / (width - 2 * kSideMargin));
+}
+
 SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostream& stream) {
   const ProfileMetadata& meta = tree.profile().metadata;
   std::string title = options.title;
@@ -144,7 +152,8 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
   out << "<style>text{font-family:monospace;font-size:" << number(fs)
       << "px;fill:#000}#frames text,#zoom text,#tip{pointer-events:none}"
          "#frames rect:hover,#zoom rect:hover{stroke:#000;stroke-width:.5}"
-         ".ctl{cursor:pointer;fill:#333}.ctl:hover{fill:#c00}.hide{display:none}"
+         ".ctl{cursor:pointer;fill:#333}.ctl:hover,.ctl.on{fill:#c00}.ctl.on{font-weight:bold}"
+         ".hide{display:none}"
          ".faded{opacity:.45}#title{font-size:"
       << number(fs + 5) << "px;text-anchor:middle}#subtitle{text-anchor:middle;fill:#555}"
       << "#tip rect{fill:#ffffe8;stroke:#888}</style>\n";
@@ -173,20 +182,22 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
     out << "</g>\n";
   }
   out << "<text id=\"unzoom\" class=\"ctl hide\" x=\"" << int64_t{kSideMargin}
-      << "\" y=\"24\">Reset Zoom</text>\n"
+      << "\" y=\"24\">Reset Zoom<title>Back to the whole graph (Escape)</title></text>\n"
       << "<text id=\"search\" class=\"ctl\" x=\"" << int64_t{width - kSideMargin - 130}
-      << "\" y=\"24\">Search</text>\n"
+      << "\" y=\"24\">Search<title>Highlight frames matching a regular expression "
+         "(Ctrl-F)</title></text>\n"
       << "<text id=\"ignorecase\" class=\"ctl\" x=\"" << int64_t{width - kSideMargin - 50}
-      << "\" y=\"24\">[Aa]</text>\n"
+      << "\" y=\"24\">[Aa]<title>Ignore case in searches</title></text>\n"
       << "<text id=\"clear\" class=\"ctl hide\" x=\"" << int64_t{width - kSideMargin - 16}
-      << "\" y=\"24\">x</text>\n"
+      << "\" y=\"24\">x<title>Clear the search (Escape)</title></text>\n"
       << "<text id=\"matched\" x=\"" << int64_t{width - kSideMargin - 200} << "\" y=\""
       << int64_t{height - 12} << "\"> </text>\n"
       << "<text id=\"details\" x=\"" << int64_t{kSideMargin} << "\" y=\"" << int64_t{height - 12}
       << "\"> </text>\n";
 
-  // Frame data read back by the script: n = name index, w = weight, o = weight left of the
-  // frame, t = extra tooltip line. Names are stored once each in #kiln-names.
+  // Every frame is a line of #kiln-data (depth, name index, weight, weight left of it, fill,
+  // 1 if it is also an element, extra tooltip); names are stored once each in #kiln-names.
+  // The elements repeat n, w and o so that the picture describes itself without the script.
   std::vector<uint32_t> name_index(tree.profile().name_count() + 1, UINT32_MAX);
   std::vector<std::string_view> names;
   auto index_of = [&](NodeId n) {
@@ -198,27 +209,43 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
     }
     return slot;
   };
+  const auto element_min_centi =
+      static_cast<int64_t>(std::max(options.element_min_width_px, layout.min_width_px) * 100);
+  std::string data;
+  data.reserve(boxes.size() * 40);
 
   out << "<g id=\"frames\">\n";
   FrameStyle style;
   for (const FrameBox& b : boxes) {
     std::string_view name = tree.name(b.node);
-    int64_t y_centi =
-        int64_t{options.icicle ? top + b.depth * fh : top + frames_height - (b.depth + 1) * fh} *
-        100;
     style = FrameStyle{};
     if (options.styler && b.node != tree.root()) options.styler(tree, b.node, style);
     Rgb fill = style.fill              ? *style.fill
                : b.node == tree.root() ? Rgb{200, 200, 200}
                : options.palette_map   ? options.palette_map->color(name, options.palette)
                                        : frame_color(name, options.palette);
+    std::string weight = tree.weight(b.node).to_string();
+    std::string offset = b.offset.to_string();
+    uint32_t name_id = index_of(b.node);
+    bool element = b.node == tree.root() || b.width_centi >= element_min_centi;
+    data += std::to_string(b.depth) + '\t' + std::to_string(name_id) + '\t' + weight + '\t' +
+            offset + '\t' + to_css(fill).substr(1) + (element ? "\t1" : "\t0");
+    if (!style.tooltip.empty()) {
+      data += '\t';
+      append_xml_escaped(data, style.tooltip);
+    }
+    data += '\n';
+    if (!element) continue;
+
+    int64_t y_centi =
+        int64_t{options.icicle ? top + b.depth * fh : top + frames_height - (b.depth + 1) * fh} *
+        100;
     out << "<rect x=\"";
     out.centi(b.x_centi) << "\" y=\"";
     out.centi(y_centi) << "\" width=\"";
     out.centi(b.width_centi) << "\" height=\"" << int64_t{fh - 1} << "\" fill=\"" << to_css(fill)
-                             << "\" n=\"" << int64_t{index_of(b.node)} << "\" w=\""
-                             << tree.weight(b.node).to_string() << "\" o=\"" << b.offset.to_string()
-                             << '"';
+                             << "\" n=\"" << int64_t{name_id} << "\" w=\"" << weight << "\" o=\""
+                             << offset << '"';
     if (!style.tooltip.empty()) {
       out << " t=\"";
       out.escaped(style.tooltip) << '"';
@@ -245,14 +272,15 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
     if (i) out << '\n';
     out.escaped(names[i]);
   }
-  out << "</metadata>\n";
+  out << "</metadata>\n<metadata id=\"kiln-data\">" << data << "</metadata>\n";
   out << "<metadata id=\"kiln-config\" total=\"" << tree.weight(tree.root()).to_string()
       << "\" countname=\"";
   out.escaped(count_name) << "\" factor=\"" << number(options.factor) << "\" frameheight=\""
                           << int64_t{fh} << "\" fontsize=\"" << number(fs) << "\" top=\""
                           << int64_t{top} << "\" framesheight=\"" << int64_t{frames_height}
                           << "\" margin=\"" << int64_t{kSideMargin} << "\" minwidth=\""
-                          << number(layout.min_width_px) << "\" icicle=\""
+                          << number(layout.min_width_px) << "\" elementminwidth=\""
+                          << number(element_min_centi / 100.0) << "\" icicle=\""
                           << int64_t{options.icicle ? 1 : 0} << "\"/>\n";
   out << "<script type=\"text/ecmascript\"><![CDATA[\n" << kFlamegraphScript << "\n]]></script>\n";
   out << "</svg>\n";

@@ -10,14 +10,17 @@ int main(int argc, char** argv) {
   app.footer(
       "Examples:\n"
       "  kiln render perf.folded -o perf.svg   draw a flame graph from folded stacks\n"
+      "  sudo kiln record -- ./app              profile a command, write kiln.svg\n"
       "Run `kiln SUBCOMMAND --help` for the options of each subcommand.");
 
   int exit_code = kiln::cli::kSuccess;
   kiln::cli::add_render_command(app, exit_code);
   kiln::cli::add_symbolize_command(app, exit_code);
+  kiln::cli::add_record_command(app, exit_code);
+  kiln::cli::add_diff_command(app, exit_code);
 
   try {
-    app.parse(argc, argv);
+    app.parse(kiln::cli::take_trailing_command(argc, argv), argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kiln::cli::kSuccess : kiln::cli::kInputError;
   }

@@ -97,12 +97,6 @@ int run_render(const RenderArgs& args) {
     svg.palette_map = &palette_map;
   }
 
-  fg::TreeOptions tree_options;
-  tree_options.reverse = args.reverse;
-  tree_options.flame_chart = args.flame_chart;
-  tree_options.order = args.sort == "weight" ? fg::SiblingOrder::kWeight : fg::SiblingOrder::kName;
-  fg::FrameTree tree = fg::FrameTree::build(profile, tree_options);
-
   svg.title = args.title;
   svg.subtitle = args.subtitle;
   svg.count_name = args.count_name;
@@ -111,6 +105,13 @@ int run_render(const RenderArgs& args) {
   svg.width = args.width;
   svg.frame_height = args.frame_height;
   svg.palette = *palette;
+
+  fg::TreeOptions tree_options;
+  tree_options.reverse = args.reverse;
+  tree_options.flame_chart = args.flame_chart;
+  tree_options.order = args.sort == "weight" ? fg::SiblingOrder::kWeight : fg::SiblingOrder::kName;
+  tree_options.min_fraction = fg::min_drawn_fraction(svg);
+  fg::FrameTree tree = fg::FrameTree::build(profile, tree_options);
 
   std::unique_ptr<std::ofstream> file;
   std::ostream* out = &std::cout;
@@ -191,7 +192,7 @@ void add_render_command(CLI::App& app, int& exit_code) {
       "  kiln render a.folded b.folded --title 'Two runs' -o both.svg\n"
       "  kiln render --icicle --palette java --minwidth 0.5% app.folded -o app.svg\n"
       "  kiln render --reverse --sort weight perf.folded -o bottom-up.svg\n"
-      "  bcc-profile -f 10 | kiln render - > bcc.svg\n"
+      "  profile-bpfcc -f 10 | kiln render - > bcc.svg     (BCC's profile)\n"
       "In the browser: click a frame to zoom, Escape or 'Reset Zoom' to go back, Ctrl-F or\n"
       "'Search' for a regular expression; the URL keeps zoom and search.");
   cmd->callback([args, &exit_code] { exit_code = run_render(*args); });

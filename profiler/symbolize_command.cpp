@@ -81,12 +81,15 @@ int run(const SymbolizeArgs& args) {
       handle(args.addresses[i], "argument " + std::to_string(i + 1));
     }
   } else {
+    std::ios::sync_with_stdio(false);
     std::string line;
     for (size_t number = 1; std::getline(std::cin, line); ++number) {
       std::istringstream words(line);
-      for (std::string token; words >> token;)
+      for (std::string token; words >> token;) {
         handle(token, "stdin line " + std::to_string(number));
-      fflush(stdout);
+      }
+      // Answer an interactive caller at once, but batch writes while input is queued.
+      if (std::cin.rdbuf()->in_avail() == 0) fflush(stdout);
     }
   }
   for (const std::string& message : symbolizer.stats().messages) {

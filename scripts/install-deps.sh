@@ -10,7 +10,7 @@ packages=(
   libxml2-dev libxml2-utils
   elfutils binutils libc6-dbg
   chromium nodejs
-  linux-perf bpftrace hyperfine
+  linux-perf bpftrace hyperfine time
 )
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -32,7 +32,7 @@ const std::string& BinaryModule::display_name(const char* raw, const Symbolizer:
 }
 
 void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
-                             const std::string& module, std::vector<Frame>* frames) {
+                             std::vector<FrameRef>* frames) {
   frames->clear();
   scratch_.clear();
   if (dwarf_) dwarf_->lookup(vaddr, options.inlines, &scratch_);
@@ -52,10 +52,17 @@ void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
   for (size_t i = 0; i < scratch_.size(); ++i) {
     const DwarfFrame& d = scratch_[i];
     bool outermost = i + 1 == scratch_.size();
-    const char* raw = outermost && symbol ? symbol->name.c_str() : d.name;
-    Frame frame;
-    frame.function = raw ? display_name(raw, options) : "[" + module + "]";
-    frame.module = module;
+    // Names are demangled once; symbols and DWARF nodes keep a pointer to the result.
+    bool from_symbol = outermost && symbol;
+    const char* raw = from_symbol ? symbol->name.c_str() : d.name;
+    const std::string** display = from_symbol ? &symbol->display : d.display;
+    FrameRef frame;
+    if (raw && display && *display) {
+      frame.function = *display;
+    } else if (raw) {
+      frame.function = &display_name(raw, options);
+      if (display) *display = frame.function;
+    }
     if (options.want_lines && d.file) {
       frame.file = d.file;
       frame.line = d.line;
@@ -63,7 +70,7 @@ void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
       frame.file = symbol->file;  // no line table here; the symbol table knows the file
     }
     frame.kind = d.inlined ? FrameKind::kInlined : FrameKind::kUser;
-    frames->push_back(std::move(frame));
+    frames->push_back(frame);
   }
 }
 

@@ -16,6 +16,14 @@
 
 namespace kiln::symbolizer {
 
+// A frame as cached: pointers into strings the module owns for its whole life.
+struct FrameRef {
+  const std::string* function = nullptr;  // demangled name; nullptr: unnamed ("[module]")
+  const char* file = nullptr;             // nullptr: unknown
+  unsigned line = 0;
+  FrameKind kind = FrameKind::kUser;
+};
+
 class BinaryModule {
  public:
   // Parses `binary`; `path` is its path as its process sees it (for .gnu_debuglink), `root`
@@ -29,8 +37,7 @@ class BinaryModule {
   bool has_dwarf() const { return dwarf_ != nullptr; }
 
   // Frames (innermost first) for a link-time virtual address; empty when nothing names it.
-  void symbolize(uint64_t vaddr, const Symbolizer::Options& options, const std::string& module,
-                 std::vector<Frame>* frames);
+  void symbolize(uint64_t vaddr, const Symbolizer::Options& options, std::vector<FrameRef>* frames);
 
  private:
   const std::string& display_name(const char* raw, const Symbolizer::Options& options);

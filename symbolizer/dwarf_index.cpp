@@ -15,7 +15,8 @@ struct Interval {
   int32_t node;
 };
 
-// Tags whose children never hold code, skipped to save time.
+// Tags whose children never hold code, skipped to save time: types keep only declarations
+// of member functions (their code is described at unit or namespace level).
 bool holds_no_code(int tag) {
   switch (tag) {
     case DW_TAG_formal_parameter:
@@ -28,6 +29,9 @@ bool holds_no_code(int tag) {
     case DW_TAG_GNU_template_parameter_pack:
     case DW_TAG_GNU_call_site:
     case DW_TAG_call_site:
+    case DW_TAG_class_type:
+    case DW_TAG_structure_type:
+    case DW_TAG_union_type:
       return true;
     default:
       return false;
@@ -45,16 +49,26 @@ void walk(Dwarf_Die* parent_die, int32_t parent, int depth, std::vector<Interval
   do {
     int tag = dwarf_tag(&child);
     int32_t self = parent;
+    bool descend = dwarf_haschildren(&child) && !holds_no_code(tag);
     if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
-      self = add_node(&child, tag == DW_TAG_subprogram ? -1 : parent);
+      bool inlined = tag == DW_TAG_inlined_subroutine;
       Dwarf_Addr base = 0, start = 0, end = 0;
       ptrdiff_t off = 0;
-      int guard = 0;
-      while ((off = dwarf_ranges(&child, off, &base, &start, &end)) > 0 && ++guard < 100000) {
-        if (end > start) intervals->push_back({start, end, self});
+      size_t first = intervals->size();
+      for (int guard = 0;
+           (off = dwarf_ranges(&child, off, &base, &start, &end)) > 0 && guard < 100000; ++guard) {
+        if (end > start) intervals->push_back({start, end, -1});
+      }
+      // Without code (declarations, abstract instances of inlined functions) nothing below
+      // it has code either.
+      if (intervals->size() == first) {
+        descend = false;
+      } else {
+        self = add_node(&child, inlined ? parent : -1, inlined);
+        for (size_t i = first; i < intervals->size(); ++i) (*intervals)[i].node = self;
       }
     }
-    if (dwarf_haschildren(&child) && !holds_no_code(tag)) {
+    if (descend) {
       walk(&child, self, depth + 1, intervals, add_node);
     }
     // A corrupt DW_AT_sibling could point backwards: stop instead of looping.
@@ -172,16 +186,16 @@ DwarfIndex::Unit* DwarfIndex::unit_for(uint64_t address) {
 void DwarfIndex::index_unit(Unit& unit) {
   unit.indexed = true;
   std::vector<Interval> intervals;
-  auto add_node = [&](Dwarf_Die* die, int32_t parent) {
+  auto add_node = [&](Dwarf_Die* die, int32_t parent, bool inlined) {
     Node node;
     node.die = dwarf_dieoffset(die);
     node.parent = parent;
     Dwarf_Attribute attr;
     Dwarf_Word value = 0;
-    if (dwarf_attr(die, DW_AT_call_file, &attr) && dwarf_formudata(&attr, &value) == 0) {
+    if (inlined && dwarf_attr(die, DW_AT_call_file, &attr) && dwarf_formudata(&attr, &value) == 0) {
       node.call_file = static_cast<uint32_t>(value);
     }
-    if (dwarf_attr(die, DW_AT_call_line, &attr) && dwarf_formudata(&attr, &value) == 0) {
+    if (inlined && dwarf_attr(die, DW_AT_call_line, &attr) && dwarf_formudata(&attr, &value) == 0) {
       node.call_line = static_cast<uint32_t>(value);
     }
     unit.nodes.push_back(node);
@@ -195,6 +209,14 @@ void DwarfIndex::index_unit(Unit& unit) {
     unit.lines = nullptr;
     unit.line_count = 0;
   }
+  unit.line_addresses.resize(unit.line_count);
+  for (size_t i = 0; i < unit.line_count; ++i) {
+    Dwarf_Addr a = 0;
+    dwarf_lineaddr(dwarf_onesrcline(unit.lines, i), &a);
+    unit.line_addresses[i] = a;
+  }
+  Dwarf_Attribute attr;
+  unit.comp_dir = dwarf_formstring(dwarf_attr(&unit.die, DW_AT_comp_dir, &attr));
   if (dwarf_getsrcfiles(&unit.die, &unit.files, &unit.file_count) != 0) {
     unit.files = nullptr;
     unit.file_count = 0;
@@ -220,19 +242,10 @@ const char* DwarfIndex::node_name(Node& node) {
 // (then the address is in a gap between sequences).
 bool DwarfIndex::line_for(Unit& unit, uint64_t address, const char** file, unsigned* line) {
   if (unit.line_count == 0) return false;
-  auto addr_of = [&](size_t i) {
-    Dwarf_Addr a = 0;
-    dwarf_lineaddr(dwarf_onesrcline(unit.lines, i), &a);
-    return a;
-  };
-  size_t lo = 0, hi = unit.line_count;  // first row above address
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (addr_of(mid) <= address)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  const std::vector<uint64_t>& addresses = unit.line_addresses;
+  auto addr_of = [&](size_t i) { return addresses[i]; };
+  size_t lo = static_cast<size_t>(  // first row above the address
+      std::upper_bound(addresses.begin(), addresses.end(), address) - addresses.begin());
   if (lo == 0) return false;
   size_t row = lo - 1;
   uint64_t row_address = addr_of(row);
@@ -244,11 +257,19 @@ bool DwarfIndex::line_for(Unit& unit, uint64_t address, const char** file, unsig
     if (end_sequence) continue;
     int number = 0;
     dwarf_lineno(l, &number);
-    *file = dwarf_linesrc(l, nullptr, nullptr);
+    *file = full_path(unit, dwarf_linesrc(l, nullptr, nullptr));
     *line = static_cast<unsigned>(number);
     return true;
   }
   return false;
+}
+
+// Relative names are relative to the unit's DW_AT_comp_dir (as llvm-symbolizer prints them).
+const char* DwarfIndex::full_path(Unit& unit, const char* file) {
+  if (!file || file[0] == '/' || !unit.comp_dir || !*unit.comp_dir) return file;
+  auto [it, inserted] = unit.paths.try_emplace(file);
+  if (inserted) it->second = std::string(unit.comp_dir) + "/" + file;
+  return it->second.c_str();
 }
 
 bool DwarfIndex::lookup(uint64_t address, bool inlines, std::vector<DwarfFrame>* frames) {
@@ -274,11 +295,12 @@ bool DwarfIndex::lookup(uint64_t address, bool inlines, std::vector<DwarfFrame>*
     DwarfFrame frame;
     frame.name = node_name(n);
     frame.linkage_name = n.linkage_name;
+    frame.display = &n.display;
     frame.file = file;
     frame.line = line;
     if (inlines || n.parent < 0) frames->push_back(frame);
     file = n.call_file < unit->file_count
-               ? dwarf_filesrc(unit->files, n.call_file, nullptr, nullptr)
+               ? full_path(*unit, dwarf_filesrc(unit->files, n.call_file, nullptr, nullptr))
                : nullptr;
     line = n.call_line;
     node = n.parent;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "elf_file.h"
@@ -17,6 +18,8 @@ namespace kiln::symbolizer {
 
 struct DwarfFrame {
   const char* name = nullptr;  // linkage name (mangled) or plain DW_AT_name; nullptr if none
+  // Where the caller keeps its display form of `name` (demangled), so it is computed once.
+  const std::string** display = nullptr;
   bool linkage_name = false;   // `name` is a linkage name
   const char* file = nullptr;  // absolute path as in the line table; nullptr if unknown
   unsigned line = 0;
@@ -44,6 +47,7 @@ class DwarfIndex {
     bool name_resolved = false;
     bool linkage_name = false;
     const char* name = nullptr;
+    const std::string* display = nullptr;  // set by the caller through DwarfFrame::display
   };
   struct Segment {
     uint64_t start;
@@ -56,6 +60,9 @@ class DwarfIndex {
     std::vector<Segment> segments;
     Dwarf_Lines* lines = nullptr;
     size_t line_count = 0;
+    std::vector<uint64_t> line_addresses;  // of `lines`, for a cache-friendly binary search
+    const char* comp_dir = nullptr;
+    std::unordered_map<const char*, std::string> paths;  // relative file -> comp_dir/file
     Dwarf_Files* files = nullptr;
     size_t file_count = 0;
   };
@@ -69,6 +76,7 @@ class DwarfIndex {
   void index_unit(Unit& unit);
   const char* node_name(Node& node);
   bool line_for(Unit& unit, uint64_t address, const char** file, unsigned* line);
+  const char* full_path(Unit& unit, const char* file);
 
   Dwarf* dwarf_ = nullptr;
   std::vector<Unit> units_;

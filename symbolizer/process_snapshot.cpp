@@ -107,6 +107,7 @@ bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
   });
   mappings_ = std::move(result);
   perf_map_.reset();
+  perf_map_looked_for_ = {};
   perf_map();
   return true;
 }
@@ -122,6 +123,10 @@ const SnapshotMapping* ProcessSnapshot::find(uint64_t address) const {
 
 PerfMap* ProcessSnapshot::perf_map() {
   if (perf_map_) return perf_map_.get();
+  // A JIT may create its map later; look again at most once a second.
+  auto now = std::chrono::steady_clock::now();
+  if (now - perf_map_looked_for_ < std::chrono::seconds(1)) return nullptr;
+  perf_map_looked_for_ = now;
   auto map = std::make_unique<PerfMap>();
   std::string name = "/tmp/perf-" + std::to_string(namespace_pid_) + ".map";
   if (map->open("/proc/" + std::to_string(pid_) + "/root" + name) ||

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,7 @@ class ProcessSnapshot {
   pid_t namespace_pid_ = 0;                // the pid inside the process's own pid namespace (NSpid)
   std::vector<SnapshotMapping> mappings_;  // executable ones, sorted by start
   std::unique_ptr<PerfMap> perf_map_;
+  std::chrono::steady_clock::time_point perf_map_looked_for_{};
 };
 
 }  // namespace kiln::symbolizer

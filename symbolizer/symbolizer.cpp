@@ -1,5 +1,7 @@
 #include "symbolizer.h"
 
+#include <cinttypes>
+#include <cstdio>
 #include <map>
 #include <unordered_map>
 
@@ -35,15 +37,34 @@ struct AddressKeyHash {
 struct Symbolizer::Impl {
   explicit Impl(Options o) : options(std::move(o)), modules(options.debug_directories, &log) {}
 
-  // Frames for a link-time address in `module`, computed once per (module, address).
+  // Frames for a link-time address in `module`, computed once per (module, address) and
+  // cached compactly (pointers to names the module owns).
   std::vector<Frame> module_frames(BinaryModule* module, uint64_t vaddr, const std::string& name) {
     auto [it, inserted] = frames.try_emplace(AddressKey{module, vaddr});
-    if (!inserted) {
+    if (inserted) {
+      module->symbolize(vaddr, options, &it->second);
+      it->second.shrink_to_fit();
+    } else {
       ++log.stats().cache_hits;
-      return it->second;
     }
-    module->symbolize(vaddr, options, name, &it->second);
-    if (it->second.empty()) it->second.push_back(unknown_frame(name, FrameKind::kUser));
+    if (it->second.empty()) return {unknown_frame(name, FrameKind::kUser)};
+    std::vector<Frame> result;
+    result.reserve(it->second.size());
+    for (const FrameRef& ref : it->second) {
+      Frame& frame = result.emplace_back();
+      frame.function = ref.function ? *ref.function : "[" + name + "]";
+      frame.module = name;
+      if (ref.file) frame.file = ref.file;
+      frame.line = ref.line;
+      frame.kind = ref.kind;
+    }
+    return result;
+  }
+
+  // Binaries opened by path for symbolize_file, so each is opened once.
+  std::shared_ptr<BinaryModule> file_module(const std::string& path) {
+    auto [it, inserted] = files.try_emplace(path);
+    if (inserted) it->second = modules.from_path(path);
     return it->second;
   }
 
@@ -58,7 +79,8 @@ struct Symbolizer::Impl {
   KernelSymbols kernel;
   bool kernel_loaded = false;
   std::map<pid_t, ProcessSnapshot> processes;
-  std::unordered_map<AddressKey, std::vector<Frame>, AddressKeyHash> frames;
+  std::unordered_map<AddressKey, std::vector<FrameRef>, AddressKeyHash> frames;
+  std::unordered_map<std::string, std::shared_ptr<BinaryModule>> files;
 };
 
 Symbolizer::Symbolizer(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -99,7 +121,9 @@ std::vector<Frame> Symbolizer::symbolize_user(pid_t tgid, uint64_t address) {
       }
     }
     if (!mapping) {
-      impl_->log.note(ProblemLog::kUnmappedAddress, "address 0x" + std::to_string(address) +
+      char text[32];
+      snprintf(text, sizeof text, "%#" PRIx64, address);
+      impl_->log.note(ProblemLog::kUnmappedAddress, std::string("address ") + text +
                                                         " of process " + std::to_string(tgid) +
                                                         " is in no executable mapping");
     }
@@ -137,7 +161,7 @@ std::vector<Frame> Symbolizer::symbolize_file(const std::string& path, uint64_t 
   ++impl_->log.stats().addresses;
   size_t slash = path.rfind('/');
   std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  std::shared_ptr<BinaryModule> module = impl_->modules.from_path(path);
+  std::shared_ptr<BinaryModule> module = impl_->file_module(path);
   if (!module) return impl_->counted({unknown_frame(name, FrameKind::kUser)});
   uint64_t vaddr = address;
   if (kind == AddressKind::kFileOffset) {

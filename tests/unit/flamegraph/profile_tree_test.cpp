@@ -135,3 +135,14 @@ TEST(Weight, ParseAndFormat) {
   EXPECT_FALSE(fg::Weight::parse("1000000000000000000000000000000"));
   EXPECT_EQ((*fg::Weight::parse("0.1") + *fg::Weight::parse("0.2")).to_string(), "0.3");
 }
+
+// Light frames are dropped while the tree is built (a huge profile never holds the frames too
+// narrow to draw), but their weight stays in their ancestors.
+TEST(FrameTree, MinFractionDropsLightFramesButKeepsTheirWeight) {
+  fg::Profile p = parse("m;heavy;leaf 96\nm;light;deep;deeper 1\nm;light2 1\nm;heavy;tiny 2\n");
+  fg::FrameTree t = fg::FrameTree::build(p, {.min_fraction = 0.015});
+  EXPECT_EQ(shape(t, 0), "all(100)[m(100)[heavy(98)[leaf(96) tiny(2)]]]");
+  EXPECT_EQ(t.self_weight(t.find_child(0, "m")).to_string(), "2");  // light + light2
+  fg::FrameTree flame_chart = fg::FrameTree::build(p, {.flame_chart = true, .min_fraction = 0.015});
+  EXPECT_EQ(shape(flame_chart, 0), "all(100)[m(100)[heavy(96)[leaf(96)] heavy(2)[tiny(2)]]]");
+}

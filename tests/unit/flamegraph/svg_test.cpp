@@ -48,6 +48,7 @@ struct ParsedSvg {
   std::vector<DrawnFrame> frames;
   std::vector<std::string> names;
   std::map<std::string, std::string> config;
+  std::vector<std::vector<std::string>> data;  // #kiln-data lines split at tabs
   std::string title, subtitle;
   bool ok = false;
 };
@@ -89,6 +90,13 @@ ParsedSvg parse_svg(const std::string& svg) {
     out.names.push_back(names.substr(start, nl - start));
     if (nl == std::string::npos) break;
     start = nl + 1;
+  }
+  std::istringstream data(content(by_id(root, "kiln-data")));
+  for (std::string line; std::getline(data, line);) {
+    std::vector<std::string> fields;
+    std::istringstream in(line);
+    for (std::string field; std::getline(in, field, '\t');) fields.push_back(field);
+    out.data.push_back(fields);
   }
   xmlNode* config = by_id(root, "kiln-config");
   for (xmlAttr* a = config->properties; a; a = a->next) {
@@ -162,7 +170,7 @@ TEST(SvgStructure, DrawnFramesMatchTheFoldedInput) {
     }
     fg::Profile p;
     fg::FoldedReader(p, nullptr).read_file(file.string());
-    ParsedSvg svg = parse_svg(render(p, {.min_width_px = 0}));
+    ParsedSvg svg = parse_svg(render(p, {.min_width_px = 0, .element_min_width_px = 0}));
     ASSERT_TRUE(svg.ok) << file;
     ASSERT_EQ(svg.frames.size(), prefix_weight.size() + 1) << file;  // + the root "all"
     EXPECT_EQ(svg.frames[0].weight, total);
@@ -184,6 +192,30 @@ TEST(SvgStructure, DrawnFramesMatchTheFoldedInput) {
       EXPECT_NEAR(f.width, f.weight * scale, 0.011) << f.path.back();
     }
   }
+}
+
+// Hairline frames (>= --minwidth but < 1 px) are not elements, but the script's data has every
+// frame: same order, weights and depths as the elements, which are exactly the flagged lines.
+TEST(SvgStructure, DataHoldsEveryFrameAndElementsTheWideOnes) {
+  std::string text = "main;big 100000\n";
+  for (int i = 0; i < 50; ++i) text += "main;small" + std::to_string(i) + " 10\n";  // ~0.12 px
+  fg::Profile p = parse(text);
+  ParsedSvg svg = parse_svg(render(p));
+  ASSERT_TRUE(svg.ok);
+  EXPECT_EQ(svg.data.size(), 53u);   // all, main, big, 50 small frames
+  EXPECT_EQ(svg.frames.size(), 3u);  // all, main, big
+  size_t element = 0;
+  for (const auto& fields : svg.data) {
+    ASSERT_GE(fields.size(), 6u);
+    if (fields[5] != "1") continue;
+    ASSERT_LT(element, svg.frames.size());
+    EXPECT_EQ(std::stod(fields[2]), svg.frames[element].weight);
+    EXPECT_EQ(std::stoul(fields[0]), svg.frames[element].depth);
+    ++element;
+  }
+  EXPECT_EQ(element, 3u);
+  EXPECT_EQ(svg.names.at(std::stoul(svg.data.back()[1])), "small9");  // sorted by name
+  EXPECT_EQ(svg.data.back()[2], "10");
 }
 
 TEST(SvgStructure, IcicleDrawsTheRootAtTheTop) {
@@ -303,6 +335,12 @@ TEST(SvgStyler, OverridesFillAndAddsTooltipAndLegend) {
     if (f.depth == 2 && f.path.back() == "slow") {
       EXPECT_EQ(f.fill, "#ff0000");
       EXPECT_EQ(f.tooltip, "before 5 (50.0%) -> after 10 (83.3%), +33.3 pts");
+      bool in_data = false;
+      for (const auto& fields : parsed.data) {
+        in_data |=
+            fields.size() == 7 && fields[6] == "before 5 (50.0%) -> after 10 (83.3%), +33.3 pts";
+      }
+      EXPECT_TRUE(in_data);
     } else {
       EXPECT_EQ(f.tooltip, "");
       EXPECT_NE(f.fill, "#ff0000");

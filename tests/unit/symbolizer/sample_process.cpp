@@ -11,21 +11,33 @@
 
 namespace kiln::test {
 
-SampleProcess::SampleProcess(const std::string& program) {
+SampleProcess::SampleProcess(const std::string& program)
+    : SampleProcess({program, "addresses"}, [](pid_t) {}) {
+  if (addresses_.empty()) throw std::runtime_error(program + " printed no addresses");
+}
+
+SampleProcess::SampleProcess(const std::vector<std::string>& argv,
+                             const std::function<void(pid_t)>& started,
+                             const std::string& directory) {
   int in[2], out[2];
   if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe");
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
     dup2(in[0], 0);
     dup2(out[1], 1);
     close(in[1]);
     close(out[0]);
-    execl(program.c_str(), program.c_str(), "addresses", static_cast<char*>(nullptr));
+    if (!directory.empty() && chdir(directory.c_str()) != 0) _exit(126);
+    execvp(args[0], args.data());
     _exit(127);
   }
   close(in[0]);
   close(out[1]);
   stdin_fd_ = in[1];
+  started(pid_);
   FILE* output = fdopen(out[0], "r");
   char label[256];
   unsigned long long address;
@@ -35,7 +47,6 @@ SampleProcess::SampleProcess(const std::string& program) {
     if (sscanf(line, "%255s %llx", label, &address) == 2) addresses_[label] = address;
   }
   fclose(output);
-  if (addresses_.empty()) throw std::runtime_error(program + " printed no addresses");
 }
 
 void SampleProcess::stop() {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,6 +16,10 @@ class SampleProcess {
  public:
   // Starts `program addresses` and waits for its "ready" line.
   explicit SampleProcess(const std::string& program);
+  // Starts `argv` in `directory` (unless empty) and waits for its "ready" line; `started`
+  // runs as soon as it was forked.
+  SampleProcess(const std::vector<std::string>& argv, const std::function<void(pid_t)>& started,
+                const std::string& directory = "");
   ~SampleProcess();  // closes its stdin and reaps it
   // Ends the process (and reaps it) now.
   void stop();

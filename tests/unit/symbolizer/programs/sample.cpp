@@ -84,6 +84,16 @@ void* member_address(Member member) {
   return address;
 }
 
+// A class local to a function: its member function's code must be found too.
+__attribute__((noinline)) int uses_local_class(int x) {
+  struct Local {
+    int base;
+    __attribute__((noinline)) int scaled(int k) const { return base * k + kiln_lib_work(k); }
+  };
+  Local local{x};
+  return local.scaled(x + 1);
+}
+
 int main(int argc, char** argv) {
   auto lambda = [argc](int k) __attribute__((noinline)) {
     return k * argc + kiln_lib_work(k);
@@ -93,7 +103,7 @@ int main(int argc, char** argv) {
   acc += hidden_in_anonymous_namespace(argc);
   bool less = a < b;
   std::vector<int> v = geometry::repeat(argc, 3);
-  int sum = lambda(argc) + int(v.size()) + (less ? 1 : 0) + int(acc.total);
+  int sum = uses_local_class(argc) + lambda(argc) + int(v.size()) + (less ? 1 : 0) + int(acc.total);
   if (argc < 2 || strcmp(argv[1], "addresses") != 0) {
     kiln_lib_print(sum);
     return 0;

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# bench/record_overhead.sh: what sampling costs, kiln record against perf record -g -a and
+# bpftrace profile:hz, on one fixed CPU-bound workload (bench/fixed_work.c, ~10 s of CPU), at
+# 99 Hz and 4999 Hz; and the time from the end of a 30 s whole-machine recording to a written
+# SVG (perf: perf script, collapsing with awk, kiln render). Medians of RUNS runs (default 3).
+# Run as root from the repository root after scripts/build.sh:  sudo bench/record_overhead.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+kiln=$root/build/profiler/kiln
+runs=${RUNS:-3}
+rounds=${ROUNDS:-600}
+stop_seconds=${STOP_SECONDS:-30}
+work=$(mktemp -d /tmp/kiln-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+clang -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer "$root/bench/fixed_work.c" -o "$work/fixed_work"
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# The workload alone: "wall cpu" seconds.
+run_workload() {
+  /usr/bin/time -f "%e %U %S" -o "$work/w.time" "$work/fixed_work" "$rounds"
+  tail -1 "$work/w.time" | awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }'
+}
+
+# start_profiler NAME HZ: starts the profiler on the whole machine under GNU time, waits until
+# it samples, and sets profiler_pid (the profiler itself, not time).
+start_profiler() {
+  local name=$1 hz=$2
+  case $name in
+  kiln) /usr/bin/time -f "%U %S %M" -o "$work/p.time" "$kiln" record -F "$hz" -o "$work/kiln.svg" 2>"$work/p.err" & ;;
+  perf) /usr/bin/time -f "%U %S %M" -o "$work/p.time" perf record -q -g -a -F "$hz" -o "$work/perf.data" 2>"$work/p.err" & ;;
+  bpftrace) /usr/bin/time -f "%U %S %M" -o "$work/p.time" bpftrace -e "profile:hz:$hz { @[kstack, ustack, comm] = count(); }" >"$work/bt.out" 2>"$work/p.err" & ;;
+  esac
+  local timer=$!
+  for _ in $(seq 50); do
+    profiler_pid=$(pgrep -P "$timer" || true)
+    [[ -n $profiler_pid ]] && break
+    sleep 0.1
+  done
+  sleep 2  # attached and settled (bpftrace compiles its program first)
+  profiler_timer=$timer
+}
+
+# stop_profiler: SIGINT, wait (not in a subshell: only this shell can wait for it); writes
+# "cpu_seconds peak_rss_mib" to $work/p.usage.
+stop_profiler() {
+  kill -INT "$profiler_pid"
+  wait "$profiler_timer" || true
+  tail -1 "$work/p.time" | awk '{ printf "%.3f %.1f\n", $1 + $2, $3 / 1024 }' >"$work/p.usage"
+}
+
+echo "# kiln record benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, kernel $(uname -r)"
+echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# workload: bench/fixed_work.c $rounds rounds; medians of $runs runs"
+echo
+
+for _ in $(seq "$runs"); do run_workload; done >"$work/alone"
+alone_wall=$(cut -d' ' -f1 "$work/alone" | median)
+alone_cpu=$(cut -d' ' -f2 "$work/alone" | median)
+echo "| profiler | Hz | workload wall s | workload CPU s | CPU vs alone | profiler CPU s | profiler peak RSS MiB |"
+echo "|---|---|---|---|---|---|---|"
+echo "| none | - | $alone_wall | $alone_cpu | - | - | - |"
+for hz in 99 4999; do
+  for profiler in kiln perf bpftrace; do
+    : >"$work/runs"
+    for _ in $(seq "$runs"); do
+      start_profiler "$profiler" "$hz"
+      w=$(run_workload)
+      stop_profiler
+      echo "$w $(cat "$work/p.usage")" >>"$work/runs"
+    done
+    wall=$(cut -d' ' -f1 "$work/runs" | median)
+    cpu=$(cut -d' ' -f2 "$work/runs" | median)
+    pcpu=$(cut -d' ' -f3 "$work/runs" | median)
+    rss=$(cut -d' ' -f4 "$work/runs" | median)
+    growth=$(awk -v a="$cpu" -v b="$alone_cpu" 'BEGIN { printf "%+.1f%%", 100 * (a - b) / b }')
+    echo "| $profiler | $hz | $wall | $cpu | $growth | $pcpu | $rss |"
+  done
+done
+
+# perf script to folded stacks: comm root, frames root first (what stackcollapse-perf.pl does).
+collapse_perf() {
+  awk '
+    /^[^ \t]/ { comm = $1; n = 0; next }
+    /^[ \t]+[0-9a-f]+ / { sym = $2; sub(/\+0x[0-9a-f]+$/, "", sym); if ($NF ~ /kernel/) sym = sym "_[k]"; stack[++n] = sym; next }
+    /^$/ { if (comm != "") { s = comm; for (i = n; i >= 1; i--) s = s ";" stack[i]; count[s]++ } comm = ""; n = 0 }
+    END { for (s in count) print s, count[s] }'
+}
+
+echo
+echo "Stop to SVG after a ${stop_seconds} s whole-machine recording at 99 Hz (fixed_work running):"
+echo
+echo "| profiler | stop to SVG s (median) | runs |"
+echo "|---|---|---|"
+for profiler in kiln perf; do
+  : >"$work/stop"
+  for _ in $(seq "$runs"); do
+    "$work/fixed_work" 100000 & load=$!
+    start_profiler "$profiler" 99
+    sleep $((stop_seconds - 2))
+    t0=$(date +%s.%N)
+    if [[ $profiler == kiln ]]; then
+      kill -INT "$profiler_pid"; wait "$profiler_timer" || true
+    else
+      kill -INT "$profiler_pid"; wait "$profiler_timer" || true
+      perf script -i "$work/perf.data" 2>/dev/null | collapse_perf >"$work/perf.folded"
+      "$kiln" render "$work/perf.folded" -o "$work/perf.svg" 2>/dev/null
+    fi
+    t1=$(date +%s.%N)
+    kill "$load"; wait "$load" 2>/dev/null || true
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >>"$work/stop"
+  done
+  echo "| $profiler | $(median <"$work/stop") | $(tr '\n' ' ' <"$work/stop")|"
+done
+echo
+echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

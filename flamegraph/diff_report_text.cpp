@@ -1,0 +1,214 @@
+// The human-readable reports of `kiln diff`: plain text (terminal) and markdown (a pull-request
+// comment). Both show the top changes of total and self share, the functions only in BEFORE and
+// the gate's verdict.
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <string>
+
+#include "flamegraph.h"
+
+namespace kiln::flamegraph {
+namespace {
+
+std::string format(const char* pattern, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, pattern, value);
+  return buffer;
+}
+
+std::string format_weight(double weight) {
+  if (weight == std::floor(weight) && std::fabs(weight) < 1e15) return format("%.0f", weight);
+  return format("%.2f", weight);
+}
+
+std::string format_points(double points) {
+  return format("%+.2f", points);
+}
+std::string format_percent(double percent) {
+  return format("%.2f%%", percent);
+}
+
+std::string format_significance(const std::optional<double>& p, bool significant) {
+  if (!p) return "untested";
+  return (significant ? "yes p=" : "no p=") + format("%.2g", *p);
+}
+
+std::string unit_name(const DiffReport& report) {
+  return report.before.sample_counts && report.after.sample_counts ? "samples" : "weight";
+}
+
+std::string method_sentence(const DiffReport& report) {
+  std::string text = report.normalized
+                         ? "Shares are percent of each profile's total"
+                         : "Weights compared raw (--no-normalize): shares are percent of "
+                           "BEFORE's total";
+  text += "; changes in percentage points. ";
+  if (!report.untested_reason.empty()) return text + "Not tested: " + report.untested_reason + ".";
+  return text +
+         (report.normalized ? "Significance: two-proportion z-test"
+                            : "Significance: Poisson rate test") +
+         ", Bonferroni over " + std::to_string(report.tests) + " tests, alpha " +
+         format("%g", report.alpha) + ".";
+}
+
+enum class Kind { kTotal, kSelf };
+
+struct Row {
+  const FunctionChange* change;
+  double points;
+  double before_percent, after_percent, before_weight, after_weight;
+  std::optional<double> p;
+  bool significant;
+};
+
+std::vector<Row> top_rows(const DiffReport& report, Kind kind, std::size_t top) {
+  std::vector<Row> rows;
+  for (const FunctionChange& c : report.functions) {
+    Row row = kind == Kind::kTotal ? Row{&c,
+                                         c.total_change_points,
+                                         c.before.total_percent,
+                                         c.after.total_percent,
+                                         c.before.total,
+                                         c.after.total,
+                                         c.total_p_value,
+                                         c.total_significant}
+                                   : Row{&c,
+                                         c.self_change_points,
+                                         c.before.self_percent,
+                                         c.after.self_percent,
+                                         c.before.self,
+                                         c.after.self,
+                                         c.self_p_value,
+                                         c.self_significant};
+    if (row.points != 0) rows.push_back(row);
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::fabs(a.points) > std::fabs(b.points);
+  });
+  if (rows.size() > top) rows.resize(top);
+  return rows;
+}
+
+const char* kind_title(Kind kind) {
+  return kind == Kind::kTotal ? "Total share (samples with the function on the stack)"
+                              : "Self share (samples where the function is at the top)";
+}
+
+std::vector<const FunctionChange*> only_before(const DiffReport& report) {
+  std::vector<const FunctionChange*> out;
+  for (const FunctionChange& c : report.functions) {
+    if (c.after.total == 0) out.push_back(&c);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](auto* a, auto* b) { return a->before.total > b->before.total; });
+  return out;
+}
+
+// "(total +5.10 points > total:2, p=1e-08)"
+std::string failure_detail(const GateFailure& failure) {
+  const bool total = failure.rule.share == GateRule::Share::kTotal;
+  const FunctionChange& c = *failure.function;
+  return std::string("(") + (total ? "total " : "self ") +
+         format_points(total ? c.total_change_points : c.self_change_points) + " points > " +
+         to_string(failure.rule) +
+         ", p=" + format("%.2g", (total ? c.total_p_value : c.self_p_value).value_or(1)) + ")";
+}
+
+std::string gate_rules(const GateResult& gate) {
+  std::string text;
+  for (const GateRule& rule : gate.rules) text += (text.empty() ? "" : " ") + to_string(rule);
+  return text;
+}
+
+std::string markdown_code(const std::string& name) {
+  std::string escaped;
+  for (char ch : name) {
+    if (ch == '|') escaped += '\\';
+    escaped += ch == '`' ? '\'' : ch;
+  }
+  return "`" + escaped + "`";
+}
+
+}  // namespace
+
+void write_diff_text(std::ostream& out, const DiffReport& report, const GateResult& gate,
+                     std::size_t top) {
+  const std::string unit = unit_name(report);
+  out << "kiln diff: BEFORE " << report.before.name << " (" << format_weight(report.before.total)
+      << ' ' << unit << ") -> AFTER " << report.after.name << " ("
+      << format_weight(report.after.total) << ' ' << unit << ")\n"
+      << method_sentence(report) << "\n";
+  for (Kind kind : {Kind::kTotal, Kind::kSelf}) {
+    const auto rows = top_rows(report, kind, top);
+    out << "\n" << kind_title(kind) << ", top " << rows.size() << " changes:\n";
+    char line[256];
+    std::snprintf(line, sizeof line, "  %9s %9s %9s %15s %15s  %-16s %s\n", "change", "before",
+                  "after", ("before " + unit).c_str(), ("after " + unit).c_str(), "significant",
+                  "function");
+    out << line;
+    for (const Row& row : rows) {
+      std::snprintf(
+          line, sizeof line, "  %9s %9s %9s %15s %15s  %-16s ", format_points(row.points).c_str(),
+          format_percent(row.before_percent).c_str(), format_percent(row.after_percent).c_str(),
+          format_weight(row.before_weight).c_str(), format_weight(row.after_weight).c_str(),
+          format_significance(row.p, row.significant).c_str());
+      out << line << row.change->name << "\n";
+    }
+  }
+  const auto removed = only_before(report);
+  if (!removed.empty()) {
+    out << "\nOnly in BEFORE (no frame in AFTER's graph; see --widths before):\n";
+    for (const FunctionChange* c : removed) {
+      out << "  " << format_percent(c->before.total_percent) << " total, "
+          << format_weight(c->before.total) << ' ' << unit << "  " << c->name << "\n";
+    }
+  }
+  if (!gate.rules.empty()) {
+    out << "\nGate " << gate_rules(gate) << ": " << (gate.failures.empty() ? "passed" : "FAILED")
+        << "\n";
+    for (const GateFailure& failure : gate.failures) {
+      out << "  " << failure.function->name << " " << failure_detail(failure) << "\n";
+    }
+  }
+}
+
+void write_diff_markdown(std::ostream& out, const DiffReport& report, const GateResult& gate,
+                         std::size_t top) {
+  const std::string unit = unit_name(report);
+  out << "### kiln diff: `" << report.before.name << "` → `" << report.after.name << "`\n\n"
+      << "BEFORE: " << format_weight(report.before.total) << ' ' << unit
+      << ", AFTER: " << format_weight(report.after.total) << ' ' << unit << ". "
+      << method_sentence(report) << "\n";
+  if (!gate.rules.empty()) {
+    out << "\n**Gate `" << gate_rules(gate)
+        << "`: " << (gate.failures.empty() ? "passed" : "FAILED") << "**\n";
+    for (const GateFailure& failure : gate.failures) {
+      out << "- " << markdown_code(failure.function->name) << " " << failure_detail(failure)
+          << "\n";
+    }
+  }
+  for (Kind kind : {Kind::kTotal, Kind::kSelf}) {
+    out << "\n#### " << kind_title(kind) << "\n\n"
+        << "| function | change (points) | before | after | before " << unit << " | after " << unit
+        << " | significant |\n|---|--:|--:|--:|--:|--:|---|\n";
+    for (const Row& row : top_rows(report, kind, top)) {
+      out << "| " << markdown_code(row.change->name) << " | " << format_points(row.points) << " | "
+          << format_percent(row.before_percent) << " | " << format_percent(row.after_percent)
+          << " | " << format_weight(row.before_weight) << " | " << format_weight(row.after_weight)
+          << " | " << format_significance(row.p, row.significant) << " |\n";
+    }
+  }
+  const auto removed = only_before(report);
+  if (!removed.empty()) {
+    out << "\n#### Only in BEFORE\n\n";
+    for (const FunctionChange* c : removed) {
+      out << "- " << markdown_code(c->name) << ": " << format_percent(c->before.total_percent)
+          << " total (" << format_weight(c->before.total) << ' ' << unit << ")\n";
+    }
+  }
+}
+
+}  // namespace kiln::flamegraph

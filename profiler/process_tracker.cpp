@@ -1,0 +1,125 @@
+// Snapshots processes announced by the BPF program while they are alive, so that short-lived
+// processes are symbolized after they exit.
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "profiler.h"
+#include "symbolizer/symbolizer.h"
+
+namespace kiln::profiler {
+
+namespace {
+
+// Fields 3 (state) and 4 (ppid) of /proc/PID/stat; the name in field 2 may hold spaces.
+bool read_stat(uint32_t pid, char* state, uint32_t* ppid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return false;
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream rest(line.substr(close + 1));
+  return static_cast<bool>(rest >> *state >> *ppid);
+}
+
+// A zombie's maps are empty: a snapshot of it would replace a good one with nothing.
+bool running(uint32_t pid) {
+  char state = 0;
+  uint32_t ppid = 0;
+  return read_stat(pid, &state, &ppid) && state != 'Z' && state != 'X';
+}
+
+}  // namespace
+
+ProcessTracker::ProcessTracker(bpf_map* new_processes, symbolizer::Symbolizer& symbolizer)
+    : symbolizer_(symbolizer) {
+  ring_ = ring_buffer__new(bpf_map__fd(new_processes), &ProcessTracker::on_event, this, nullptr);
+  if (!ring_)
+    throw EnvironmentError("cannot open the BPF ring buffer: " + std::string(strerror(errno)));
+  // The first snapshot that meets a library parses it (libc: tens of milliseconds), long
+  // enough for a short-lived process to exit unseen. kiln's own snapshot parses the libraries
+  // most processes share before recording starts; it is kept so that they stay cached.
+  symbolizer_.snapshot_process(getpid());
+}
+
+ProcessTracker::~ProcessTracker() {
+  ring_buffer__free(ring_);
+}
+
+int ProcessTracker::epoll_fd() const {
+  return ring_buffer__epoll_fd(ring_);
+}
+
+void ProcessTracker::consume() {
+  ring_buffer__consume(ring_);
+}
+
+int ProcessTracker::on_event(void* self, void* data, size_t size) {
+  if (size >= sizeof(uint32_t)) {
+    uint32_t tgid;
+    std::memcpy(&tgid, data, sizeof(tgid));
+    auto* tracker = static_cast<ProcessTracker*>(self);
+    // Announced again after exec: the mappings are new, so snapshot again.
+    tracker->snapshotted_.erase(tgid);
+    tracker->snapshot(tgid);
+    const Clock::time_point now = Clock::now();
+    tracker->recent_[tgid] = {now, now};
+  }
+  return 0;
+}
+
+namespace {
+// Libraries are mapped within milliseconds of exec; dlopen later is rarer.
+constexpr std::chrono::milliseconds kRefreshEvery{4};
+constexpr std::chrono::milliseconds kRefreshFor{200};
+}  // namespace
+
+void ProcessTracker::refresh() {
+  const Clock::time_point now = Clock::now();
+  for (auto it = recent_.begin(); it != recent_.end();) {
+    if (now - it->second.announced > kRefreshFor) {
+      it = recent_.erase(it);
+      continue;
+    }
+    if (now - it->second.last_snapshot >= kRefreshEvery) {
+      it->second.last_snapshot = now;
+      // A process that is gone keeps its last snapshot.
+      if (!running(it->first) || !symbolizer_.snapshot_process(static_cast<pid_t>(it->first))) {
+        it = recent_.erase(it);
+        continue;
+      }
+    }
+    ++it;
+  }
+}
+
+int ProcessTracker::refresh_due_ms() const {
+  if (recent_.empty()) return -1;
+  Clock::time_point due = Clock::time_point::max();
+  for (const auto& [tgid, recent] : recent_)
+    due = std::min(due, recent.last_snapshot + kRefreshEvery);
+  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now());
+  return static_cast<int>(std::max<int64_t>(0, wait.count()));
+}
+
+void ProcessTracker::snapshot(uint32_t tgid) {
+  if (!parents_.count(tgid)) {
+    char state = 0;
+    uint32_t ppid = 0;
+    if (read_stat(tgid, &state, &ppid)) parents_[tgid] = ppid;
+  }
+  auto [it, inserted] = snapshotted_.try_emplace(tgid, false);
+  if (inserted) it->second = symbolizer_.snapshot_process(static_cast<pid_t>(tgid));
+}
+
+void ProcessTracker::snapshot_missing(const RawProfile& profile) {
+  for (const RawStack& stack : profile.stacks)
+    if (!stack.user.empty()) snapshot(stack.tgid);
+}
+
+}  // namespace kiln::profiler

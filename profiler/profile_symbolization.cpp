@@ -1,0 +1,93 @@
+// Turns a RawProfile's addresses into frame names, root first: the root frame, user frames
+// (outermost first), then kernel frames with `_[k]`.
+#include <map>
+#include <string_view>
+#include <unordered_map>
+
+#include "flamegraph/flamegraph.h"
+#include "profiler.h"
+#include "symbolizer/symbolizer.h"
+
+namespace kiln::profiler {
+
+namespace {
+
+// Frame names for one address, outermost first (the symbolizer gives inlined frames innermost
+// first), cached: the same address recurs in many stacks.
+class FrameNames {
+ public:
+  FrameNames(symbolizer::Symbolizer& symbolizer, const SymbolizeOptions& options)
+      : symbolizer_(symbolizer), options_(options) {}
+
+  const std::vector<std::string>& user(uint32_t tgid, uint64_t address) {
+    auto [it, inserted] = user_.try_emplace({tgid, address});
+    if (inserted) {
+      std::vector<symbolizer::Frame> frames =
+          symbolizer_.symbolize_user(static_cast<pid_t>(tgid), address);
+      if (frames.size() == 1 && frames[0].function == "[unknown]" && options_.parent_of)
+        if (const uint32_t parent = options_.parent_of(tgid); parent > 1)
+          frames = symbolizer_.symbolize_user(static_cast<pid_t>(parent), address);
+      it->second = names(frames);
+    }
+    return it->second;
+  }
+  const std::vector<std::string>& kernel(uint64_t address) {
+    auto [it, inserted] = kernel_.try_emplace(address);
+    if (inserted) it->second = names(symbolizer_.symbolize_kernel(address));
+    return it->second;
+  }
+
+ private:
+  static std::vector<std::string> names(const std::vector<symbolizer::Frame>& frames) {
+    std::vector<std::string> result;
+    for (auto it = frames.rbegin(); it != frames.rend(); ++it)
+      result.push_back(symbolizer::annotated_name(*it));
+    return result;
+  }
+  symbolizer::Symbolizer& symbolizer_;
+  const SymbolizeOptions& options_;
+  std::map<std::pair<uint32_t, uint64_t>, std::vector<std::string>> user_;
+  std::unordered_map<uint64_t, std::vector<std::string>> kernel_;
+};
+
+std::string root_frame(const RawStack& stack, RootFrame root) {
+  switch (root) {
+    case RootFrame::kComm:
+      return stack.comm;
+    case RootFrame::kPerPid:
+      return stack.comm + "-" + std::to_string(stack.tgid);
+    case RootFrame::kPerTid:
+      return stack.comm + "-" + std::to_string(stack.tgid) + "/" + std::to_string(stack.pid);
+  }
+  return stack.comm;
+}
+
+// Stack addresses are return addresses except the innermost one: step back into the call
+// instruction so that the caller's line (and inline chain) is the one of the call.
+uint64_t lookup_address(const std::vector<uint64_t>& addresses, size_t index) {
+  return index == 0 ? addresses[0] : addresses[index] - 1;
+}
+
+}  // namespace
+
+void symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
+                    const SymbolizeOptions& options, flamegraph::Profile& profile) {
+  FrameNames names(symbolizer, options);
+  std::vector<std::string> frames;
+  std::vector<std::string_view> views;
+  for (const RawStack& stack : raw.stacks) {
+    frames.clear();
+    frames.push_back(root_frame(stack, options.root));
+    for (size_t i = stack.user.size(); i-- > 0;)
+      for (const std::string& name : names.user(stack.tgid, lookup_address(stack.user, i)))
+        frames.push_back(name);
+    for (size_t i = stack.kernel.size(); i-- > 0;)
+      for (const std::string& name : names.kernel(lookup_address(stack.kernel, i)))
+        frames.push_back(name);
+    views.assign(frames.begin(), frames.end());
+    profile.add_stack(std::span<const std::string_view>(views),
+                      flamegraph::Weight::from_integer(stack.weight));
+  }
+}
+
+}  // namespace kiln::profiler

@@ -1,0 +1,312 @@
+// kiln's profiler module: the pieces every recorder (on-CPU sampling, off-CPU tracing) shares.
+// Target selection and the command kiln starts, the BPF target filter, perf events, draining
+// stack-count maps into a RawProfile, loss accounting, process snapshots while recording, the
+// wait for the end of a recording, symbolization into a flamegraph Profile, and the outputs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "flamegraph/flamegraph.h"
+#include "stack_key.h"
+
+struct bpf_object;
+struct bpf_map;
+struct bpf_program;
+struct bpf_link;
+struct ring_buffer;
+
+namespace kiln::symbolizer {
+class Symbolizer;
+}
+
+namespace kiln::profiler {
+
+// Something missing in the environment (privilege, kernel feature, process): exit code 2. The
+// message says what is missing and how to fix it.
+class EnvironmentError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A bad option value: exit code 1.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// ---- Targets -------------------------------------------------------------------------------
+
+// What to record. Empty lists mean "all"; `command` non-empty means kiln starts that command.
+struct TargetSpec {
+  std::vector<pid_t> pids;
+  std::vector<pid_t> tids;
+  std::vector<int> cpus;
+  std::vector<std::string> command;
+  bool include_idle = false;
+};
+
+// Online CPUs from /sys/devices/system/cpu/online.
+std::vector<int> online_cpus();
+// The CPUs to open events on: spec.cpus (each must be online, else UsageError) or all online.
+std::vector<int> selected_cpus(const TargetSpec& spec);
+// Throws EnvironmentError naming the first -p/-t id that does not exist.
+void check_targets_exist(const TargetSpec& spec);
+// Throws EnvironmentError when BPF recording cannot work here: not root and no CAP_BPF +
+// CAP_PERFMON (fix: sudo or setcap), or no kernel BTF. RLIMIT_MEMLOCK is never a problem.
+void check_bpf_environment();
+// Makes libbpf quiet except for warnings and errors (shown with a "libbpf:" prefix).
+void quiet_libbpf();
+
+// The command kiln runs: forked at construction and held before exec until release(), so the
+// sampler is attached to it before its first instruction. The destructor kills and reaps a
+// child that is still running.
+class ChildCommand {
+ public:
+  explicit ChildCommand(const std::vector<std::string>& argv);
+  ~ChildCommand();
+  ChildCommand(const ChildCommand&) = delete;
+  ChildCommand& operator=(const ChildCommand&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Lets the child exec. Throws EnvironmentError when the command cannot be executed
+  // (not found, not executable).
+  void release();
+  // Reaps the child if it has exited (blocking: waits for it). True once it has exited.
+  bool reap(bool block);
+  bool exited() const { return exit_code_.has_value(); }
+  // The shell convention: the exit status, or 128 + the signal that killed it.
+  int exit_code() const { return exit_code_.value_or(0); }
+  void signal(int signo) const;
+
+ private:
+  pid_t pid_ = -1;
+  int gate_fd_ = -1;        // written once to let the child exec
+  int exec_error_fd_ = -1;  // the child's errno if exec failed; EOF on success (CLOEXEC)
+  std::vector<std::string> argv_;
+  std::optional<int> exit_code_;
+};
+
+// ---- The BPF side: filter, perf events, counters, stacks ---------------------------------
+
+// The target filter of bpf/target_filter.bpf.h: `config()` goes into the skeleton's
+// rodata->filter_config before load, `populate()` fills the target maps after load.
+class TargetFilter {
+ public:
+  // `command_pid` is the ChildCommand's pid (0 when there is none); it is a followed target.
+  TargetFilter(const TargetSpec& spec, pid_t command_pid);
+  kiln_filter_config config() const { return config_; }
+  void populate(bpf_object* object) const;
+  // The fork/exit programs are attached only when processes are followed.
+  bool follows_children() const { return config_.follow_children != 0; }
+
+ private:
+  kiln_filter_config config_{};
+  std::vector<uint32_t> tgids_, tids_, cpus_;
+};
+
+// Owns BPF links; destroying it detaches them (nothing stays attached on any path).
+class Links {
+ public:
+  Links() = default;
+  ~Links();
+  Links(const Links&) = delete;
+  Links& operator=(const Links&) = delete;
+  // Attaches a tracing program (tp_btf, raw_tp); throws EnvironmentError on failure.
+  void attach(bpf_program* program);
+  void add(bpf_link* link) { links_.push_back(link); }
+
+ private:
+  std::vector<bpf_link*> links_;
+};
+
+// One software cpu-clock perf event per CPU at `hz`, each attached to `program`; destroying it
+// detaches and closes them. Throws EnvironmentError (with the perf_event_paranoid / capability
+// fix) when events cannot be opened.
+class CpuClockEvents {
+ public:
+  CpuClockEvents(const std::vector<int>& cpus, unsigned hz, bpf_program* program);
+
+ private:
+  Links links_;
+};
+
+// The per-CPU `counters` array of bpf/stack_key.h, summed over CPUs.
+struct SampleCounters {
+  uint64_t samples = 0;
+  uint64_t lost_stack_collision = 0;
+  uint64_t lost_stack_map_full = 0;
+  uint64_t lost_counts_map_full = 0;
+  uint64_t lost_other = 0;
+  uint64_t no_user_stack = 0;
+  uint64_t user_stack_unreadable = 0;
+  uint64_t lost() const {
+    return lost_stack_collision + lost_stack_map_full + lost_counts_map_full + lost_other;
+  }
+};
+SampleCounters read_counters(int counters_fd);
+// One line per loss reason with its count, share of all samples and the fix; empty if none.
+std::vector<std::string> describe_losses(const SampleCounters& counters);
+
+// Stack trace map entries for a recording: room for every sample (hz x CPUs x seconds, twice
+// over to keep hash collisions rare) within bounds, or a large default when the duration is
+// open. `override_entries` (non-zero) wins.
+uint32_t stack_map_entries(unsigned hz, size_t cpus, double duration_seconds,
+                           uint32_t override_entries);
+
+// Recorded stacks before symbolization: addresses innermost first, as the kernel gives them.
+struct RawStack {
+  uint32_t tgid = 0;
+  uint32_t pid = 0;
+  std::string comm;
+  std::vector<uint64_t> user;
+  std::vector<uint64_t> kernel;
+  uint64_t weight = 0;  // samples, or nanoseconds off CPU
+};
+struct RawProfile {
+  std::vector<RawStack> stacks;
+  uint64_t total_weight() const;
+};
+// Reads every {key -> weight} of a counts map keyed by kiln_stack_key, resolving stack ids
+// through the stack trace map.
+RawProfile drain_stack_counts(int counts_fd, int stacks_fd);
+
+// ---- While recording -----------------------------------------------------------------------
+
+// Consumes the `new_processes` ring buffer of bpf/process_events.bpf.h and snapshots each
+// announced process in the symbolizer while it is alive.
+class ProcessTracker {
+ public:
+  ProcessTracker(bpf_map* new_processes, symbolizer::Symbolizer& symbolizer);
+  ~ProcessTracker();
+  ProcessTracker(const ProcessTracker&) = delete;
+  ProcessTracker& operator=(const ProcessTracker&) = delete;
+  int epoll_fd() const;
+  void consume();
+  // A process is often announced while ld.so is still mapping its libraries: it is snapshotted
+  // again every few milliseconds for a while. Call refresh() when refresh_due_ms() (the time
+  // until the next refresh, -1 for none) has passed.
+  void refresh();
+  int refresh_due_ms() const;
+  // Snapshots the processes of `profile` that were never announced (still alive, one hopes).
+  void snapshot_missing(const RawProfile& profile);
+  size_t snapshots() const { return snapshotted_.size(); }
+  // The parent of each announced process, read while it was alive.
+  const std::map<uint32_t, uint32_t>& parents() const { return parents_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Recent {
+    Clock::time_point announced;
+    Clock::time_point last_snapshot;
+  };
+  void snapshot(uint32_t tgid);
+  static int on_event(void* self, void* data, size_t size);
+  ring_buffer* ring_ = nullptr;
+  symbolizer::Symbolizer& symbolizer_;
+  std::map<uint32_t, bool> snapshotted_;
+  std::map<uint32_t, Recent> recent_;
+  std::map<uint32_t, uint32_t> parents_;
+};
+
+enum class StopReason { kDuration, kSignal, kCommandExited };
+
+// Blocks SIGINT, SIGTERM and SIGCHLD so that they are read by the recording loop; construct it
+// before forking a ChildCommand (the child restores the default mask before exec).
+class StopSignals {
+ public:
+  StopSignals();
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+struct RecordLoopOptions {
+  double duration_seconds = 0;      // 0: until a signal or the command exits
+  ChildCommand* command = nullptr;  // stop when it exits
+  ProcessTracker* tracker = nullptr;
+  std::function<uint64_t()> samples_so_far;  // for the progress line
+  bool progress = false;                     // live progress line on stderr
+  const char* progress_unit = "samples";
+};
+// Waits until the duration has passed, SIGINT/SIGTERM arrived (forwarded to the command) or the
+// command exited, consuming process announcements meanwhile.
+StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions& options);
+
+// ---- The on-CPU sampler (bpf/profile.bpf.c) -----------------------------------------------
+
+struct SamplerOptions {
+  unsigned hz = 99;
+  double duration_seconds = 0;  // 0: until a signal or the command exits
+  uint32_t stack_map_size = 0;  // 0: from hz, CPUs and duration (stack_map_entries)
+  bool progress = false;        // live progress line on stderr
+};
+
+// What a recorder hands to symbolization and output.
+struct Recording {
+  RawProfile raw;
+  SampleCounters counters;
+  double seconds = 0;  // from attach to detach
+  size_t cpus = 0;
+  StopReason stop = StopReason::kDuration;
+  std::map<uint32_t, uint32_t> parents;  // tgid -> parent tgid (ProcessTracker::parents)
+};
+
+// Loads and attaches the sampler for `targets` on `cpus`, lets `command` (if any) exec, waits
+// for the end, detaches everything and drains the maps. Processes are snapshotted in
+// `symbolizer` while recording. Throws EnvironmentError for what the machine lacks.
+Recording record_on_cpu(const TargetSpec& targets, const std::vector<int>& cpus,
+                        const SamplerOptions& options, ChildCommand* command,
+                        const StopSignals& signals, symbolizer::Symbolizer& symbolizer);
+
+// ---- After recording -----------------------------------------------------------------------
+
+enum class RootFrame { kComm, kPerPid, kPerTid };
+
+struct SymbolizeOptions {
+  RootFrame root = RootFrame::kComm;
+  // A forked child runs its parent's code until it execs; samples taken then (the exec itself)
+  // are symbolized in the parent when the child's own (post-exec) snapshot has no mapping.
+  std::function<uint32_t(uint32_t tgid)> parent_of;
+};
+// Turns addresses into frame names: root frame (comm / comm-PID / comm-PID/TID), user frames
+// (JIT `_[j]`, inlined `_[i]`) then kernel frames (`_[k]`); merged and sorted.
+void symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
+                    const SymbolizeOptions& options, flamegraph::Profile& profile);
+
+// Writes the profile to each path by extension: .svg flame graph (drawn with `svg`), .folded /
+// .txt folded stacks, "-" folded to stdout. An empty list means kiln.svg plus kiln.folded.
+// Returns the paths written. Throws UsageError for an unknown extension (check_output_paths
+// does that before recording) or a file that cannot be written.
+void check_output_paths(const std::vector<std::string>& paths);
+std::vector<std::string> write_outputs(const flamegraph::Profile& profile,
+                                       const flamegraph::SvgOptions& svg,
+                                       std::vector<std::string> paths);
+
+struct RecordSummary {
+  std::string what;  // "on-CPU samples"
+  double seconds = 0;
+  size_t cpus = 0;
+  unsigned hz = 0;
+  SampleCounters counters;
+  std::vector<std::string> written;
+};
+// The stderr summary: duration, CPUs, samples, lost samples with reasons, top 10 self functions.
+void print_summary(std::FILE* out, const RecordSummary& summary,
+                   const flamegraph::Profile& profile);
+
+}  // namespace kiln::profiler

@@ -1,0 +1,188 @@
+// `kiln record`: sample on-CPU stacks of the whole machine, some processes, threads or CPUs, or
+// a command kiln starts, and write a flame graph and folded stacks.
+#include <unistd.h>
+
+#include <cinttypes>
+#include <csignal>
+#include <iostream>
+#include <sstream>
+
+#include "commands.h"
+#include "profiler.h"
+#include "symbolizer/symbolizer.h"
+
+namespace kiln::cli {
+
+namespace {
+
+std::vector<std::string>& trailing_command() {
+  static std::vector<std::string> words;
+  return words;
+}
+
+struct RecordOptions {
+  profiler::TargetSpec targets;
+  profiler::SamplerOptions sampler;
+  std::vector<std::string> outputs;
+  bool per_pid = false;
+  bool per_tid = false;
+  std::string title;
+};
+
+std::string join(const std::vector<std::string>& words) {
+  std::string text;
+  for (const std::string& word : words) text += (text.empty() ? "" : " ") + word;
+  return text;
+}
+
+// "the command ...", "pid 12,34", "all CPUs": what was recorded, for the subtitle.
+std::string describe_targets(const profiler::TargetSpec& targets) {
+  const auto ids = [](const char* what, const auto& list) {
+    std::string text = what;
+    for (size_t i = 0; i < list.size(); ++i) text += (i ? "," : " ") + std::to_string(list[i]);
+    return text;
+  };
+  std::string text;
+  if (!targets.command.empty()) text = join(targets.command);
+  if (!targets.pids.empty()) text = ids("pid", targets.pids);
+  if (!targets.tids.empty()) text += (text.empty() ? "" : ", ") + ids("tid", targets.tids);
+  if (!targets.cpus.empty()) text += (text.empty() ? "" : ", ") + ids("CPU", targets.cpus);
+  return text.empty() ? "all processes" : text;
+}
+
+int run_record(RecordOptions options) {
+  options.targets.command = trailing_command();
+  if (!options.targets.command.empty() &&
+      !(options.targets.pids.empty() && options.targets.tids.empty()))
+    throw profiler::UsageError("-p and -t cannot be combined with a COMMAND");
+  profiler::check_output_paths(options.outputs);
+  if (options.sampler.hz == 0 || options.sampler.hz > 100000)
+    throw profiler::UsageError("-F " + std::to_string(options.sampler.hz) +
+                               ": the frequency must be between 1 and 100000 Hz");
+  profiler::check_bpf_environment();
+  profiler::check_targets_exist(options.targets);
+  const std::vector<int> cpus = profiler::selected_cpus(options.targets);
+  profiler::quiet_libbpf();
+
+  // Signals are blocked before the fork so that the command's exit cannot be missed.
+  const profiler::StopSignals signals;
+  std::unique_ptr<profiler::ChildCommand> command;
+  if (!options.targets.command.empty())
+    command = std::make_unique<profiler::ChildCommand>(options.targets.command);
+
+  symbolizer::Symbolizer symbolizer;
+  profiler::SamplerOptions sampler = options.sampler;
+  sampler.progress = isatty(STDERR_FILENO);
+  profiler::Recording recording =
+      profiler::record_on_cpu(options.targets, cpus, sampler, command.get(), signals, symbolizer);
+
+  // A command still running when the recording stops (-d, Ctrl-C, SIGTERM) ends with it, as
+  // under perf record; its exit status is passed on below.
+  if (command && !command->reap(false)) command->signal(SIGTERM);
+
+  flamegraph::Profile profile;
+  profiler::SymbolizeOptions symbolize;
+  symbolize.root = options.per_tid   ? profiler::RootFrame::kPerTid
+                   : options.per_pid ? profiler::RootFrame::kPerPid
+                                     : profiler::RootFrame::kComm;
+  symbolize.parent_of = [&recording](uint32_t tgid) -> uint32_t {
+    const auto it = recording.parents.find(tgid);
+    return it == recording.parents.end() ? 0 : it->second;
+  };
+  profiler::symbolize_into(recording.raw, symbolizer, symbolize, profile);
+  profile.metadata.measured = "cpu";
+  profile.metadata.count_name = "samples";
+  profile.metadata.frequency_hz = options.sampler.hz;
+  profile.metadata.duration_s = recording.seconds;
+  profile.metadata.lost_samples = recording.counters.lost();
+
+  flamegraph::SvgOptions svg;
+  svg.title = options.title.empty() ? "CPU Flame Graph" : options.title;
+  char subtitle[512];
+  std::snprintf(subtitle, sizeof(subtitle),
+                "on-CPU samples of %s: %.1f s at %u Hz on %zu CPU%s, %" PRIu64 " samples, %" PRIu64
+                " lost",
+                describe_targets(options.targets).c_str(), recording.seconds, options.sampler.hz,
+                recording.cpus, recording.cpus == 1 ? "" : "s", recording.counters.samples,
+                recording.counters.lost());
+  svg.subtitle = subtitle;
+
+  profiler::RecordSummary summary;
+  summary.what = "samples";
+  summary.seconds = recording.seconds;
+  summary.cpus = recording.cpus;
+  summary.hz = options.sampler.hz;
+  summary.counters = recording.counters;
+  summary.written = profiler::write_outputs(profile, svg, options.outputs);
+  profiler::print_summary(stderr, summary, profile);
+  for (const std::string& message : symbolizer.stats().messages)
+    std::fprintf(stderr, "  symbols: %s\n", message.c_str());
+
+  if (!command) return kSuccess;
+  command->reap(true);
+  return command->exit_code();
+}
+
+}  // namespace
+
+int take_trailing_command(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--") continue;
+    trailing_command().assign(argv + i + 1, argv + argc);
+    return i;
+  }
+  return argc;
+}
+
+void add_record_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<RecordOptions>();
+  CLI::App* record = app.add_subcommand(
+      "record", "Sample on-CPU stacks with BPF and write a flame graph and folded stacks");
+  record->add_option("-F,--frequency", options->sampler.hz, "Samples per second on each CPU")
+      ->default_val(99);
+  record
+      ->add_option("-d,--duration", options->sampler.duration_seconds,
+                   "Stop after SECONDS (default: at Ctrl-C, SIGTERM or when COMMAND exits); a "
+                   "COMMAND still running when the recording stops gets SIGTERM")
+      ->check(CLI::PositiveNumber);
+  record
+      ->add_option("-p,--pid", options->targets.pids,
+                   "Only these processes (and the processes they start)")
+      ->delimiter(',');
+  record->add_option("-t,--tid", options->targets.tids, "Only these threads")->delimiter(',');
+  record->add_option("-C,--cpu", options->targets.cpus, "Only these CPUs")->delimiter(',');
+  record->add_option("-o,--output", options->outputs,
+                     "Output by extension: .svg flame graph, .folded/.txt folded stacks, - "
+                     "folded to stdout; repeatable (default: kiln.svg and kiln.folded)");
+  record->add_flag("--per-pid", options->per_pid, "Root frame comm-PID instead of comm");
+  record->add_flag("--per-tid", options->per_tid, "Root frame comm-PID/TID instead of comm");
+  record->add_flag("--include-idle", options->targets.include_idle,
+                   "Also sample the idle task (swapper)");
+  record->add_option("--stack-map-size", options->sampler.stack_map_size,
+                     "Stack trace map entries (default: from -F, CPUs and -d; 65536 when open "
+                     "ended); raise it when samples are lost to collisions");
+  record->add_option("--title", options->title, "SVG title (default: CPU Flame Graph)");
+  record->footer(
+      "Usage: kiln record [OPTIONS] [-- COMMAND [ARGS...]]\n"
+      "Examples:\n"
+      "  sudo kiln record -- ./app --flag         profile a command until it exits\n"
+      "  sudo kiln record -p 1234 -d 30 -o app.svg   a running process for 30 s\n"
+      "  sudo kiln record -d 10 -F 999             the whole machine, 999 samples/s per CPU\n"
+      "  sudo kiln record -t 1235 --per-tid -o -   one thread, folded stacks to stdout\n"
+      "  sudo kiln record -C 0 -d 5 -o cpu0.folded   whatever runs on CPU 0\n"
+      "Exit status: the command's own when one is given; 2 when privileges or kernel features\n"
+      "are missing (the message says how to fix it).");
+  record->callback([options, &exit_code] {
+    try {
+      exit_code = run_record(*options);
+    } catch (const profiler::UsageError& e) {
+      std::fprintf(stderr, "kiln record: %s\n", e.what());
+      exit_code = kInputError;
+    } catch (const profiler::EnvironmentError& e) {
+      std::fprintf(stderr, "kiln record: %s\n", e.what());
+      exit_code = kEnvironmentError;
+    }
+  });
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,110 @@
+// The wait for the end of a recording: duration, SIGINT/SIGTERM, or the command's exit, while
+// process announcements are consumed and a progress line is kept up to date on a terminal.
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstring>
+
+#include "profiler.h"
+
+namespace kiln::profiler {
+
+namespace {
+
+sigset_t stop_signal_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGCHLD);
+  return set;
+}
+
+}  // namespace
+
+StopSignals::StopSignals() {
+  const sigset_t set = stop_signal_set();
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (fd_ < 0) throw EnvironmentError("signalfd: " + std::string(strerror(errno)));
+}
+
+StopSignals::~StopSignals() {
+  close(fd_);
+  const sigset_t set = stop_signal_set();
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
+
+StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  const int epoll = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll < 0) throw EnvironmentError("epoll_create1: " + std::string(strerror(errno)));
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.fd = signals.fd();
+  epoll_ctl(epoll, EPOLL_CTL_ADD, signals.fd(), &event);
+  if (options.tracker) {
+    event.data.fd = options.tracker->epoll_fd();
+    epoll_ctl(epoll, EPOLL_CTL_ADD, options.tracker->epoll_fd(), &event);
+  }
+
+  StopReason reason = StopReason::kDuration;
+  bool stopped = false;
+  Clock::time_point next_progress = start;
+  // A command that exited before we started waiting has left a pending SIGCHLD; check anyway.
+  if (options.command && options.command->reap(false)) {
+    reason = StopReason::kCommandExited;
+    stopped = true;
+  }
+  while (!stopped) {
+    const Clock::time_point now = Clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start).count();
+    if (options.duration_seconds > 0 && elapsed >= options.duration_seconds) break;
+    if (options.progress && now >= next_progress) {
+      const uint64_t samples = options.samples_so_far ? options.samples_so_far() : 0;
+      std::fprintf(stderr, "\rkiln: recording %.0f s, %" PRIu64 " %s   ", elapsed, samples,
+                   options.progress_unit);
+      next_progress = now + std::chrono::seconds(1);
+    }
+    int timeout_ms = 1000;
+    if (options.duration_seconds > 0)
+      timeout_ms =
+          std::min(timeout_ms, static_cast<int>((options.duration_seconds - elapsed) * 1000) + 1);
+    if (options.tracker) {
+      options.tracker->refresh();
+      const int due = options.tracker->refresh_due_ms();
+      if (due >= 0) timeout_ms = std::min(timeout_ms, due);
+    }
+    epoll_event ready[4];
+    const int n = epoll_wait(epoll, ready, 4, timeout_ms);
+    for (int i = 0; i < n; ++i) {
+      if (options.tracker && ready[i].data.fd == options.tracker->epoll_fd()) {
+        options.tracker->consume();
+        continue;
+      }
+      signalfd_siginfo info;
+      while (read(signals.fd(), &info, sizeof(info)) == sizeof(info)) {
+        if (info.ssi_signo == SIGCHLD) {
+          if (options.command && options.command->reap(false)) {
+            reason = StopReason::kCommandExited;
+            stopped = true;
+          }
+          continue;
+        }
+        reason = StopReason::kSignal;
+        stopped = true;
+      }
+    }
+  }
+  if (options.tracker) options.tracker->consume();
+  if (options.progress) std::fputs("\r\033[K", stderr);
+  close(epoll);
+  return reason;
+}
+
+}  // namespace kiln::profiler

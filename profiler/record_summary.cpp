@@ -1,0 +1,49 @@
+// The summary printed on stderr at the end of a recording.
+#include <algorithm>
+#include <cinttypes>
+#include <map>
+
+#include "profiler.h"
+
+namespace kiln::profiler {
+
+void print_summary(std::FILE* out, const RecordSummary& summary,
+                   const flamegraph::Profile& profile) {
+  const SampleCounters& c = summary.counters;
+  std::fprintf(out, "kiln: %.1f s on %zu CPU%s at %u Hz: %" PRIu64 " %s, %" PRIu64 " lost\n",
+               summary.seconds, summary.cpus, summary.cpus == 1 ? "" : "s", summary.hz, c.samples,
+               summary.what.c_str(), c.lost());
+  for (const std::string& line : describe_losses(c))
+    std::fprintf(out, "  lost: %s\n", line.c_str());
+  if (c.no_user_stack)
+    std::fprintf(out, "  %" PRIu64 " samples in kernel threads (no user stack, not a loss)\n",
+                 c.no_user_stack);
+  if (c.user_stack_unreadable)
+    std::fprintf(out, "  %" PRIu64 " samples with an unreadable user stack (kernel frames kept)\n",
+                 c.user_stack_unreadable);
+
+  // Self weight per function: the leaf frame of each stack.
+  std::map<std::string_view, uint64_t> self;
+  const double total = profile.total().to_double();
+  for (size_t i = 0; i < profile.stack_count(); ++i) {
+    const auto frames = profile.frames(i);
+    if (frames.empty()) continue;
+    self[profile.name(frames.back())] += static_cast<uint64_t>(profile.weight(i).to_double());
+  }
+  std::vector<std::pair<std::string_view, uint64_t>> top(self.begin(), self.end());
+  std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  if (top.size() > 10) top.resize(10);
+  if (!top.empty() && total > 0) {
+    std::fprintf(out, "  top functions by self %s:\n", profile.metadata.count_name.c_str());
+    for (const auto& [name, weight] : top)
+      std::fprintf(out, "  %6.2f%%  %10" PRIu64 "  %.*s\n",
+                   100.0 * static_cast<double>(weight) / total, weight,
+                   static_cast<int>(name.size()), name.data());
+  }
+  for (const std::string& path : summary.written)
+    if (path != "-") std::fprintf(out, "kiln: wrote %s\n", path.c_str());
+}
+
+}  // namespace kiln::profiler

@@ -1,0 +1,68 @@
+// Drains a counts map keyed by kiln_stack_key, resolving stack ids through the stack trace
+// map, into a RawProfile.
+#include <bpf/bpf.h>
+
+#include <cstring>
+#include <unordered_map>
+
+#include "profiler.h"
+
+namespace kiln::profiler {
+
+uint64_t RawProfile::total_weight() const {
+  uint64_t total = 0;
+  for (const RawStack& stack : stacks) total += stack.weight;
+  return total;
+}
+
+namespace {
+
+// Each stack id is read once even though many keys share it.
+class StackReader {
+ public:
+  explicit StackReader(int stacks_fd) : fd_(stacks_fd) {}
+  const std::vector<uint64_t>& read(int32_t id) {
+    static const std::vector<uint64_t> kNone;
+    if (id < 0) return kNone;
+    auto [it, inserted] = cache_.try_emplace(id);
+    if (inserted) {
+      uint64_t addresses[KILN_MAX_STACK_DEPTH] = {};
+      if (bpf_map_lookup_elem(fd_, &id, addresses) == 0)
+        for (uint64_t address : addresses) {
+          if (address == 0) break;
+          it->second.push_back(address);
+        }
+    }
+    return it->second;
+  }
+
+ private:
+  int fd_;
+  std::unordered_map<int32_t, std::vector<uint64_t>> cache_;
+};
+
+}  // namespace
+
+RawProfile drain_stack_counts(int counts_fd, int stacks_fd) {
+  RawProfile profile;
+  StackReader stacks(stacks_fd);
+  kiln_stack_key key{}, next{};
+  bool first = true;
+  while (bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0) {
+    first = false;
+    key = next;
+    uint64_t weight = 0;
+    if (bpf_map_lookup_elem(counts_fd, &key, &weight) != 0 || weight == 0) continue;
+    RawStack stack;
+    stack.tgid = key.tgid;
+    stack.pid = key.pid;
+    stack.comm.assign(key.comm, strnlen(key.comm, sizeof(key.comm)));
+    stack.user = stacks.read(key.user_stack_id);
+    stack.kernel = stacks.read(key.kernel_stack_id);
+    stack.weight = weight;
+    profile.stacks.push_back(std::move(stack));
+  }
+  return profile;
+}
+
+}  // namespace kiln::profiler

@@ -1,0 +1,232 @@
+// Browser tests of `kiln render` SVGs: headless Debian Chromium driven by playwright-core.
+// usage: node render.test.js PATH/TO/kiln
+"use strict";
+const { chromium } = require("playwright-core");
+const assert = require("node:assert/strict");
+const { execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+
+const kiln = process.argv[2];
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-browser-render-"));
+
+// A profile whose numbers are easy to check by hand: 100 samples in total.
+const FOLDED = [
+  "app;main;parse;lex 30",
+  "app;main;parse 10",
+  "app;main;eval;lookup_[k] 40",
+  "app;main;eval 15",
+  "app;idle 5",
+].join("\n") + "\n";
+
+function render(name, folded, args = []) {
+  const input = path.join(work, name + ".folded");
+  const output = path.join(work, name + ".svg");
+  fs.writeFileSync(input, folded);
+  execFileSync(kiln, ["render", input, "-o", output, ...args]);
+  return output;
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+async function open(context, file, hash = "") {
+  const page = await context.newPage();
+  page.on("pageerror", (e) => { throw e; });
+  await page.goto("file://" + file + hash);
+  await page.waitForSelector("svg[data-ready='1']");
+  return page;
+}
+
+// The element (in #zoom if zoomed, else #frames) of the frame with this name.
+async function frameRect(page, name, layer = "frames") {
+  const handle = await page.evaluateHandle(([name, layer]) => {
+    const names = document.getElementById("kiln-names").textContent.split("\n");
+    for (const r of document.querySelectorAll("#" + layer + " rect")) {
+      const i = r.kilnIndex;
+      const lines = document.getElementById("kiln-data").textContent.split("\n");
+      if (names[+lines[i].split("\t")[1]] === name) return r;
+    }
+    return null;
+  }, [name, layer]);
+  const el = handle.asElement();
+  assert.ok(el, `no ${layer} frame named ${name}`);
+  return el;
+}
+
+async function hover(page, el) {
+  const box = await el.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+}
+
+async function tooltip(page) {
+  return page.$$eval("#tip tspan", (spans) => spans.map((s) => s.textContent));
+}
+
+async function attr(el, name) {
+  return parseFloat(await el.getAttribute(name));
+}
+
+test("hover shows name, count with its unit and share of the total", async (context) => {
+  const page = await open(context, render("hover", FOLDED));
+  await hover(page, await frameRect(page, "parse"));
+  assert.deepEqual(await tooltip(page), ["parse", "40 samples (40.00%)"]);
+  assert.equal(await page.textContent("#details"), "parse (40 samples (40.00%))");
+  // Kernel annotation: kept in the tooltip, hidden from the label.
+  await hover(page, await frameRect(page, "lookup_[k]"));
+  assert.deepEqual(await tooltip(page), ["lookup_[k]", "40 samples (40.00%)"]);
+  const labels = await page.$$eval("#frames text", (ts) => ts.map((t) => t.textContent));
+  assert.ok(labels.includes("lookup"), labels.join(","));
+  assert.ok(!labels.some((l) => l.includes("_[k]")));
+  // --countname and --factor change the unit and the count shown.
+  const us = await open(context, render("us", FOLDED, ["--countname", "us", "--factor", "1000"]));
+  await hover(us, await frameRect(us, "eval"));
+  assert.deepEqual(await tooltip(us), ["eval", "55,000 us (55.00%)"]);
+});
+
+test("click zooms: the frame fills the width, ancestors fade, others go; reset and Escape", async (context) => {
+  const page = await open(context, render("zoom", FOLDED));
+  const full = await attr(await frameRect(page, "app"), "width");
+  assert.equal(full, 1180);
+  await (await frameRect(page, "eval")).click();
+  const evalZoomed = await frameRect(page, "eval", "zoom");
+  assert.equal(await attr(evalZoomed, "width"), 1180);
+  // lookup is 40 of eval's 55 samples.
+  assert.ok(Math.abs((await attr(await frameRect(page, "lookup_[k]", "zoom"), "width")) - (1180 * 40) / 55) < 0.01);
+  assert.equal(await (await frameRect(page, "main", "zoom")).getAttribute("class"), "faded");
+  const zoomedNames = await page.$$eval("#zoom rect", (rs) => rs.length);
+  assert.equal(zoomedNames, 5);  // all, app, main (faded), eval, lookup: not parse, lex, idle
+  assert.match(page.url(), /#zoom=\d+/);
+  // Hovering while zoomed also gives the share of the zoomed frame.
+  await hover(page, await frameRect(page, "lookup_[k]", "zoom"));
+  assert.deepEqual(await tooltip(page), ["lookup_[k]", "40 samples (40.00%), 72.73% of the zoomed frame"]);
+  assert.ok(!(await page.$eval("#unzoom", (e) => e.classList.contains("hide"))));
+  await page.click("#unzoom");
+  assert.equal(await page.$$eval("#zoom rect", (rs) => rs.length), 0);
+  assert.equal(await page.$eval("#frames", (g) => g.getAttribute("transform")), null);
+  assert.ok(!page.url().includes("zoom="));
+  await (await frameRect(page, "parse")).click();
+  assert.equal(await attr(await frameRect(page, "lex", "zoom"), "width"), 1180 * 30 / 40);
+  await page.keyboard.press("Escape");
+  assert.equal(await page.$$eval("#zoom rect", (rs) => rs.length), 0);
+});
+
+test("search highlights matches; Matched counts nested matches once, relative to the zoom", async (context) => {
+  const page = await open(context, render("search", FOLDED));
+  page.once("dialog", (d) => d.accept("^(parse|lex)$"));
+  await page.keyboard.press("Control+f");
+  await page.waitForFunction(() => document.getElementById("matched").textContent !== " ");
+  // lex (30) is inside parse (40): 40%, not 70%.
+  assert.equal(await page.textContent("#matched"), "Matched: 40.00%");
+  assert.equal(await (await frameRect(page, "lex")).getAttribute("fill"), "#e600e6");
+  assert.notEqual(await (await frameRect(page, "eval")).getAttribute("fill"), "#e600e6");
+  assert.match(page.url(), /s=%5E\(parse%7Clex\)%24/);
+  // Zoomed into eval, a search for lookup matches 40 of its 55 samples.
+  await (await frameRect(page, "eval")).click();
+  page.once("dialog", (d) => d.accept("lookup"));
+  await page.click("#search");
+  await page.waitForFunction(() => document.getElementById("matched").textContent.includes("72"));
+  assert.equal(await page.textContent("#matched"), "Matched: 72.73%");
+  assert.equal(await (await frameRect(page, "lookup_[k]", "zoom")).getAttribute("fill"), "#e600e6");
+  // Case: PARSE matches nothing until "ignore case" is on.
+  page.once("dialog", (d) => d.accept("PARSE"));
+  await page.keyboard.press("Escape");  // leave the zoom first
+  await page.click("#search");
+  await page.waitForFunction(() => document.getElementById("matched").textContent === "Matched: 0.00%");
+  await page.click("#ignorecase");
+  assert.equal(await page.textContent("#matched"), "Matched: 40.00%");
+  assert.match(page.url(), /i=1/);
+  // An invalid expression is reported, not thrown.
+  page.once("dialog", (d) => d.accept("(unclosed"));
+  await page.click("#search");
+  await page.waitForFunction(() => document.getElementById("matched").textContent.startsWith("Invalid"));
+  assert.equal(await page.textContent("#matched"), "Invalid regular expression: (unclosed");
+  page.once("dialog", (d) => d.accept("PARSE"));
+  await page.click("#search");
+  await page.waitForFunction(() => document.getElementById("matched").textContent === "Matched: 40.00%");
+  // Clearing restores the colors.
+  await page.click("#clear");
+  assert.equal(await page.textContent("#matched"), " ");
+  assert.notEqual(await (await frameRect(page, "parse")).getAttribute("fill"), "#e600e6");
+});
+
+test("a link with zoom and search reopens the same view", async (context) => {
+  const file = render("url", FOLDED);
+  const first = await open(context, file);
+  await (await frameRect(first, "eval")).click();
+  first.once("dialog", (d) => d.accept("lookup"));
+  await first.click("#search");
+  await first.waitForFunction(() => document.getElementById("matched").textContent !== " ");
+  const url = first.url();
+  const second = await context.newPage();
+  await second.goto(url);
+  await second.waitForSelector("svg[data-ready='1']");
+  assert.equal(await attr(await frameRect(second, "eval", "zoom"), "width"), 1180);
+  assert.equal(await second.textContent("#matched"), "Matched: 72.73%");
+  await second.reload();
+  await second.waitForSelector("svg[data-ready='1']");
+  assert.equal(await second.textContent("#matched"), "Matched: 72.73%");
+});
+
+test("icicle: root on top, zoom and tooltip work the same", async (context) => {
+  const page = await open(context, render("icicle", FOLDED, ["--icicle"]));
+  assert.equal(await page.textContent("#title"), "Icicle Graph");
+  const root = await attr(await frameRect(page, "all"), "y");
+  const app = await attr(await frameRect(page, "app"), "y");
+  const lex = await attr(await frameRect(page, "lex"), "y");
+  assert.ok(root < app && app < lex, `${root} ${app} ${lex}`);
+  await (await frameRect(page, "parse")).click();
+  const parse = await frameRect(page, "parse", "zoom");
+  const lexZoomed = await frameRect(page, "lex", "zoom");
+  assert.ok((await attr(parse, "y")) < (await attr(lexZoomed, "y")));
+  assert.equal(await attr(lexZoomed, "width"), 1180 * 30 / 40);
+  await hover(page, lexZoomed);
+  assert.equal((await tooltip(page))[0], "lex");
+});
+
+test("flame chart keeps time order; long labels are cut with ..", async (context) => {
+  const long = "std::__detail::_Executor<const char*, std::allocator<std::__cxx11::sub_match>>::_M_dfs";
+  const page = await open(context, render("chart", `t;a 1\nt;b 1\nt;a 1\nt;${long} 1\n`, ["--flamechart", "--width", "600"]));
+  assert.equal(await page.textContent("#title"), "Flame Chart");
+  const xs = await page.evaluate(() => {
+    const names = document.getElementById("kiln-names").textContent.split("\n");
+    const lines = document.getElementById("kiln-data").textContent.split("\n");
+    return [...document.querySelectorAll("#frames rect")]
+      .filter((r) => lines[r.kilnIndex].split("\t")[0] === "2")
+      .map((r) => [names[+lines[r.kilnIndex].split("\t")[1]], +r.getAttribute("x")]);
+  });
+  assert.deepEqual(xs.map((p) => p[0]), ["a", "b", "a", long]);
+  assert.ok(xs[0][1] < xs[1][1] && xs[1][1] < xs[2][1]);
+  const labels = await page.$$eval("#frames text", (ts) => ts.map((t) => t.textContent));
+  const cut = labels.find((l) => l.startsWith("std::__detail"));
+  assert.ok(cut && cut.endsWith("..") && cut.length < long.length, String(cut));
+  const rect = await frameRect(page, long);
+  assert.ok(cut.length * 12 * 0.6 <= (await attr(rect, "width")), "label wider than its frame");
+});
+
+(async () => {
+  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-chromium-"));
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 1300, height: 900 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  let failed = 0;
+  for (const { name, fn } of tests) {
+    try {
+      await fn(context);
+      console.log("ok   " + name);
+    } catch (e) {
+      failed++;
+      console.log("FAIL " + name + "\n" + (e.stack || e));
+    }
+  }
+  await context.close();
+  fs.rmSync(profileDir, { recursive: true, force: true });
+  fs.rmSync(work, { recursive: true, force: true });
+  console.log(`${tests.length - failed}/${tests.length} passed`);
+  process.exit(failed ? 1 : 0);
+})();

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# record_test.sh CASE KILN SAMPLES_DIR: one integration case of `kiln record`, asserting what a
+# user would check in the folded output (shares of samples, frame names, exit status).
+set -uo pipefail
+case_name=$1 kiln=$2 samples=$3
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "SKIPPED: kiln record needs root (BPF and perf events); run the integration tests as root" >&2
+  exit 77
+fi
+work=$(mktemp -d /tmp/kiln-record-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
+pass() { echo "ok [$case_name]: $*"; exit 0; }
+
+# Sum of weights of the folded lines (comments skipped) whose stack matches an awk regex.
+weight_of() {  # FILE REGEX
+  awk -v re="$2" '!/^#/ && NF { w = $NF; sub(/ [^ ]+$/, ""); if ($0 ~ re) s += w } END { print s + 0 }' "$1"
+}
+percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }'; }
+between() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'; }
+
+# Program names of bpf/profile.bpf.c as bpftool shows them (truncated to 15 characters).
+kiln_programs() {
+  bpftool prog show 2>/dev/null | grep -cE ' name (kiln_sample|kiln_follow_for|kiln_forget_exi|kiln_reannounce)' || true
+}
+kiln_links() {
+  local ids
+  ids=$(bpftool prog show 2>/dev/null |
+    awk '/ name (kiln_sample|kiln_follow_for|kiln_forget_exi|kiln_reannounce)/ { sub(":", "", $1); print $1 }')
+  [[ -z $ids ]] && { echo 0; return; }
+  bpftool link show 2>/dev/null | grep -cE "prog ($(echo $ids | tr ' ' '|'))\b" || true
+}
+
+case $case_name in
+split)
+  # cpu_split spends 75% / 25% in hot_75 / hot_25 by construction.
+  "$kiln" record -F 499 -o out.folded -o out.svg -- "$samples/cpu_split" 2 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
+  total=$(weight_of out.folded '^cpu_split;')
+  a=$(weight_of out.folded '^cpu_split;.*hot_75')
+  b=$(weight_of out.folded '^cpu_split;.*hot_25')
+  ((total >= 300)) || fail "only $total samples of cpu_split in 2 s at 499 Hz"
+  share=$(percent "$a" $((a + b)))
+  between "$share" 70 80 || fail "hot_75 has $share% of hot_75+hot_25 samples, expected 75 +- 5"
+  between "$(percent $((a + b)) "$total")" 90 100 || fail "hot_75+hot_25 hold only $(percent $((a + b)) "$total")% of cpu_split's samples"
+  grep -q '<svg' out.svg || fail "no SVG written"
+  grep -q 'hot_75' out.svg || fail "SVG does not show hot_75"
+  pass "hot_75 $share% of the split ($a vs $b samples, $total in all)"
+  ;;
+threads)
+  # Each thread (named alpha, beta, gamma) burns CPU in its own function.
+  "$kiln" record -F 499 --per-tid -o out.folded -- "$samples/threads" 2 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
+  tids=""
+  for t in alpha beta gamma; do
+    all=$(weight_of out.folded "^$t-[0-9]+/[0-9]+;")
+    own=$(weight_of out.folded "^$t-[0-9]+/[0-9]+;.*work_$t(;|\$)")
+    others=$(weight_of out.folded "^$t-[0-9]+/[0-9]+;.*work_(alpha|beta|gamma)" )
+    ((all >= 50)) || fail "thread $t has only $all samples"
+    between "$(percent "$own" "$all")" 95 100 || fail "only $(percent "$own" "$all")% of thread $t's samples are in work_$t"
+    ((others == own)) || fail "thread $t has samples in another thread's function"
+    tid=$(grep -oE "^$t-[0-9]+/[0-9]+" out.folded | sort -u)
+    [[ $(wc -l <<<"$tid") -eq 1 ]] || fail "thread $t appears under several ids: $tid"
+    tids+="$tid "
+  done
+  [[ $(tr ' ' '\n' <<<"$tids" | grep -c .) -eq 3 ]] || fail "expected 3 distinct thread roots, got $tids"
+  pass "each thread's samples are in its own function: $tids"
+  ;;
+pid_filter)
+  "$samples/cpu_split" 6 & target=$!
+  "$samples/threads" 6 & other=$!
+  sleep 0.3
+  "$kiln" record -F 499 -p "$target" -d 2 --per-pid -o out.folded 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
+  kill "$target" "$other" 2>/dev/null; wait
+  total=$(weight_of out.folded '.')
+  mine=$(weight_of out.folded "^cpu_split-$target;")
+  ((total >= 50)) || fail "only $total samples of pid $target"
+  ((mine == total)) || fail "$((total - mine)) of $total samples are not from pid $target: $(grep -v "^cpu_split-$target;" out.folded | grep -v '^#' | head -3)"
+  pass "all $total samples from pid $target, none from pid $other"
+  ;;
+kernel_frames)
+  "$kiln" record -F 499 -o out.folded -- "$samples/syscall_loop" 2 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
+  total=$(weight_of out.folded '^syscall_loop;')
+  kernel=$(weight_of out.folded '^syscall_loop;.*_\[k\]')
+  write=$(weight_of out.folded '^syscall_loop;.*(vfs_write|ksys_write|__x64_sys_write|write_null)_\[k\]')
+  ((total >= 100)) || fail "only $total samples of syscall_loop"
+  between "$(percent "$kernel" "$total")" 50 100 || fail "only $(percent "$kernel" "$total")% of samples have kernel frames"
+  between "$(percent "$write" "$total")" 30 100 || fail "only $(percent "$write" "$total")% of samples are under a write/vfs kernel function"
+  pass "$(percent "$kernel" "$total")% of samples with _[k] frames, $(percent "$write" "$total")% in the write path"
+  ;;
+short_lived)
+  # 40 children of about 20 ms each; they have all exited when symbolization starts.
+  "$kiln" record -F 499 --per-pid -o out.folded -- "$samples/short_lived" 40 >stdout.txt 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
+  parent=$(awk '/^parent/ { print $2 }' stdout.txt)
+  [[ -n $parent ]] || fail "short_lived printed no parent pid"
+  children=$(awk '!/^#/ && NF' out.folded | grep -E '^short_lived-[0-9]+;' | grep -v "^short_lived-$parent;" >children.folded; weight_of children.folded '.')
+  # Named: at least one user frame, and no user frame that is a bare "[module]".
+  named=$(awk '{ w = $NF; sub(/ [^ ]+$/, ""); n = split($0, f, ";"); user = 0; bad = 0
+                 for (i = 2; i <= n; i++) { if (f[i] ~ /_\[k\]$/) continue; user++; if (f[i] ~ /^\[/) bad = 1 }
+                 if (user && !bad) s += w } END { print s + 0 }' children.folded)
+  burn=$(weight_of children.folded 'child_burn')
+  processes=$(cut -d';' -f1 children.folded | sort -u | wc -l)
+  ((children >= 50)) || fail "only $children samples of short_lived's children"
+  ((processes >= 20)) || fail "samples from only $processes of 40 children"
+  between "$(percent "$named" "$children")" 95 100 || fail "only $(percent "$named" "$children")% of the children's samples have named frames: $(grep -E ';\[' children.folded | head -3)"
+  pass "$(percent "$named" "$children")% of $children child samples named ($processes children, $(percent "$burn" "$children")% in child_burn)"
+  ;;
+command_mode)
+  # Sampled from exec to exit: the samples match the command's own CPU time at 499 Hz.
+  "$kiln" record -F 499 -o out.folded -- "$samples/cpu_split" 1 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
+  total=$(weight_of out.folded '^cpu_split;')
+  cpu=$(awk '/^cpu_split:/ { print $2 }' err.txt)
+  expected=$(awk -v c="$cpu" 'BEGIN { printf "%d", c * 499 }')
+  between "$(percent "$total" "$expected")" 90 105 || fail "$total samples for $cpu s of CPU at 499 Hz (expected about $expected)"
+  main=$(weight_of out.folded '^cpu_split;(.*;)?main;')
+  between "$(percent "$main" "$total")" 90 100 || fail "only $(percent "$main" "$total")% of the samples are under main"
+  "$kiln" record -o out2.folded -- sh -c 'exit 7' 2>err2.txt
+  status=$?
+  ((status == 7)) || fail "kiln returned $status for a command that exited 7"
+  "$kiln" record -o out3.folded -- sh -c 'kill -TERM $$' 2>err3.txt
+  status=$?
+  ((status == 143)) || fail "kiln returned $status for a command killed by SIGTERM (expected 143)"
+  pass "$total samples for $cpu s of CPU (expected $expected); exit statuses 7 and 143 passed through"
+  ;;
+sigint)
+  "$samples/cpu_split" 3 & load=$!
+  "$kiln" record -o out.folded -o out.svg 2>err.txt & pid=$!
+  sleep 1.5
+  kill -INT $pid
+  wait $pid
+  status=$?
+  wait $load
+  ((status == 0)) || fail "kiln exited $status after SIGINT: $(cat err.txt)"
+  lines=$(awk '!/^#/ && NF' out.folded | wc -l)
+  ((lines > 0)) || fail "no stacks in out.folded after SIGINT"
+  (($(weight_of out.folded '^cpu_split;.*hot_75') > 20)) || fail "the running cpu_split is missing from the whole-machine profile"
+  bad=$(awk '!/^#/ && NF && $NF !~ /^[0-9]+$/' out.folded | wc -l)
+  ((bad == 0)) || fail "$bad malformed folded lines"
+  xmllint --noout out.svg || fail "out.svg is not well-formed XML"
+  "$kiln" record -o term.folded 2>err2.txt & pid=$!
+  sleep 1
+  kill -TERM $pid
+  wait $pid
+  status=$?
+  ((status == 0)) || fail "kiln exited $status after SIGTERM"
+  [[ -s term.folded ]] || fail "no output after SIGTERM"
+  pass "$lines stacks and a well-formed SVG written after SIGINT; SIGTERM too"
+  ;;
+errors)
+  "$kiln" record -p 999999999 -o out.folded 2>err.txt
+  status=$?
+  ((status == 2)) && grep -q "no such process" err.txt || fail "-p of a missing pid: exit $status, $(cat err.txt)"
+  "$kiln" record -o out.folded -- ./no-such-command 2>err.txt
+  status=$?
+  ((status == 2)) && grep -q "command not found" err.txt || fail "missing command: exit $status, $(cat err.txt)"
+  "$kiln" record -o out.bmp -d 1 2>err.txt
+  status=$?
+  ((status == 1)) && grep -q "unknown output format" err.txt || fail "bad -o: exit $status, $(cat err.txt)"
+  if command -v setpriv >/dev/null; then
+    setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+      "$kiln" record -d 1 -o /tmp/never.folded 2>err.txt
+    status=$?
+    ((status == 2)) && grep -q "sudo" err.txt || fail "unprivileged: exit $status, $(cat err.txt)"
+  fi
+  pass "missing pid, missing command, bad -o and no privilege each say what to fix"
+  ;;
+nothing_attached)
+  programs=$(kiln_programs) links=$(kiln_links)
+  "$kiln" record -d 1 -o a.folded 2>/dev/null || fail "kiln -d 1 failed"
+  "$kiln" record -o b.folded -- "$samples/cpu_split" 0.5 2>/dev/null || fail "command mode failed"
+  "$kiln" record -o c.folded -- ./no-such-command 2>/dev/null
+  "$kiln" record -p 999999999 2>/dev/null
+  "$kiln" record -o d.folded 2>/dev/null & pid=$!
+  sleep 1
+  kill -TERM $pid; wait $pid
+  "$kiln" record -o e.folded -- sleep 30 2>/dev/null & pid=$!
+  sleep 1
+  kill -INT $pid; wait $pid
+  sleep 0.5  # programs are freed asynchronously after the last reference goes
+  [[ $(kiln_programs) == "$programs" ]] || fail "kiln programs loaded: $programs before, $(kiln_programs) after"
+  [[ $(kiln_links) == "$links" ]] || fail "kiln links: $links before, $(kiln_links) after"
+  pass "no kiln program or link left after -d, command mode, errors, SIGTERM and SIGINT"
+  ;;
+*)
+  fail "unknown case"
+  ;;
+esac

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# diff_cli_test.sh CASE KILN DATA_DIR: `kiln diff` as a user runs it: exit codes, the messages
+# of bad input (file and line), the gate's verdict on stderr, and the report formats.
+set -uo pipefail
+case_name=$1 kiln=$2 data=$3
+work=$(mktemp -d /tmp/kiln-diff-cli.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
+# expect STATUS REGEX ARGS...: runs kiln diff ARGS, checks the exit status and that stderr
+# matches REGEX (EMPTY: that stderr is empty).
+expect() {
+  local want=$1 regex=$2
+  shift 2
+  "$kiln" diff "$@" >out.txt 2>err.txt
+  local got=$?
+  ((got == want)) || fail "kiln diff $* exited $got, expected $want: $(cat err.txt)"
+  if [[ $regex == EMPTY ]]; then
+    [[ ! -s err.txt ]] || fail "kiln diff $* wrote to stderr: $(cat err.txt)"
+    return
+  fi
+  grep -qE -- "$regex" err.txt || fail "stderr of kiln diff $* does not match '$regex': $(cat err.txt)"
+}
+
+case $case_name in
+missing_file)
+  expect 1 'nonexistent\.folded' nonexistent.folded "$data/after.folded"
+  ;;
+empty_profile)
+  : >empty.folded
+  expect 1 'empty\.folded: no stacks' "$data/before.folded" empty.folded
+  printf '# countname: samples\n\n' >comments.folded
+  expect 1 'comments\.folded: no stacks' comments.folded "$data/after.folded"
+  ;;
+malformed_line)
+  printf 'app;main;parse 10\napp;main;parse ten\napp;main 5\n' >bad.folded
+  expect 1 'bad\.folded:2: ' "$data/before.folded" bad.folded
+  grep -q 'malformed' err.txt || fail "no summary of the malformed lines: $(cat err.txt)"
+  ;;
+no_overlap)
+  printf 'other;thing 100\n' >other.folded
+  expect 1 'no function in common' "$data/before.folded" other.folded
+  ;;
+bad_options)
+  expect 1 "fail-on 'cpu:3'" "$data/before.folded" "$data/after.folded" --fail-on cpu:3
+  expect 1 "--focus '\[': invalid regular expression" "$data/before.folded" "$data/after.folded" --focus '['
+  expect 1 'widths' "$data/before.folded" "$data/after.folded" --widths sideways
+  ;;
+gate_fails)
+  expect 3 '^kiln diff: regression: tokenize: total share grew by 7\.27' \
+    "$data/before.folded" "$data/after.folded" --fail-on total:5
+  # parse, tokenize's caller, grew as much; nothing else grew by more than 5 points.
+  grep -q '^kiln diff: regression: parse: total share grew by 6\.3' err.txt ||
+    fail "parse not named: $(cat err.txt)"
+  (($(grep -c regression: err.txt) == 2)) || fail "more than tokenize and parse named: $(cat err.txt)"
+  grep -q 'Gate total:5: FAILED' out.txt || fail "report has no gate verdict: $(cat out.txt)"
+  expect 3 'regression: newcode: self share' "$data/before.folded" "$data/after.folded" \
+    --fail-on self:2 --ignore '^tokenize$'
+  ;;
+gate_passes)
+  expect 0 EMPTY "$data/before.folded" "$data/after.folded" --fail-on total:8
+  expect 0 EMPTY "$data/before.folded" "$data/after.folded" --fail-on total:5 --focus 'render|draw'
+  grep -q 'Gate total:5: passed' out.txt || fail "report has no gate verdict: $(cat out.txt)"
+  ;;
+tiny_profile)
+  printf 'app;main;old 3\n' >tiny_before.folded
+  printf 'app;main;new 3\n' >tiny_after.folded
+  expect 0 'nothing could be tested.*3 samples' tiny_before.folded tiny_after.folded --fail-on total:0
+  ;;
+time_weighted)
+  expect 1 'effective-samples' "$data/offcpu_before.folded" "$data/offcpu_after.folded" --fail-on total:1
+  expect 0 EMPTY "$data/offcpu_before.folded" "$data/offcpu_after.folded" --fail-on total:1 \
+    --effective-samples 200
+  ;;
+formats)
+  "$kiln" diff "$data/before.folded" "$data/after.folded" --format markdown --report pr.md ||
+    fail "markdown report failed"
+  grep -q '^| `tokenize` | +7.27' pr.md || fail "markdown table lacks tokenize: $(cat pr.md)"
+  grep -q '^- `legacy`: 2.00% total (200 samples)' pr.md || fail "markdown lacks the function only in BEFORE: $(cat pr.md)"
+  "$kiln" diff "$data/before.folded" "$data/after.folded" --format json >report.json ||
+    fail "json report failed"
+  node -e 'const r = JSON.parse(require("fs").readFileSync("report.json"));
+    const t = r.functions.find(f => f.name === "tokenize");
+    if (r.format !== "kiln-diff" || r.version !== 1 || !t || !t.total_significant ||
+        Math.abs(t.total_change_points - 7.273) > 0.01) process.exit(1);' ||
+    fail "JSON report is not valid JSON with tokenize +7.27 points: $(cat report.json)"
+  "$kiln" diff "$data/before.folded" "$data/after.folded" -o diff.svg >/dev/null || fail "svg failed"
+  xmllint --noout diff.svg || fail "diff.svg is not well-formed"
+  ;;
+*) fail "unknown case" ;;
+esac
+echo "ok [$case_name]"
