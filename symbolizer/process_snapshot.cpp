@@ -60,13 +60,14 @@ int open_mapped_file(pid_t pid, const Mapping& m) {
 bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
   std::vector<Mapping> maps;
   if (!read_process_maps(pid, &maps)) {
-    if (mappings_.empty()) {
+    if (!taken_) {
       log.note(ProblemLog::kExitedProcess,
                "process " + std::to_string(pid) +
                    " exited before it could be snapshotted; its frames show as [unknown]");
     }
-    return !mappings_.empty();
+    return taken_;
   }
+  taken_ = true;
   pid_ = pid;
   namespace_pid_ = namespace_pid(pid);
   std::string root = "/proc/" + std::to_string(pid) + "/root";

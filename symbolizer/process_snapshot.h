@@ -34,6 +34,7 @@ class ProcessSnapshot {
   PerfMap* perf_map();
 
  private:
+  bool taken_ = false;  // once: a later failure keeps the earlier snapshot
   pid_t pid_ = 0;
   pid_t namespace_pid_ = 0;                // the pid inside the process's own pid namespace (NSpid)
   std::vector<SnapshotMapping> mappings_;  // executable ones, sorted by start

@@ -144,6 +144,13 @@ TEST(ProcessSymbolization, VdsoIsNamedFromItsOwnImage) {
   EXPECT_GE(checked, 3);
 }
 
+TEST(ProcessSymbolization, KernelThreadHasNoMappingsButIsNoExitedProcess) {
+  Symbolizer symbolizer;
+  EXPECT_TRUE(symbolizer.snapshot_process(2));  // kthreadd
+  EXPECT_EQ(symbolizer.symbolize_user(2, 0x401000).back().function, "[unknown]");
+  EXPECT_EQ(symbolizer.stats().exited_processes, 0u);
+}
+
 TEST(ProcessSymbolization, UnknownPlacesAreNamedAndCounted) {
   Symbolizer symbolizer;
   auto unmapped = symbolizer.symbolize_user(getpid(), 0x10);
