@@ -65,6 +65,9 @@ int run(const SymbolizeArgs& args) {
                                      args.offsets ? symbolizer::AddressKind::kFileOffset
                                                   : symbolizer::AddressKind::kVirtualAddress);
   };
+  // Large output (a profile's addresses) goes out in big writes.
+  static char output_buffer[1 << 20];
+  setvbuf(stdout, output_buffer, _IOFBF, sizeof output_buffer);
   int status = kSuccess;
   auto handle = [&](const std::string& token, const std::string& where) {
     uint64_t address = 0;
