@@ -209,6 +209,17 @@ TEST(FoldedReader, SharedPrefixesStillSplitFramesExactly) {
   EXPECT_EQ(names_of(r.profile, 7), (V{"main", "", "y"}));
 }
 
+// An empty frame name as the first name a profile sees (";a 5", "; 5") crashed the reader.
+TEST(FoldedReader, EmptyFrameNameFirstInTheProfile) {
+  ReadResult r = read_text(";a 5\n; 2\n;;; 1\n");
+  EXPECT_EQ(r.bad, 0u) << r.diagnostics;
+  ASSERT_EQ(r.profile.stack_count(), 3u);
+  using V = std::vector<std::string>;
+  EXPECT_EQ(names_of(r.profile, 0), (V{"", "a"}));
+  EXPECT_EQ(names_of(r.profile, 1), (V{"", ""}));
+  EXPECT_EQ(r.profile.total().to_string(), "8");
+}
+
 TEST(FoldedReader, MissingFileIsAnErrorNamingTheFile) {
   fg::Profile p;
   std::ostringstream diag;
