@@ -63,4 +63,8 @@ for bad in -5 +5 ' 5' 0x-5; do
   set -e
   [[ $code == 1 && $err == *"argument 2: '$bad' is not"* ]] || fail "address '$bad': code $code, $err"
 done
+# Addresses after `--` are addresses too (only `kiln record` takes a command there); they were
+# dropped, and kiln read stdin instead.
+actual=$("$kiln" symbolize --elf "$dir/kiln_sample_pie" --no-inlines -- "0x$call" < /dev/null | head -1)
+[[ $actual == outer_function ]] || fail "address after --: got '$actual'"
 echo "kiln symbolize: all checks passed"
