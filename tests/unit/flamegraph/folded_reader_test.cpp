@@ -220,6 +220,17 @@ TEST(FoldedReader, EmptyFrameNameFirstInTheProfile) {
   EXPECT_EQ(r.profile.total().to_string(), "8");
 }
 
+// An endless line (/dev/zero, a binary file without newlines) used to grow the read buffer
+// until the allocation failed and kiln aborted; it is an input error naming the file and line.
+TEST(FoldedReader, EndlessLineIsAnErrorNotACrash) {
+  fg::Profile p;
+  std::ostringstream diag;
+  fg::FoldedReader reader(p, &diag);
+  EXPECT_FALSE(reader.read_file("/dev/zero"));
+  EXPECT_NE(reader.error().find("/dev/zero:1: "), std::string::npos) << reader.error();
+  EXPECT_NE(reader.error().find("longer than"), std::string::npos) << reader.error();
+}
+
 TEST(FoldedReader, MissingFileIsAnErrorNamingTheFile) {
   fg::Profile p;
   std::ostringstream diag;
