@@ -160,7 +160,7 @@ void add_record_command(CLI::App& app, int& exit_code) {
                    "Also sample the idle task (swapper)");
   record->add_option("--stack-map-size", options->sampler.stack_map_size,
                      "Stack trace map entries (default: from -F, CPUs and -d; 65536 when open "
-                     "ended); raise it when samples are lost to collisions");
+                     "ended); raise it when samples are lost because it is full");
   record->add_option("--title", options->title, "SVG title (default: CPU Flame Graph)");
   record->footer(
       "Usage: kiln record [OPTIONS] [-- COMMAND [ARGS...]]\n"
