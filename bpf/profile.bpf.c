@@ -57,7 +57,7 @@ int kiln_sample(struct bpf_perf_event_data* ctx) {
     value = bpf_map_lookup_elem(&counts, &key);
     if (value) __sync_fetch_and_add(value, 1);
   } else if (err) {
-    kiln_count(KILN_LOST_COUNTS_MAP_FULL); /* -E2BIG: no room for a new key */
+    kiln_count(err == -KILN_ENOMEM ? KILN_LOST_ALLOCATION : KILN_LOST_COUNTS_MAP_FULL);
   }
   return 0;
 }

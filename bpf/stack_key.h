@@ -30,6 +30,7 @@ struct kiln_stack_key {
 enum kiln_counter {
   KILN_SAMPLES = 0,           /* samples (or switches) of the selected targets */
   KILN_LOST_STACK_MAP_FULL,   /* the stacks map had no room for a new stack */
+  KILN_LOST_ALLOCATION,       /* -ENOMEM: no kernel memory for a new entry at that moment */
   KILN_LOST_COUNTS_MAP_FULL,  /* the counts hash had no room for a new key */
   KILN_LOST_OTHER,            /* any other helper failure */
   KILN_NO_USER_STACK,         /* kernel thread: no user stack, not a loss */

@@ -73,8 +73,9 @@ static __always_inline bool kiln_store_stack(void* ctx, __u64 flags, __u64* id) 
   hash |= 1; /* 0 means "no stack" */
   long err = bpf_map_update_elem(&stacks, &hash, stack, BPF_NOEXIST);
   if (err && err != -KILN_EEXIST) {
-    kiln_count(err == -KILN_E2BIG || err == -KILN_ENOMEM ? KILN_LOST_STACK_MAP_FULL
-                                                         : KILN_LOST_OTHER);
+    kiln_count(err == -KILN_E2BIG    ? KILN_LOST_STACK_MAP_FULL
+               : err == -KILN_ENOMEM ? KILN_LOST_ALLOCATION
+                                     : KILN_LOST_OTHER);
     return false;
   }
   *id = hash;

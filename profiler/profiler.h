@@ -146,10 +146,13 @@ struct SampleCounters {
   uint64_t samples = 0;
   uint64_t lost_stack_map_full = 0;
   uint64_t lost_counts_map_full = 0;
+  uint64_t lost_allocation = 0;
   uint64_t lost_other = 0;
   uint64_t no_user_stack = 0;
   uint64_t user_stack_unreadable = 0;
-  uint64_t lost() const { return lost_stack_map_full + lost_counts_map_full + lost_other; }
+  uint64_t lost() const {
+    return lost_stack_map_full + lost_counts_map_full + lost_allocation + lost_other;
+  }
 };
 SampleCounters read_counters(int counters_fd);
 // One line per loss reason with its count, share of all samples and the fix; empty if none.

@@ -22,6 +22,7 @@ SampleCounters read_counters(int counters_fd) {
   counters.samples = totals[KILN_SAMPLES];
   counters.lost_stack_map_full = totals[KILN_LOST_STACK_MAP_FULL];
   counters.lost_counts_map_full = totals[KILN_LOST_COUNTS_MAP_FULL];
+  counters.lost_allocation = totals[KILN_LOST_ALLOCATION];
   counters.lost_other = totals[KILN_LOST_OTHER];
   counters.no_user_stack = totals[KILN_NO_USER_STACK];
   counters.user_stack_unreadable = totals[KILN_USER_STACK_UNREADABLE];
@@ -40,6 +41,10 @@ std::vector<std::string> describe_losses(const SampleCounters& counters) {
   };
   add(counters.lost_stack_map_full, "stack map full", "raise --stack-map-size or shorten -d");
   add(counters.lost_counts_map_full, "counts map full", "raise --stack-map-size or shorten -d");
+  // Maps are allocated on use; the kernel's per-CPU BPF memory cache can run dry in a burst
+  // of new stacks (it refills asynchronously).
+  add(counters.lost_allocation, "kernel memory for new stacks momentarily exhausted",
+      "usually rare; lower -F if it is frequent");
   add(counters.lost_other, "stack walk failures", "report this to kiln's authors");
   return lines;
 }
