@@ -71,6 +71,9 @@ int run_record(RecordOptions options) {
     command = std::make_unique<profiler::ChildCommand>(options.targets.command);
 
   symbolizer::Symbolizer symbolizer;
+  // Kernel symbols are read now (/proc/kallsyms, ~0.1 s) rather than after the stop, so the
+  // output is written soon after Ctrl-C.
+  symbolizer.symbolize_kernel(0);
   profiler::SamplerOptions sampler = options.sampler;
   sampler.progress = isatty(STDERR_FILENO);
   profiler::Recording recording =
