@@ -11,7 +11,7 @@
 #endif
 
 #define KILN_COMM_LEN 16
-/* The kernel's PERF_MAX_STACK_DEPTH: one stack trace map value holds this many addresses. */
+/* The kernel's PERF_MAX_STACK_DEPTH: one stored stack holds this many addresses. */
 #define KILN_MAX_STACK_DEPTH 127
 
 /* Counts map key. A stack id is the key of the stack in the `stacks` hash map

@@ -178,7 +178,7 @@ struct RawProfile {
   uint64_t total_weight() const;
 };
 // Reads every {key -> weight} of a counts map keyed by kiln_stack_key, resolving stack ids
-// through the stack trace map.
+// through the `stacks` map of bpf/stack_store.bpf.h.
 RawProfile drain_stack_counts(int counts_fd, int stacks_fd);
 
 // ---- While recording -----------------------------------------------------------------------

@@ -162,8 +162,9 @@ void add_record_command(CLI::App& app, int& exit_code) {
   record->add_flag("--include-idle", options->targets.include_idle,
                    "Also sample the idle task (swapper)");
   record->add_option("--stack-map-size", options->sampler.stack_map_size,
-                     "Stack trace map entries (default: from -F, CPUs and -d; 65536 when open "
-                     "ended); raise it when samples are lost because it is full");
+                     "Entries of the stack and count maps, allocated on use (default: 2 x -F x "
+                     "CPUs x -d within 16384-1048576; 262144 when open ended); raise it when "
+                     "samples are lost because they are full");
   record->add_option("--title", options->title, "SVG title (default: CPU Flame Graph)");
   record->footer(
       "Usage: kiln record [OPTIONS] [-- COMMAND [ARGS...]]\n"

@@ -1,5 +1,5 @@
-// Drains a counts map keyed by kiln_stack_key, resolving stack ids through the stack trace
-// map, into a RawProfile.
+// Drains a counts map keyed by kiln_stack_key, resolving stack ids through the stacks map,
+// into a RawProfile.
 #include <bpf/bpf.h>
 
 #include <cstring>
