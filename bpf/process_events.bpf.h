@@ -23,6 +23,9 @@ struct {
 
 static __always_inline void kiln_announce_process(__u32 tgid) {
   __u8 yes = 1;
+  /* Nearly always announced already: a lookup costs less than a failing LRU update, which
+   * takes a free node first (it matters at every sched_switch of off-CPU tracing). */
+  if (bpf_map_lookup_elem(&announced_tgids, &tgid)) return;
   if (bpf_map_update_elem(&announced_tgids, &tgid, &yes, BPF_NOEXIST) != 0) return;
   __u32* event = bpf_ringbuf_reserve(&new_processes, sizeof(*event), 0);
   if (!event) {

@@ -19,7 +19,6 @@
 /* Sized by user space like `stacks`. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(map_flags, BPF_F_NO_PREALLOC);
   __uint(max_entries, 65536);
   __type(key, struct kiln_stack_key);
   __type(value, __u64);

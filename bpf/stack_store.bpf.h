@@ -2,8 +2,9 @@
 /* Stack storage shared by kiln's BPF programs: stacks are stored in a hash map under a 64-bit
  * hash of their addresses. A BPF_MAP_TYPE_STACK_TRACE map has one slot per bucket and drops
  * a stack whose bucket is taken (-EEXIST): with thousands of distinct stacks, as on a busy
- * machine, that lost 15% of the samples. A hash map chains, allocates only what is used, and
- * fails only when full. Also holds the per-CPU counters of bpf/stack_key.h. */
+ * machine, that lost 15% of the samples. A hash map chains and fails only when full. It is
+ * preallocated: allocating on use fails (-ENOMEM) in bursts of new stacks in interrupt
+ * context, such as the first samples. Also holds the per-CPU counters of bpf/stack_key.h. */
 #ifndef KILN_STACK_STORE_BPF_H
 #define KILN_STACK_STORE_BPF_H
 
@@ -17,10 +18,9 @@ struct kiln_stack {
   __u64 addresses[KILN_MAX_STACK_DEPTH];
 };
 
-/* Sizes are set by user space (stack_map_entries); entries are allocated on use. */
+/* Sizes are set by user space (stack_map_entries). */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(map_flags, BPF_F_NO_PREALLOC);
   __uint(max_entries, 65536);
   __type(key, __u64);
   __type(value, struct kiln_stack);

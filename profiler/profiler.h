@@ -18,12 +18,14 @@
 #include <vector>
 
 #include "flamegraph/flamegraph.h"
+#include "offcpu.h"
 #include "stack_key.h"
 
 struct bpf_object;
 struct bpf_map;
 struct bpf_program;
 struct bpf_link;
+struct offcpu_bpf;
 struct ring_buffer;
 
 namespace kiln::symbolizer {
@@ -158,9 +160,9 @@ SampleCounters read_counters(int counters_fd);
 // One line per loss reason with its count, share of all samples and the fix; empty if none.
 std::vector<std::string> describe_losses(const SampleCounters& counters);
 
-// Entries of the stacks and counts maps (allocated on use): room for every sample's kernel and
-// user stack (2 x hz x CPUs x seconds) within bounds, or a large default when the duration is
-// open. `override_entries` (non-zero, --stack-map-size) wins.
+// Entries of the stacks and counts maps (preallocated, about 1 KiB per stack): room for every
+// sample's kernel and user stack (2 x hz x CPUs x seconds) within bounds, or a large default
+// when the duration is open. `override_entries` (non-zero, --stack-map-size) wins.
 uint32_t stack_map_entries(unsigned hz, size_t cpus, double duration_seconds,
                            uint32_t override_entries);
 
@@ -272,6 +274,87 @@ struct Recording {
 Recording record_on_cpu(const TargetSpec& targets, const std::vector<int>& cpus,
                         const SamplerOptions& options, ChildCommand* command,
                         const StopSignals& signals, symbolizer::Symbolizer& symbolizer);
+
+// ---- Off-CPU tracing (bpf/offcpu.bpf.c) ----------------------------------------------------
+
+// What `kiln record --off-cpu` measures: time threads spend blocked, by the stack they blocked in.
+struct OffCpuOptions {
+  double duration_seconds = 0;  // 0: until a signal or the command exits
+  uint64_t min_block_us = 1;    // shorter blocks are not counted
+  uint64_t max_block_us = 0;    // 0: no limit; longer blocks are not counted
+  uint32_t states = OFFCPU_STATE_INTERRUPTIBLE | OFFCPU_STATE_UNINTERRUPTIBLE;
+  bool include_kernel_threads = false;
+  bool raw_tracepoint = false;  // use raw_tp/sched_switch even where tp_btf exists
+  uint32_t stack_map_size = 0;  // 0: 32768 entries
+  bool progress = false;        // live progress line on stderr
+};
+
+// Accounting of off-CPU blocks beyond the shared SampleCounters (where `samples` are blocks).
+struct OffCpuCounters {
+  uint64_t lost_start_map_full = 0;   // blocks lost: the thread could not be remembered
+  uint64_t below_min = 0;             // blocks shorter than --min-block-us (filtered)
+  uint64_t above_max = 0;             // blocks longer than --max-block-us (filtered)
+  uint64_t blocked_at_start = 0;      // threads already blocked when tracing started
+  uint64_t still_blocked_at_end = 0;  // blocks in progress at the end, counted up to it
+};
+
+// bpf/offcpu.bpf.c loaded for a target filter: on tp_btf/sched_switch, or raw_tp/sched_switch
+// when the kernel has no BTF tracepoints (or `options.raw_tracepoint`). Throws
+// EnvironmentError when it cannot be loaded or attached; detaches on destruction.
+class OffCpuTracer {
+ public:
+  OffCpuTracer(const TargetFilter& filter, const OffCpuOptions& options);
+  ~OffCpuTracer();
+  OffCpuTracer(const OffCpuTracer&) = delete;
+  OffCpuTracer& operator=(const OffCpuTracer&) = delete;
+
+  bool uses_raw_tracepoint() const { return raw_tracepoint_; }
+  bpf_map* new_processes() const;
+  // Attaches, then (with `seed_blocked`) remembers the targets that are blocked already, so
+  // their time from now to their first wake-up counts, under their kernel stack.
+  void attach(bool seed_blocked);
+  // Detaches and counts the blocks still in progress up to now.
+  void detach();
+  uint64_t blocks_so_far() const;
+  SampleCounters counters() const;
+  OffCpuCounters offcpu_counters() const;
+  // Blocked nanoseconds by thread and stacks.
+  RawProfile drain();
+
+ private:
+  void seed();
+  void count_still_blocked(uint64_t end_ns);
+  offcpu_bpf* skeleton_ = nullptr;
+  std::unique_ptr<Links> links_;
+  bool raw_tracepoint_ = false;
+  bool btf_tracing_ = false;  // the kernel has BTF tracepoints (tp_btf, iterators)
+  bool follow_children_ = false;
+  uint64_t min_block_ns_ = 0, max_block_ns_ = 0;
+  uint64_t blocked_at_start_ = 0, still_blocked_at_end_ = 0;
+};
+
+struct OffCpuRecording {
+  Recording recording;  // raw weights in microseconds; counters.samples counts blocks
+  OffCpuCounters offcpu;
+  bool raw_tracepoint = false;
+  size_t threads = 0;       // threads with blocked time
+  uint64_t blocked_ns = 0;  // their blocked time, summed
+};
+
+// The off-CPU counterpart of record_on_cpu: traces `targets` until the end, then detaches and
+// drains. Processes are snapshotted in `symbolizer` while tracing.
+OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>& cpus,
+                               const OffCpuOptions& options, ChildCommand* command,
+                               const StopSignals& signals, symbolizer::Symbolizer& symbolizer);
+// Title, subtitle (targets, duration, total blocked time, threads, blocks, losses) and the io
+// palette (blue) for every frame.
+flamegraph::SvgOptions off_cpu_svg_options(const OffCpuRecording& recording,
+                                           const std::string& targets);
+// The stderr summary: blocked time, threads, blocks, losses and filters, the top 10 blocking
+// stacks by time.
+void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& recording,
+                           const flamegraph::Profile& profile,
+                           const std::vector<std::string>& written);
 
 // ---- After recording -----------------------------------------------------------------------
 

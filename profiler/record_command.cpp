@@ -27,6 +27,9 @@ struct RecordOptions {
   bool per_pid = false;
   bool per_tid = false;
   std::string title;
+  bool off_cpu = false;  // --off-cpu: blocked time at sched_switch instead of samples
+  profiler::OffCpuOptions off_cpu_options;
+  std::string state = "both";
 };
 
 std::string join(const std::vector<std::string>& words) {
@@ -48,6 +51,56 @@ std::string describe_targets(const profiler::TargetSpec& targets) {
   if (!targets.tids.empty()) text += (text.empty() ? "" : ", ") + ids("tid", targets.tids);
   if (!targets.cpus.empty()) text += (text.empty() ? "" : ", ") + ids("CPU", targets.cpus);
   return text.empty() ? "all processes" : text;
+}
+
+profiler::SymbolizeOptions symbolize_options(const RecordOptions& options,
+                                             const profiler::Recording& recording) {
+  profiler::SymbolizeOptions symbolize;
+  symbolize.root = options.per_tid   ? profiler::RootFrame::kPerTid
+                   : options.per_pid ? profiler::RootFrame::kPerPid
+                                     : profiler::RootFrame::kComm;
+  symbolize.parent_of = [&recording](uint32_t tgid) -> uint32_t {
+    const auto it = recording.parents.find(tgid);
+    return it == recording.parents.end() ? 0 : it->second;
+  };
+  return symbolize;
+}
+
+// --off-cpu: the time threads spend blocked, by stack, in microseconds, in the io palette.
+int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpus,
+                       const profiler::StopSignals& signals, profiler::ChildCommand* command,
+                       symbolizer::Symbolizer& symbolizer) {
+  profiler::OffCpuOptions off_cpu = options.off_cpu_options;
+  off_cpu.states = options.state == "interruptible" ? OFFCPU_STATE_INTERRUPTIBLE
+                   : options.state == "uninterruptible"
+                       ? OFFCPU_STATE_UNINTERRUPTIBLE
+                       : OFFCPU_STATE_INTERRUPTIBLE | OFFCPU_STATE_UNINTERRUPTIBLE;
+  off_cpu.duration_seconds = options.sampler.duration_seconds;
+  off_cpu.stack_map_size = options.sampler.stack_map_size;
+  off_cpu.progress = isatty(STDERR_FILENO);
+  const profiler::OffCpuRecording result =
+      profiler::record_off_cpu(options.targets, cpus, off_cpu, command, signals, symbolizer);
+  if (command && !command->reap(false)) command->signal(SIGTERM);
+
+  flamegraph::Profile profile;
+  profiler::symbolize_into(result.recording.raw, symbolizer,
+                           symbolize_options(options, result.recording), profile);
+  profile.metadata.measured = "off-cpu";
+  profile.metadata.count_name = "us";
+  profile.metadata.duration_s = result.recording.seconds;
+  profile.metadata.lost_samples = result.recording.counters.lost();
+
+  flamegraph::SvgOptions svg =
+      profiler::off_cpu_svg_options(result, describe_targets(options.targets));
+  if (!options.title.empty()) svg.title = options.title;
+  const std::vector<std::string> written = profiler::write_outputs(profile, svg, options.outputs);
+  profiler::print_off_cpu_summary(stderr, result, profile, written);
+  for (const std::string& message : symbolizer.stats().messages)
+    std::fprintf(stderr, "  symbols: %s\n", message.c_str());
+
+  if (!command) return kSuccess;
+  command->reap(true);
+  return command->exit_code();
 }
 
 int run_record(RecordOptions options) {
@@ -74,6 +127,7 @@ int run_record(RecordOptions options) {
   // Kernel symbols are read now (/proc/kallsyms, ~0.1 s) rather than after the stop, so the
   // output is written soon after Ctrl-C.
   symbolizer.symbolize_kernel(0);
+  if (options.off_cpu) return run_record_off_cpu(options, cpus, signals, command.get(), symbolizer);
   profiler::SamplerOptions sampler = options.sampler;
   sampler.progress = isatty(STDERR_FILENO);
   profiler::Recording recording =
@@ -84,15 +138,8 @@ int run_record(RecordOptions options) {
   if (command && !command->reap(false)) command->signal(SIGTERM);
 
   flamegraph::Profile profile;
-  profiler::SymbolizeOptions symbolize;
-  symbolize.root = options.per_tid   ? profiler::RootFrame::kPerTid
-                   : options.per_pid ? profiler::RootFrame::kPerPid
-                                     : profiler::RootFrame::kComm;
-  symbolize.parent_of = [&recording](uint32_t tgid) -> uint32_t {
-    const auto it = recording.parents.find(tgid);
-    return it == recording.parents.end() ? 0 : it->second;
-  };
-  profiler::symbolize_into(recording.raw, symbolizer, symbolize, profile);
+  profiler::symbolize_into(recording.raw, symbolizer, symbolize_options(options, recording),
+                           profile);
   profile.metadata.measured = "cpu";
   profile.metadata.count_name = "samples";
   profile.metadata.frequency_hz = options.sampler.hz;
@@ -140,7 +187,9 @@ int take_trailing_command(int argc, char** argv) {
 void add_record_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<RecordOptions>();
   CLI::App* record = app.add_subcommand(
-      "record", "Sample on-CPU stacks with BPF and write a flame graph and folded stacks");
+      "record",
+      "Sample on-CPU stacks (or, with --off-cpu, blocked time) with BPF and write a flame graph "
+      "and folded stacks");
   record->add_option("-F,--frequency", options->sampler.hz, "Samples per second on each CPU")
       ->default_val(99);
   record
@@ -162,10 +211,40 @@ void add_record_command(CLI::App& app, int& exit_code) {
   record->add_flag("--include-idle", options->targets.include_idle,
                    "Also sample the idle task (swapper)");
   record->add_option("--stack-map-size", options->sampler.stack_map_size,
-                     "Entries of the stack and count maps, allocated on use (default: 2 x -F x "
-                     "CPUs x -d within 16384-1048576; 262144 when open ended); raise it when "
+                     "Entries of the stack and count maps, about 1 KiB each (default: 2 x -F x "
+                     "CPUs x -d within 16384-262144; 65536 when open ended); raise it when "
                      "samples are lost because they are full");
-  record->add_option("--title", options->title, "SVG title (default: CPU Flame Graph)");
+  record->add_option(
+      "--title", options->title,
+      "SVG title (default: CPU Flame Graph; with --off-cpu: Off-CPU Time Flame Graph)");
+  record
+      ->add_flag("--off-cpu", options->off_cpu,
+                 "Trace off-CPU time instead: how long threads are blocked (sleeps, locks, "
+                 "I/O), by the stack they blocked in, at sched_switch; weights in "
+                 "microseconds")
+      ->excludes("--frequency")
+      ->excludes("--include-idle");
+  record
+      ->add_option("--min-block-us", options->off_cpu_options.min_block_us,
+                   "With --off-cpu: count only blocks of at least this many microseconds")
+      ->default_val(1)
+      ->needs("--off-cpu");
+  record
+      ->add_option("--max-block-us", options->off_cpu_options.max_block_us,
+                   "With --off-cpu: count only blocks of at most this many microseconds "
+                   "(default: no limit)")
+      ->needs("--off-cpu");
+  record
+      ->add_option("--state", options->state,
+                   "With --off-cpu: which blocked states count: interruptible (sleeps, waits "
+                   "for events), uninterruptible (disk I/O, some locks) or both")
+      ->check(CLI::IsMember({"interruptible", "uninterruptible", "both"}))
+      ->default_val("both")
+      ->needs("--off-cpu");
+  record
+      ->add_flag("--include-kernel-threads", options->off_cpu_options.include_kernel_threads,
+                 "With --off-cpu: also trace kernel threads")
+      ->needs("--off-cpu");
   record->footer(
       "Usage: kiln record [OPTIONS] [-- COMMAND [ARGS...]]\n"
       "Examples:\n"
@@ -174,6 +253,10 @@ void add_record_command(CLI::App& app, int& exit_code) {
       "  sudo kiln record -d 10 -F 999             the whole machine, 999 samples/s per CPU\n"
       "  sudo kiln record -t 1235 --per-tid -o -   one thread, folded stacks to stdout\n"
       "  sudo kiln record -C 0 -d 5 -o cpu0.folded   whatever runs on CPU 0\n"
+      "  sudo kiln record --off-cpu -p 1234 -d 10 -o blocked.svg\n"
+      "                                          where a process waits, in microseconds\n"
+      "  sudo kiln record --off-cpu --min-block-us 1000 --state uninterruptible -- ./app\n"
+      "                                          only waits of 1 ms or more in D state\n"
       "Exit status: the command's own when one is given; 2 when privileges or kernel features\n"
       "are missing (the message says how to fix it).");
   record->callback([options, &exit_code] {

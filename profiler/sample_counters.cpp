@@ -41,8 +41,7 @@ std::vector<std::string> describe_losses(const SampleCounters& counters) {
   };
   add(counters.lost_stack_map_full, "stack map full", "raise --stack-map-size or shorten -d");
   add(counters.lost_counts_map_full, "counts map full", "raise --stack-map-size or shorten -d");
-  // Maps are allocated on use; the kernel's per-CPU BPF memory cache can run dry in a burst
-  // of new stacks (it refills asynchronously).
+  // Preallocated maps do not fail this way; kept for a kernel that cannot preallocate.
   add(counters.lost_allocation, "kernel memory for new stacks momentarily exhausted",
       "usually rare; lower -F if it is frequent");
   add(counters.lost_other, "stack walk failures", "report this to kiln's authors");
@@ -52,11 +51,11 @@ std::vector<std::string> describe_losses(const SampleCounters& counters) {
 uint32_t stack_map_entries(unsigned hz, size_t cpus, double duration_seconds,
                            uint32_t override_entries) {
   if (override_entries) return override_entries;
-  constexpr uint32_t kOpenEnded = 262144;
+  constexpr uint32_t kOpenEnded = 65536;  // about 70 MiB of stacks, preallocated
   if (duration_seconds <= 0) return kOpenEnded;
   const double wanted = 2 * static_cast<double>(hz) * static_cast<double>(cpus) * duration_seconds;
   if (wanted < 16384) return 16384;
-  if (wanted > 1048576) return 1048576;
+  if (wanted > 262144) return 262144;
   return static_cast<uint32_t>(wanted);
 }
 

@@ -14,11 +14,11 @@ namespace kiln::profiler {
 namespace {
 
 TEST(StackMapEntries, FollowsRateCpusAndDurationWithinBounds) {
-  EXPECT_EQ(stack_map_entries(99, 2, 1, 0), 16384u);          // 396 wanted: the floor
-  EXPECT_EQ(stack_map_entries(999, 4, 10, 0), 79920u);        // 2 x 999 x 4 x 10
-  EXPECT_EQ(stack_map_entries(4999, 64, 3600, 0), 1048576u);  // the ceiling
-  EXPECT_EQ(stack_map_entries(99, 2, 0, 0), 262144u);         // open ended
-  EXPECT_EQ(stack_map_entries(99, 2, 10, 1234), 1234u);       // --stack-map-size wins
+  EXPECT_EQ(stack_map_entries(99, 2, 1, 0), 16384u);         // 396 wanted: the floor
+  EXPECT_EQ(stack_map_entries(999, 4, 10, 0), 79920u);       // 2 x 999 x 4 x 10
+  EXPECT_EQ(stack_map_entries(4999, 64, 3600, 0), 262144u);  // the ceiling
+  EXPECT_EQ(stack_map_entries(99, 2, 0, 0), 65536u);         // open ended
+  EXPECT_EQ(stack_map_entries(99, 2, 10, 1234), 1234u);      // --stack-map-size wins
 }
 
 TEST(DescribeLosses, GivesCountShareAndFixPerReason) {

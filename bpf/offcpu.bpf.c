@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Off-CPU time at sched_switch: when a target thread blocks, remember when and with which
+ * stacks; when it runs again, add the time it was away to {thread, stacks}. One program per
+ * attach type (tp_btf, and raw_tp for kernels without it); user space loads only one. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "offcpu.h"
+#include "process_events.bpf.h"
+#include "stack_key.h"
+#include "stack_store.bpf.h"
+#include "target_filter.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EEXIST 17
+#define PF_KTHREAD 0x00200000
+
+const volatile __u64 min_block_ns = 1000;
+const volatile __u64 max_block_ns = ~0ULL;
+const volatile __u32 state_mask = OFFCPU_STATE_INTERRUPTIBLE | OFFCPU_STATE_UNINTERRUPTIBLE;
+const volatile bool include_kernel_threads = false;
+
+/* Sizes are set by user space before loading (and for `stacks` of stack_store.bpf.h). */
+/* Blocked nanoseconds per thread and stacks. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct kiln_stack_key);
+  __type(value, __u64);
+} counts SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 32768);
+  __type(key, __u32);
+  __type(value, struct offcpu_start);
+} start SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 32768);
+  __type(key, __u32);
+  __type(value, struct offcpu_seed_stack);
+} seed_stacks SEC(".maps");
+
+/* Zeros, to insert a seed_stacks entry that is then filled in place. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct offcpu_seed_stack);
+} seed_zero SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, OFFCPU_COUNTER_COUNT);
+  __type(key, __u32);
+  __type(value, __u64);
+} offcpu_counters SEC(".maps");
+
+/* Kernels before 5.14 call the field `state`. */
+struct task_struct___pre_5_14 {
+  long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline void count_in(void* array, __u32 index) {
+  __u64* value = bpf_map_lookup_elem(array, &index);
+  if (value) *value += 1;
+}
+
+static __always_inline __u32 task_state(struct task_struct* task) {
+  if (bpf_core_field_exists(task->__state)) return BPF_CORE_READ(task, __state);
+  return BPF_CORE_READ((struct task_struct___pre_5_14*)task, state);
+}
+
+static __always_inline bool is_blocked_state(__u32 state) {
+  return (state & state_mask) != 0;
+}
+
+static __always_inline bool is_kernel_thread(struct task_struct* task) {
+  return BPF_CORE_READ(task, flags) & PF_KTHREAD;
+}
+
+static __always_inline bool is_target(struct task_struct* task, __u32 cpu) {
+  if (!include_kernel_threads && is_kernel_thread(task)) return false;
+  return kiln_is_target(BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, pid), cpu);
+}
+
+/* Returns the stack id, or 0 when there is none or it is lost (the reason is counted by
+ * kiln_store_stack); the block itself is kept. */
+static __always_inline __u64 stack_id(void* ctx, __u64 flags) {
+  __u64 id = 0;
+  kiln_store_stack(ctx, flags, &id);
+  return id;
+}
+
+static __always_inline void add_block(struct task_struct* task, const struct offcpu_start* start,
+                                      __u64 blocked) {
+  if (blocked < min_block_ns) {
+    count_in(&offcpu_counters, OFFCPU_BELOW_MIN);
+    return;
+  }
+  if (blocked > max_block_ns) {
+    count_in(&offcpu_counters, OFFCPU_ABOVE_MAX);
+    return;
+  }
+  count_in(&counters, KILN_SAMPLES);
+  struct kiln_stack_key key = {};
+  key.tgid = BPF_CORE_READ(task, tgid);
+  key.pid = BPF_CORE_READ(task, pid);
+  BPF_CORE_READ_STR_INTO(&key.comm, task, comm);
+  key.kernel_stack_id = start->kernel_stack_id;
+  key.user_stack_id = start->user_stack_id;
+
+  __u64* value = bpf_map_lookup_elem(&counts, &key);
+  if (value) {
+    __sync_fetch_and_add(value, blocked);
+    return;
+  }
+  long err = bpf_map_update_elem(&counts, &key, &blocked, BPF_NOEXIST);
+  if (err == -EEXIST) {
+    /* Another CPU inserted the same key meanwhile. */
+    value = bpf_map_lookup_elem(&counts, &key);
+    if (value) __sync_fetch_and_add(value, blocked);
+  } else if (err) {
+    count_in(&counters, KILN_LOST_COUNTS_MAP_FULL);
+  }
+}
+
+static __always_inline int on_switch(void* ctx, bool preempt, struct task_struct* prev,
+                                     struct task_struct* next, __u32 prev_state) {
+  __u64 now = bpf_ktime_get_ns();
+
+  /* A preempted task is still runnable: it waits for a CPU, it is not blocked. */
+  if (!preempt && is_blocked_state(prev_state) && is_target(prev, bpf_get_smp_processor_id())) {
+    struct offcpu_start entry = {.timestamp_ns = now, .tgid = BPF_CORE_READ(prev, tgid)};
+    BPF_CORE_READ_STR_INTO(&entry.comm, prev, comm);
+    entry.kernel_stack_id = stack_id(ctx, 0);
+    if (is_kernel_thread(prev)) {
+      count_in(&counters, KILN_NO_USER_STACK);
+      entry.user_stack_id = 0;
+    } else {
+      entry.user_stack_id = stack_id(ctx, BPF_F_USER_STACK);
+      kiln_announce_process(BPF_CORE_READ(prev, tgid));
+    }
+    __u32 tid = BPF_CORE_READ(prev, pid);
+    if (bpf_map_update_elem(&start, &tid, &entry, BPF_ANY))
+      count_in(&offcpu_counters, OFFCPU_LOST_START_MAP_FULL);
+  }
+
+  __u32 next_tid = BPF_CORE_READ(next, pid);
+  struct offcpu_start* entry = bpf_map_lookup_elem(&start, &next_tid);
+  if (!entry) return 0;
+  struct offcpu_start copy = *entry;
+  bpf_map_delete_elem(&start, &next_tid);
+  if (copy.timestamp_ns < now) add_block(next, &copy, now - copy.timestamp_ns);
+  return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(offcpu_switch_btf, bool preempt, struct task_struct* prev, struct task_struct* next,
+             unsigned int prev_state) {
+  return on_switch(ctx, preempt, prev, next, prev_state);
+}
+
+/* raw_tp arguments on old kernels stop at `next`: read the state from the task instead. */
+SEC("raw_tp/sched_switch")
+int BPF_PROG(offcpu_switch_raw, bool preempt, struct task_struct* prev, struct task_struct* next) {
+  return on_switch(ctx, preempt, prev, next, task_state(prev));
+}
+
+/* Run once after attaching: remembers the threads that are blocked already, with their kernel
+ * stack, so that the time from the start of tracing to their first wake-up is counted. */
+SEC("iter/task")
+int offcpu_seed_blocked(struct bpf_iter__task* ctx) {
+  struct task_struct* task = ctx->task;
+  if (!task) return 0;
+  if (!is_blocked_state(task_state(task)) || !is_target(task, BPF_CORE_READ(task, thread_info.cpu)))
+    return 0;
+  __u32 tid = BPF_CORE_READ(task, pid);
+  struct offcpu_start entry = {.timestamp_ns = bpf_ktime_get_ns(),
+                               .kernel_stack_id = OFFCPU_STACK_BEFORE_START,
+                               .user_stack_id = OFFCPU_STACK_BEFORE_START,
+                               .tgid = BPF_CORE_READ(task, tgid)};
+  BPF_CORE_READ_STR_INTO(&entry.comm, task, comm);
+  /* NOEXIST: a thread that blocked after attaching has its real stacks recorded already. */
+  if (bpf_map_update_elem(&start, &tid, &entry, BPF_NOEXIST)) return 0;
+
+  __u32 zero_index = 0;
+  struct offcpu_seed_stack* zero = bpf_map_lookup_elem(&seed_zero, &zero_index);
+  if (!zero || bpf_map_update_elem(&seed_stacks, &tid, zero, BPF_ANY)) return 0;
+  struct offcpu_seed_stack* stack = bpf_map_lookup_elem(&seed_stacks, &tid);
+  if (stack) bpf_get_task_stack(task, stack->addresses, sizeof(stack->addresses), 0);
+  if (!is_kernel_thread(task)) kiln_announce_process(entry.tgid);
+  return 0;
+}

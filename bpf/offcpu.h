@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/* What off-CPU tracing (offcpu.bpf.c) adds to the contract in stack_key.h: the state a thread
+ * left the CPU in, the task states counted, and the counters of blocks filtered or lost. The
+ * counts map holds blocked nanoseconds (a __u64 per kiln_stack_key) instead of samples. */
+#ifndef KILN_OFFCPU_H
+#define KILN_OFFCPU_H
+
+#include "stack_key.h"
+
+/* Task states counted as blocked (bits of task_struct.__state). */
+#define OFFCPU_STATE_INTERRUPTIBLE 0x1   /* TASK_INTERRUPTIBLE: sleeps, waits on fds, futexes */
+#define OFFCPU_STATE_UNINTERRUPTIBLE 0x2 /* TASK_UNINTERRUPTIBLE: disk I/O, some locks */
+
+/* Stack id of a thread that was already blocked when tracing started: its kernel stack is in
+ * the `seed_stacks` map under its thread id. */
+#define OFFCPU_STACK_BEFORE_START ((__u64)-1000) /* even: never a stack hash (always odd) */
+
+/* What a thread left the CPU with, kept per thread id until it runs again. Threads still
+ * blocked when tracing stops are counted from these by user space. */
+struct offcpu_start {
+  __u64 timestamp_ns;    /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+  __u64 kernel_stack_id; /* ids of stack_store.bpf.h, 0 for none */
+  __u64 user_stack_id;
+  __u32 tgid;
+  char comm[KILN_COMM_LEN];
+};
+
+/* The kernel stack of a thread already blocked when tracing started, innermost first, zero
+ * terminated (the user stack of another task cannot be read). */
+struct offcpu_seed_stack {
+  __u64 addresses[KILN_MAX_STACK_DEPTH];
+};
+
+/* Indexes of the per-CPU `offcpu_counters` array (the `counters` of stack_key.h count blocks
+ * in KILN_SAMPLES and stack losses as for samples). */
+enum offcpu_counter {
+  OFFCPU_LOST_START_MAP_FULL, /* a blocking thread could not be remembered: block lost */
+  OFFCPU_BELOW_MIN,           /* shorter than --min-block-us: filtered, not a loss */
+  OFFCPU_ABOVE_MAX,           /* longer than --max-block-us: filtered, not a loss */
+  OFFCPU_COUNTER_COUNT,
+};
+
+#endif

@@ -1,0 +1,152 @@
+// `kiln record --off-cpu`: the off-CPU tracer run like the on-CPU sampler (same targets, same
+// wait for the end, same process snapshots), and the summary of what it measured.
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <set>
+#include <string_view>
+#include <utility>
+
+#include "profiler.h"
+
+namespace kiln::profiler {
+
+OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>& cpus,
+                               const OffCpuOptions& options, ChildCommand* command,
+                               const StopSignals& signals, symbolizer::Symbolizer& symbolizer) {
+  const TargetFilter filter(targets, command ? command->pid() : 0);
+  OffCpuTracer tracer(filter, options);
+  OffCpuRecording result;
+  result.recording.cpus = cpus.size();
+  result.raw_tracepoint = tracer.uses_raw_tracepoint();
+  {
+    ProcessTracker tracker(tracer.new_processes(), symbolizer);
+    const auto start = std::chrono::steady_clock::now();
+    // A command starts after tracing does: nothing of it can be blocked already.
+    tracer.attach(/*seed_blocked=*/command == nullptr);
+    if (command) command->release();
+    RecordLoopOptions loop;
+    loop.duration_seconds = options.duration_seconds;
+    loop.command = command;
+    loop.tracker = &tracker;
+    loop.progress = options.progress;
+    loop.progress_unit = "blocks";
+    loop.samples_so_far = [&] { return tracer.blocks_so_far(); };
+    result.recording.stop = run_until_stopped(signals, loop);
+    tracer.detach();
+    result.recording.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    tracker.consume();
+    result.recording.raw = tracer.drain();
+    tracker.snapshot_missing(result.recording.raw);
+    result.recording.parents = tracker.parents();
+  }
+  result.recording.counters = tracer.counters();
+  result.offcpu = tracer.offcpu_counters();
+  std::set<uint32_t> threads;
+  for (const RawStack& stack : result.recording.raw.stacks) threads.insert(stack.pid);
+  result.threads = threads.size();
+  result.blocked_ns = result.recording.raw.total_weight();
+  // The profile's unit is the microsecond (countname "us"), rounded per stack.
+  for (RawStack& stack : result.recording.raw.stacks) stack.weight = (stack.weight + 500) / 1000;
+  return result;
+}
+
+flamegraph::SvgOptions off_cpu_svg_options(const OffCpuRecording& result,
+                                           const std::string& targets) {
+  flamegraph::SvgOptions svg;
+  svg.title = "Off-CPU Time Flame Graph";
+  char subtitle[512];
+  std::snprintf(subtitle, sizeof(subtitle),
+                "off-CPU time of %s: %.1f s traced, %.3f s blocked in %zu thread%s, %" PRIu64
+                " blocks, %" PRIu64 " lost",
+                targets.c_str(), result.recording.seconds, result.blocked_ns / 1e9, result.threads,
+                result.threads == 1 ? "" : "s", result.recording.counters.samples,
+                result.recording.counters.lost() + result.offcpu.lost_start_map_full);
+  svg.subtitle = subtitle;
+  svg.palette = flamegraph::Palette::kIo;
+  // The renderer gives kernel and inlined frames hues of their own in every palette; off-CPU
+  // stacks are mostly kernel frames, so all frames take the io blues (flamegraph.pl --colors=io).
+  svg.styler = [](const flamegraph::FrameTree& tree, flamegraph::NodeId node,
+                  flamegraph::FrameStyle& style) {
+    style.fill = flamegraph::frame_color(flamegraph::without_annotation(tree.name(node)),
+                                         flamegraph::Palette::kIo);
+  };
+  return svg;
+}
+
+namespace {
+
+// "comm;...;x;y;z": the root and the innermost frames of a stack, without the scheduler frames
+// (schedule, __schedule, io_schedule...) that every blocked stack ends in.
+std::string abbreviate(const flamegraph::Profile& profile,
+                       std::span<const flamegraph::FrameId> frames) {
+  constexpr size_t kInnermost = 4;
+  while (frames.size() > 2 &&
+         profile.name(frames.back()).find("schedule") != std::string_view::npos)
+    frames = frames.first(frames.size() - 1);
+  std::string text;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (i > 0 && i + kInnermost < frames.size()) {
+      if (i == 1) text += ";...";
+      continue;
+    }
+    if (i > 0) text += ';';
+    text += profile.name(frames[i]);
+  }
+  return text;
+}
+
+}  // namespace
+
+void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
+                           const flamegraph::Profile& profile,
+                           const std::vector<std::string>& written) {
+  const SampleCounters& c = result.recording.counters;
+  const OffCpuCounters& o = result.offcpu;
+  std::fprintf(out,
+               "kiln: %.1f s of off-CPU tracing at sched_switch (%s): %.3f s blocked in %zu "
+               "thread%s, %" PRIu64 " blocks, %" PRIu64 " lost\n",
+               result.recording.seconds, result.raw_tracepoint ? "raw_tp" : "tp_btf",
+               result.blocked_ns / 1e9, result.threads, result.threads == 1 ? "" : "s", c.samples,
+               c.lost() + o.lost_start_map_full);
+  for (const std::string& line : describe_losses(c))
+    std::fprintf(out, "  lost: %s\n", line.c_str());
+  if (o.lost_start_map_full)
+    std::fprintf(out, "  lost: %" PRIu64 " blocks: too many threads blocked at once\n",
+                 o.lost_start_map_full);
+  if (c.user_stack_unreadable)
+    std::fprintf(out, "  %" PRIu64 " blocks with an unreadable user stack (kernel frames kept)\n",
+                 c.user_stack_unreadable);
+  if (o.blocked_at_start)
+    std::fprintf(out,
+                 "  %" PRIu64
+                 " thread%s already blocked when tracing started: counted from the "
+                 "start, with the kernel stack only\n",
+                 o.blocked_at_start, o.blocked_at_start == 1 ? " was" : "s were");
+  if (o.still_blocked_at_end)
+    std::fprintf(out, "  %" PRIu64 " block%s still in progress at the end: counted up to it\n",
+                 o.still_blocked_at_end, o.still_blocked_at_end == 1 ? "" : "s");
+  if (o.below_min)
+    std::fprintf(out, "  %" PRIu64 " blocks shorter than --min-block-us not counted\n",
+                 o.below_min);
+  if (o.above_max)
+    std::fprintf(out, "  %" PRIu64 " blocks longer than --max-block-us not counted\n", o.above_max);
+
+  std::vector<std::pair<uint64_t, size_t>> top;  // (microseconds, stack)
+  for (size_t i = 0; i < profile.stack_count(); ++i)
+    top.emplace_back(static_cast<uint64_t>(profile.weight(i).to_double()), i);
+  std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (top.size() > 10) top.resize(10);
+  const double total = profile.total().to_double();
+  if (!top.empty() && total > 0) {
+    std::fprintf(out, "  top blocking stacks by off-CPU time:\n");
+    for (const auto& [us, stack] : top)
+      std::fprintf(out, "  %6.2f%%  %10.3f s  %s\n", 100.0 * static_cast<double>(us) / total,
+                   us / 1e6, abbreviate(profile, profile.frames(stack)).c_str());
+  }
+  for (const std::string& path : written)
+    if (path != "-") std::fprintf(out, "kiln: wrote %s\n", path.c_str());
+}
+
+}  // namespace kiln::profiler

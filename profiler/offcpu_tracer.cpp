@@ -1,0 +1,269 @@
+// Off-CPU tracing: loads bpf/offcpu.bpf.c on the sched_switch tracepoint (tp_btf, or raw_tp on
+// kernels without BTF tracepoints), seeds the threads blocked before it started and, at the end,
+// counts the blocks still in progress, so a thread blocked for the whole run shows all of it.
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "profiler.h"
+// The skeleton uses the shared structs of profiler.h's BPF headers.
+#include "offcpu.skel.h"
+
+namespace kiln::profiler {
+
+namespace {
+
+constexpr uint32_t kDefaultStackMapEntries = 32768;
+// Threads blocked at the same time (the start map) and threads already blocked at the start.
+constexpr uint32_t kBlockedThreadEntries = 65536;
+
+uint64_t monotonic_ns() {  // the clock of bpf_ktime_get_ns()
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+}
+
+bool kernel_has_btf_sched_switch() {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return false;
+  const bool found =
+      btf__find_by_name_kind(vmlinux, "btf_trace_sched_switch", BTF_KIND_TYPEDEF) > 0;
+  btf__free(vmlinux);
+  return found;
+}
+
+uint64_t sum_per_cpu(int fd, uint32_t index) {
+  const int cpus = libbpf_num_possible_cpus();
+  std::vector<uint64_t> values(cpus > 0 ? cpus : 1);
+  if (bpf_map_lookup_elem(fd, &index, values.data()) != 0) return 0;
+  uint64_t total = 0;
+  for (uint64_t value : values) total += value;
+  return total;
+}
+
+// Where a kernel function lies, from /proc/kallsyms (sorted by address): up to the next symbol.
+struct AddressRange {
+  uint64_t begin = 0, end = 0;
+  bool contains(uint64_t address) const { return address >= begin && address < end; }
+};
+
+AddressRange kernel_function(std::string_view wanted) {
+  std::ifstream in("/proc/kallsyms");
+  std::string line, name, type;
+  AddressRange range;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    uint64_t address = 0;
+    fields >> std::hex >> address >> type >> name;
+    if (range.begin) {
+      if (address > range.begin) {
+        range.end = address;
+        break;
+      }
+    } else if (name == wanted && (type == "t" || type == "T")) {
+      range.begin = address;
+    }
+  }
+  return range;
+}
+
+// A kernel stack taken at sched_switch starts in the BPF program and the tracepoint's
+// trampoline: the stack the thread blocked in begins at __schedule.
+void trim_to_scheduler(RawProfile& profile) {
+  const AddressRange schedule = kernel_function("__schedule");
+  if (!schedule.begin) return;
+  for (RawStack& stack : profile.stacks) {
+    const auto it = std::find_if(stack.kernel.begin(), stack.kernel.end(),
+                                 [&](uint64_t address) { return schedule.contains(address); });
+    if (it != stack.kernel.end()) stack.kernel.erase(stack.kernel.begin(), it);
+  }
+}
+
+}  // namespace
+
+OffCpuTracer::OffCpuTracer(const TargetFilter& filter, const OffCpuOptions& options)
+    : follow_children_(filter.follows_children()),
+      min_block_ns_(options.min_block_us * 1000),
+      max_block_ns_(options.max_block_us ? options.max_block_us * 1000 : UINT64_MAX) {
+  if (options.max_block_us && options.max_block_us < options.min_block_us)
+    throw UsageError("--max-block-us (" + std::to_string(options.max_block_us) +
+                     ") is below --min-block-us (" + std::to_string(options.min_block_us) + ")");
+  skeleton_ = offcpu_bpf::open();
+  if (!skeleton_)
+    throw EnvironmentError("cannot open kiln's off-CPU BPF program: " +
+                           std::string(strerror(errno)));
+  // The other programs need BTF tracing too: without it, no seeding, no following of children.
+  btf_tracing_ = kernel_has_btf_sched_switch();
+  raw_tracepoint_ = options.raw_tracepoint || !btf_tracing_;
+  bpf_program__set_autoload(skeleton_->progs.offcpu_switch_btf, !raw_tracepoint_);
+  bpf_program__set_autoload(skeleton_->progs.offcpu_switch_raw, raw_tracepoint_);
+  bpf_program__set_autoload(skeleton_->progs.offcpu_seed_blocked, btf_tracing_);
+  bpf_program__set_autoload(skeleton_->progs.kiln_follow_fork, btf_tracing_);
+  bpf_program__set_autoload(skeleton_->progs.kiln_forget_exit, btf_tracing_);
+  bpf_program__set_autoload(skeleton_->progs.kiln_reannounce_exec, btf_tracing_);
+
+  skeleton_->rodata->filter_config = filter.config();
+  skeleton_->rodata->min_block_ns = min_block_ns_;
+  skeleton_->rodata->max_block_ns = max_block_ns_;
+  skeleton_->rodata->state_mask = options.states;
+  skeleton_->rodata->include_kernel_threads = options.include_kernel_threads;
+  const uint32_t stack_entries =
+      options.stack_map_size ? options.stack_map_size : kDefaultStackMapEntries;
+  bpf_map__set_max_entries(skeleton_->maps.stacks, stack_entries);
+  bpf_map__set_max_entries(skeleton_->maps.counts, stack_entries);
+  bpf_map__set_max_entries(skeleton_->maps.start, kBlockedThreadEntries);
+  bpf_map__set_max_entries(skeleton_->maps.seed_stacks, btf_tracing_ ? kBlockedThreadEntries : 1);
+  if (const int err = offcpu_bpf::load(skeleton_); err != 0) {
+    offcpu_bpf::destroy(skeleton_);
+    throw EnvironmentError(
+        "cannot load kiln's off-CPU BPF program: " + std::string(strerror(-err)) +
+        ".\n  fix: kiln needs root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF and the "
+        "sched_switch tracepoint; the libbpf messages above say what failed");
+  }
+  try {
+    filter.populate(skeleton_->obj);
+  } catch (...) {
+    offcpu_bpf::destroy(skeleton_);
+    throw;
+  }
+}
+
+OffCpuTracer::~OffCpuTracer() {
+  links_.reset();
+  offcpu_bpf::destroy(skeleton_);
+}
+
+bpf_map* OffCpuTracer::new_processes() const {
+  return skeleton_->maps.new_processes;
+}
+
+void OffCpuTracer::attach(bool seed_blocked) {
+  links_ = std::make_unique<Links>();
+  if (btf_tracing_) {
+    links_->attach(skeleton_->progs.kiln_reannounce_exec);
+    if (follow_children_) {
+      links_->attach(skeleton_->progs.kiln_follow_fork);
+      links_->attach(skeleton_->progs.kiln_forget_exit);
+    }
+  }
+  links_->attach(raw_tracepoint_ ? skeleton_->progs.offcpu_switch_raw
+                                 : skeleton_->progs.offcpu_switch_btf);
+  if (seed_blocked && btf_tracing_) seed();
+}
+
+// Runs the task iterator once: it adds every target thread that is blocked now.
+void OffCpuTracer::seed() {
+  bpf_link* link = bpf_program__attach_iter(skeleton_->progs.offcpu_seed_blocked, nullptr);
+  if (!link)
+    throw EnvironmentError("cannot attach the BPF task iterator: " + std::string(strerror(errno)));
+  const int fd = bpf_iter_create(bpf_link__fd(link));
+  if (fd >= 0) {
+    char buffer[256];
+    while (read(fd, buffer, sizeof(buffer)) > 0) {
+    }
+    close(fd);
+  }
+  bpf_link__destroy(link);
+  if (fd < 0)
+    throw EnvironmentError("cannot run the BPF task iterator: " + std::string(strerror(errno)));
+  const int seeds_fd = bpf_map__fd(skeleton_->maps.seed_stacks);
+  uint32_t tid = 0, next = 0;
+  for (bool first = true; bpf_map_get_next_key(seeds_fd, first ? nullptr : &tid, &next) == 0;
+       first = false, tid = next)
+    ++blocked_at_start_;
+}
+
+void OffCpuTracer::detach() {
+  if (!links_) return;
+  const uint64_t end_ns = monotonic_ns();
+  links_.reset();
+  count_still_blocked(end_ns);
+}
+
+// Threads remembered at switch-out that have not run again are blocked until the end.
+void OffCpuTracer::count_still_blocked(uint64_t end_ns) {
+  const int start_fd = bpf_map__fd(skeleton_->maps.start);
+  const int counts_fd = bpf_map__fd(skeleton_->maps.counts);
+  uint32_t tid = 0, next = 0;
+  for (bool first = true; bpf_map_get_next_key(start_fd, first ? nullptr : &tid, &next) == 0;
+       first = false, tid = next) {
+    offcpu_start entry{};
+    if (bpf_map_lookup_elem(start_fd, &next, &entry) != 0 || entry.timestamp_ns >= end_ns) continue;
+    const uint64_t blocked = end_ns - entry.timestamp_ns;
+    if (blocked < min_block_ns_ || blocked > max_block_ns_) continue;
+    kiln_stack_key key{};
+    key.tgid = entry.tgid;
+    key.pid = next;
+    std::memcpy(key.comm, entry.comm, sizeof(key.comm));
+    key.kernel_stack_id = entry.kernel_stack_id;
+    key.user_stack_id = entry.user_stack_id;
+    uint64_t total = 0;
+    bpf_map_lookup_elem(counts_fd, &key, &total);
+    total += blocked;
+    if (bpf_map_update_elem(counts_fd, &key, &total, BPF_ANY) == 0) ++still_blocked_at_end_;
+  }
+}
+
+uint64_t OffCpuTracer::blocks_so_far() const {
+  return sum_per_cpu(bpf_map__fd(skeleton_->maps.counters), KILN_SAMPLES);
+}
+
+SampleCounters OffCpuTracer::counters() const {
+  SampleCounters counters = read_counters(bpf_map__fd(skeleton_->maps.counters));
+  counters.samples += still_blocked_at_end_;
+  return counters;
+}
+
+OffCpuCounters OffCpuTracer::offcpu_counters() const {
+  const int fd = bpf_map__fd(skeleton_->maps.offcpu_counters);
+  OffCpuCounters counters;
+  counters.lost_start_map_full = sum_per_cpu(fd, OFFCPU_LOST_START_MAP_FULL);
+  counters.below_min = sum_per_cpu(fd, OFFCPU_BELOW_MIN);
+  counters.above_max = sum_per_cpu(fd, OFFCPU_ABOVE_MAX);
+  counters.blocked_at_start = blocked_at_start_;
+  counters.still_blocked_at_end = still_blocked_at_end_;
+  return counters;
+}
+
+RawProfile OffCpuTracer::drain() {
+  const int counts_fd = bpf_map__fd(skeleton_->maps.counts);
+  const int seeds_fd = bpf_map__fd(skeleton_->maps.seed_stacks);
+  // Blocks of threads already blocked at the start have no stack ids: their kernel stack was
+  // read by the iterator. Take them out before the shared drain, which knows only stack ids.
+  std::vector<RawStack> seeded;
+  kiln_stack_key key{}, next{};
+  std::vector<kiln_stack_key> seeded_keys;
+  for (bool first = true; bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0;
+       first = false, key = next)
+    if (next.kernel_stack_id == OFFCPU_STACK_BEFORE_START) seeded_keys.push_back(next);
+  for (const kiln_stack_key& seeded_key : seeded_keys) {
+    RawStack stack;
+    stack.tgid = seeded_key.tgid;
+    stack.pid = seeded_key.pid;
+    stack.comm.assign(seeded_key.comm, strnlen(seeded_key.comm, sizeof(seeded_key.comm)));
+    bpf_map_lookup_elem(counts_fd, &seeded_key, &stack.weight);
+    offcpu_seed_stack addresses{};
+    if (bpf_map_lookup_elem(seeds_fd, &seeded_key.pid, &addresses) == 0)
+      for (uint64_t address : addresses.addresses) {
+        if (address == 0) break;
+        stack.kernel.push_back(address);
+      }
+    bpf_map_delete_elem(counts_fd, &seeded_key);
+    if (stack.weight) seeded.push_back(std::move(stack));
+  }
+  RawProfile profile = drain_stack_counts(counts_fd, bpf_map__fd(skeleton_->maps.stacks));
+  trim_to_scheduler(profile);
+  for (RawStack& stack : seeded) profile.stacks.push_back(std::move(stack));
+  return profile;
+}
+
+}  // namespace kiln::profiler

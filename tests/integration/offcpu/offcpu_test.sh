@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# offcpu_test.sh CASE KILN SAMPLES_DIR: one integration case of `kiln record --off-cpu` on
+# samples/offcpu_blocking, whose threads block in known ways (see its header comment) and print
+# their wall and CPU time. Asserts what a user would check in the folded output, the SVG and
+# the summary.
+set -uo pipefail
+case_name=$1 kiln=$2 samples=$3
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "SKIPPED: kiln record --off-cpu needs root (BPF); run the integration tests as root" >&2
+  exit 77
+fi
+work=$(mktemp -d /tmp/kiln-offcpu-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
+
+# Microseconds of the folded lines (comments skipped) of thread $2 (any if empty) whose stack
+# matches regex $3.
+us_of() {  # FILE THREAD [REGEX]
+  awk -v t="$2;" -v re="${3:-.}" '!/^#/ && NF {
+    w = $NF; sub(/ [^ ]+$/, "")
+    if ((t == ";" || index($0, t) == 1) && $0 ~ re) s += w
+  } END { print s + 0 }' "$1"
+}
+percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }'; }
+between() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'; }
+# Wall minus CPU time of a thread of the sample, in microseconds, from its report.
+off_cpu_us() {  # REPORT THREAD
+  awk -v t="$2" '$1 == "thread" && $2 == t { printf "%d", ($6 - $8) / 1000 }' "$1"
+}
+
+record_sample() {  # OUTPUT_PREFIX KILN_OPTIONS...: runs the sample for 2 s under kiln
+  local prefix=$1; shift
+  "$kiln" record --off-cpu "$@" -o "$prefix.folded" -o "$prefix.svg" -- \
+    "$samples/offcpu_blocking" 2 >"$prefix.threads" 2>"$prefix.err" ||
+    fail "kiln exited $?: $(cat "$prefix.err")"
+}
+
+# hrtimer_nanosleep rather than do_nanosleep: the stack of a thread blocked before tracing
+# started is read without the scheduler (__sched) functions, do_nanosleep among them.
+nanosleep='hrtimer_nanosleep_\[k\]'
+pipe_read='pipe_read_\[k\]'   # pipe_read, anon_pipe_read (6.16+)
+futex='futex_wait'           # futex_wait_[k], futex_wait_queue_[k], __futex_wait_[k]
+fsync='do_fsync_\[k\]'
+
+case $case_name in
+stacks)
+  # Each thread's blocked time by stack, against the construction (within 5 points).
+  record_sample run
+  check_share() {  # THREAD REGEX EXPECTED_PERCENT
+    local total part share
+    total=$(us_of run.folded "$1")
+    part=$(us_of run.folded "$1" "$2")
+    share=$(percent "$part" "$total")
+    between "$share" $(($3 - 5)) $(($3 + 5)) ||
+      fail "$1: $share% of its blocked time matches $2, expected $3% (total $total us)"
+    echo "ok: $1 $share% in $2 (expected $3%)"
+  }
+  check_share sleeper "$nanosleep" 100
+  check_share pipe_reader "$pipe_read" 100
+  check_share pipe_feeder "$nanosleep" 100
+  check_share lock_holder "$nanosleep" 100
+  check_share lock_waiter "$futex" 67
+  check_share lock_waiter "$nanosleep" 33
+  check_share fsync_writer "$fsync" 100
+  ;;
+totals)
+  # Each thread's total blocked time is its wall time minus its CPU time (within 5%).
+  record_sample run
+  for thread in sleeper pipe_reader pipe_feeder lock_holder lock_waiter fsync_writer; do
+    expected=$(off_cpu_us run.threads "$thread")
+    measured=$(us_of run.folded "$thread")
+    [[ -n $expected && $expected -gt 0 ]] || fail "no report for $thread: $(cat run.threads)"
+    ratio=$(percent "$measured" "$expected")
+    between "$ratio" 95 105 ||
+      fail "$thread: $measured us blocked, wall - CPU is $expected us ($ratio%)"
+    echo "ok: $thread $measured us blocked, wall - CPU $expected us"
+  done
+  ;;
+min_block)
+  # --min-block-us 20000 leaves out the 5 and 10 ms sleeps and keeps lock_holder's 60 ms ones.
+  record_sample run --min-block-us 20000
+  wall=$(off_cpu_us run.threads sleeper)
+  for thread in sleeper pipe_reader pipe_feeder; do
+    left=$(us_of run.folded "$thread")
+    between "$(percent "$left" "$wall")" 0 5 || fail "$thread still has $left us of short blocks"
+  done
+  held=$(us_of run.folded lock_holder "$nanosleep")
+  expected=$(off_cpu_us run.threads lock_holder)
+  between "$(percent "$held" "$expected")" 90 105 ||
+    fail "lock_holder's 60 ms sleeps: $held us of $expected us"
+  grep -q "shorter than --min-block-us not counted" run.err || fail "summary: $(cat run.err)"
+  echo "ok: short blocks filtered, lock_holder keeps $held us"
+  ;;
+max_block)
+  # --max-block-us 20000 drops lock_holder's 60 ms sleeps, keeps the 10 ms ones of sleeper.
+  record_sample run --max-block-us 20000
+  held=$(us_of run.folded lock_holder "$nanosleep")
+  expected=$(off_cpu_us run.threads lock_holder)
+  between "$(percent "$held" "$expected")" 0 5 || fail "lock_holder kept $held us of 60 ms sleeps"
+  slept=$(us_of run.folded sleeper)
+  expected=$(off_cpu_us run.threads sleeper)
+  # A loaded machine wakes a few 10 ms sleeps more than 20 ms late: most must remain.
+  between "$(percent "$slept" "$expected")" 85 105 || fail "sleeper: $slept us of $expected us"
+  grep -q "longer than --max-block-us not counted" run.err || fail "summary: $(cat run.err)"
+  echo "ok: long blocks filtered"
+  ;;
+state)
+  # --state uninterruptible: only the disk waits (D state) of fsync_writer remain.
+  record_sample run --state uninterruptible
+  total=$(us_of run.folded "")
+  disk=$(us_of run.folded fsync_writer)
+  [[ $disk -gt 0 ]] || fail "no uninterruptible time of fsync_writer: $(head -5 run.folded)"
+  between "$(percent "$disk" "$total")" 95 100 || fail "fsync_writer has $disk us of $total us"
+  [[ $(us_of run.folded sleeper) -eq 0 ]] || fail "sleeper's interruptible sleeps are counted"
+  echo "ok: $disk us of $total us uninterruptible in fsync_writer"
+  ;;
+already_blocked)
+  # A process blocked before tracing starts and for all of it shows the whole duration.
+  sleep 30 &
+  sleeper=$!
+  trap 'kill $sleeper; rm -rf "$work"' EXIT
+  sleep 0.2
+  "$kiln" record --off-cpu -p "$sleeper" -d 1 -o run.folded 2>run.err || fail "$(cat run.err)"
+  blocked=$(us_of run.folded sleep)
+  between "$blocked" 950000 1100000 || fail "sleep was blocked $blocked us of a 1 s run"
+  grep -q "already blocked when tracing started" run.err || fail "summary: $(cat run.err)"
+  grep -q "$nanosleep" run.folded || fail "no nanosleep frame: $(cat run.folded)"
+  echo "ok: $blocked us for a 1 s run"
+  ;;
+output)
+  # The SVG: io (blue) palette, subtitle with the total and the thread count; folded in us;
+  # the summary lists the top blocking stacks by time.
+  record_sample run
+  grep -q '^# countname: us' run.folded || fail "folded header: $(head -3 run.folded)"
+  grep -q 'Off-CPU Time Flame Graph' run.svg || fail "no title"
+  subtitle=$(grep -o 'id="subtitle"[^<]*' run.svg)
+  [[ $subtitle =~ blocked\ in\ 7\ threads ]] || fail "subtitle: $subtitle"
+  total_s=$(awk '!/^#/ && NF { s += $NF } END { printf "%.3f", s / 1e6 }' run.folded)
+  [[ $subtitle == *"$total_s s blocked"* ]] || fail "subtitle: $subtitle, folded total $total_s s"
+  # Every frame rectangle is blue: more blue than red and green.
+  blue=0 other=0
+  for color in $(grep -o 'fill="#[0-9a-f]\{6\}"' run.svg | cut -c8-13 | sort -u); do
+    r=$((16#${color:0:2})) g=$((16#${color:2:2})) b=$((16#${color:4:2}))
+    if ((b > r + 40 && b > g + 40)); then blue=$((blue + 1)); else other=$((other + 1)); fi
+  done
+  ((blue > 10 && other <= 2)) || fail "frames are not blue: $blue blue, $other other colors"
+  grep -q 'top blocking stacks by off-CPU time' run.err || fail "summary: $(cat run.err)"
+  first=$(grep -A1 'top blocking stacks' run.err | tail -1)
+  [[ $first =~ (sleeper|pipe_reader|pipe_feeder|lock_holder|offcpu_blocking)\; ]] ||
+    fail "top stack: $first"
+  echo "ok: $subtitle"
+  ;;
+nothing_attached)
+  # Programs of offcpu.bpf.c only (bpftool truncates names to 15 characters): the shared
+  # kiln_* ones may belong to another kiln running meanwhile.
+  ours='offcpu_switch_b|offcpu_switch_r|offcpu_seed_blo'
+  count() { bpftool prog show 2>/dev/null | grep -cE " name ($ours)" || true; }
+  before=$(count)
+  "$kiln" record --off-cpu -d 1 -o run.folded 2>run.err &
+  kiln_pid=$!
+  sleep 0.8
+  during=$(count)
+  links=$(bpftool link show 2>/dev/null | grep -c tracing || true)
+  wait "$kiln_pid" || fail "kiln exited $?: $(cat run.err)"
+  sleep 0.3  # programs are freed after an RCU grace period
+  after=$(count)
+  [[ $during -gt $before ]] || fail "no off-CPU program seen while tracing ($during)"
+  [[ $after -eq $before ]] || fail "$after off-CPU programs after exit, $before before"
+  echo "ok: $before programs before, $during during ($links tracing links), $after after"
+  ;;
+*)
+  fail "unknown case"
+  ;;
+esac
