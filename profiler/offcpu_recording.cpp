@@ -28,6 +28,7 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
     RecordLoopOptions loop;
     loop.duration_seconds = options.duration_seconds;
     loop.command = command;
+    loop.watched = watched_targets(targets);
     loop.tracker = &tracker;
     loop.progress = options.progress;
     loop.progress_unit = "blocks";

@@ -62,6 +62,7 @@ Recording record_on_cpu(const TargetSpec& targets, const std::vector<int>& cpus,
       RecordLoopOptions loop;
       loop.duration_seconds = options.duration_seconds;
       loop.command = command;
+      loop.watched = watched_targets(targets);
       loop.tracker = &tracker;
       loop.progress = options.progress;
       loop.samples_so_far = [&] { return read_counters(counters_fd).samples; };

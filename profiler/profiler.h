@@ -62,6 +62,8 @@ struct TargetSpec {
 std::vector<int> online_cpus();
 // The CPUs to open events on: spec.cpus (each must be online, else UsageError) or all online.
 std::vector<int> selected_cpus(const TargetSpec& spec);
+// The -p processes and -t threads whose exit ends a recording (as perf record -p does).
+std::vector<pid_t> watched_targets(const TargetSpec& spec);
 // Throws EnvironmentError naming the first -p/-t id that does not exist.
 void check_targets_exist(const TargetSpec& spec);
 // Throws EnvironmentError when BPF recording cannot work here: not root and no CAP_BPF +
@@ -221,7 +223,7 @@ class ProcessTracker {
   std::map<uint32_t, uint32_t> parents_;
 };
 
-enum class StopReason { kDuration, kSignal, kCommandExited };
+enum class StopReason { kDuration, kSignal, kCommandExited, kTargetsExited };
 
 // Blocks SIGINT, SIGTERM and SIGCHLD so that they are read by the recording loop; construct it
 // before forking a ChildCommand (the child restores the default mask before exec).
@@ -240,13 +242,14 @@ class StopSignals {
 struct RecordLoopOptions {
   double duration_seconds = 0;      // 0: until a signal or the command exits
   ChildCommand* command = nullptr;  // stop when it exits
+  std::vector<pid_t> watched;       // -p processes and -t threads: stop when all have exited
   ProcessTracker* tracker = nullptr;
   std::function<uint64_t()> samples_so_far;  // for the progress line
   bool progress = false;                     // live progress line on stderr
   const char* progress_unit = "samples";
 };
-// Waits until the duration has passed, SIGINT/SIGTERM arrived (forwarded to the command) or the
-// command exited, consuming process announcements meanwhile.
+// Waits until the duration has passed, SIGINT/SIGTERM arrived (forwarded to the command), the
+// command exited or every watched target exited, consuming process announcements meanwhile.
 StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions& options);
 
 // ---- The on-CPU sampler (bpf/profile.bpf.c) -----------------------------------------------

@@ -4,6 +4,7 @@
 
 #include <cinttypes>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -194,9 +195,16 @@ void add_record_command(CLI::App& app, int& exit_code) {
       ->default_val(99);
   record
       ->add_option("-d,--duration", options->sampler.duration_seconds,
-                   "Stop after SECONDS (default: at Ctrl-C, SIGTERM or when COMMAND exits); a "
-                   "COMMAND still running when the recording stops gets SIGTERM")
-      ->check(CLI::PositiveNumber);
+                   "Stop after SECONDS (default: at Ctrl-C, SIGTERM, when COMMAND exits or when "
+                   "every -p/-t target has exited); a COMMAND still running when the recording "
+                   "stops gets SIGTERM")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            const double seconds = std::strtod(text.c_str(), nullptr);
+            return seconds > 0 ? std::string()
+                               : "must be a positive number of seconds, e.g. -d 10 or -d 0.5";
+          },
+          "SECONDS"));
   record
       ->add_option("-p,--pid", options->targets.pids,
                    "Only these processes (and the processes they start)")

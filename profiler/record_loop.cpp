@@ -1,10 +1,13 @@
 // The wait for the end of a recording: duration, SIGINT/SIGTERM, or the command's exit, while
 // process announcements are consumed and a progress line is kept up to date on a terminal.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstring>
@@ -24,6 +27,58 @@ sigset_t stop_signal_set() {
   return set;
 }
 
+// Pidfds of the watched targets: each becomes readable when its process (or thread) exits.
+class TargetExitWatch {
+ public:
+  TargetExitWatch(const std::vector<pid_t>& targets, int epoll) {
+    for (const pid_t target : targets) {
+      // PIDFD_THREAD (O_EXCL, Linux 6.9) lets a thread id be watched; a process id works either
+      // way.
+      int fd = static_cast<int>(syscall(SYS_pidfd_open, target, O_EXCL));
+      if (fd < 0) fd = static_cast<int>(syscall(SYS_pidfd_open, target, 0));
+      if (fd < 0) continue;  // gone already, or not watchable: the other stop conditions remain
+      fds_.push_back(fd);
+      epoll_event event{};
+      event.events = EPOLLIN;
+      event.data.fd = fd;
+      epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
+    }
+    watching_ = !fds_.empty();
+  }
+  ~TargetExitWatch() {
+    for (const int fd : fds_) close(fd);
+  }
+  TargetExitWatch(const TargetExitWatch&) = delete;
+  TargetExitWatch& operator=(const TargetExitWatch&) = delete;
+
+  bool owns(int fd) const { return std::find(fds_.begin(), fds_.end(), fd) != fds_.end(); }
+  // Marks `fd` as exited; true when every watched target has exited.
+  bool exited(int fd, int epoll) {
+    epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nullptr);
+    ++exited_;
+    return watching_ && exited_ == fds_.size();
+  }
+
+ private:
+  std::vector<int> fds_;
+  size_t exited_ = 0;
+  bool watching_ = false;
+};
+
+class EpollFd {
+ public:
+  EpollFd() : fd_(epoll_create1(EPOLL_CLOEXEC)) {
+    if (fd_ < 0) throw EnvironmentError("epoll_create1: " + std::string(strerror(errno)));
+  }
+  ~EpollFd() { close(fd_); }
+  EpollFd(const EpollFd&) = delete;
+  EpollFd& operator=(const EpollFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
 }  // namespace
 
 StopSignals::StopSignals() {
@@ -42,8 +97,8 @@ StopSignals::~StopSignals() {
 StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions& options) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
-  const int epoll = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll < 0) throw EnvironmentError("epoll_create1: " + std::string(strerror(errno)));
+  const EpollFd epoll_fd;
+  const int epoll = epoll_fd.get();
   epoll_event event{};
   event.events = EPOLLIN;
   event.data.fd = signals.fd();
@@ -52,6 +107,7 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
     event.data.fd = options.tracker->epoll_fd();
     epoll_ctl(epoll, EPOLL_CTL_ADD, options.tracker->epoll_fd(), &event);
   }
+  TargetExitWatch targets(options.watched, epoll);
 
   StopReason reason = StopReason::kDuration;
   bool stopped = false;
@@ -87,6 +143,13 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
         options.tracker->consume();
         continue;
       }
+      if (targets.owns(ready[i].data.fd)) {
+        if (targets.exited(ready[i].data.fd, epoll)) {
+          reason = StopReason::kTargetsExited;
+          stopped = true;
+        }
+        continue;
+      }
       signalfd_siginfo info;
       while (read(signals.fd(), &info, sizeof(info)) == sizeof(info)) {
         if (info.ssi_signo == SIGCHLD) {
@@ -103,7 +166,6 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
   }
   if (options.tracker) options.tracker->consume();
   if (options.progress) std::fputs("\r\033[K", stderr);
-  close(epoll);
   return reason;
 }
 

@@ -99,4 +99,10 @@ void quiet_libbpf() {
   libbpf_set_print(print_libbpf);
 }
 
+std::vector<pid_t> watched_targets(const TargetSpec& spec) {
+  std::vector<pid_t> watched = spec.pids;
+  watched.insert(watched.end(), spec.tids.begin(), spec.tids.end());
+  return watched;
+}
+
 }  // namespace kiln::profiler

@@ -93,6 +93,17 @@ pid_filter)
   ((mine == total)) || fail "$((total - mine)) of $total samples are not from pid $target: $(grep -v "^cpu_split-$target;" out.folded | grep -v '^#' | head -3)"
   pass "all $total samples from pid $target, none from pid $other"
   ;;
+targets_exit)
+  # Like perf record -p: the recording ends when every -p target has exited, not at -d.
+  "$samples/cpu_split" 1 & target=$!
+  start=$SECONDS
+  "$kiln" record -F 499 -p "$target" -d 30 -o out.folded 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
+  elapsed=$((SECONDS - start))
+  wait "$target"
+  ((elapsed <= 5)) || fail "kiln recorded ${elapsed} s after its only target (a 1 s run) exited"
+  (($(weight_of out.folded '^cpu_split;.*hot_75') > 50)) || fail "the target's samples are missing: $(head -3 out.folded)"
+  pass "recording of pid $target ended ${elapsed} s after start, when it exited"
+  ;;
 kernel_frames)
   "$kiln" record -F 499 -o out.folded -- "$samples/syscall_loop" 2 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
   total=$(weight_of out.folded '^syscall_loop;')
