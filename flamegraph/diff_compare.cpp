@@ -1,11 +1,12 @@
-#include "diff_compare.h"
-
+// Compares the per-function weights of two profiles: shares, changes, significance.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <set>
 
+#include "diff_functions.h"
 #include "diff_significance.h"
+#include "flamegraph.h"
 
 namespace kiln::flamegraph {
 namespace {
@@ -75,8 +76,8 @@ std::optional<double> p_value(double before, double after, const DiffSide& befor
                                 after * scale.after, after_side.total * scale.after);
 }
 
-}  // namespace
-
+// `before.sample_counts` / `after.sample_counts` say whether the weights are sample counts
+// (otherwise the significance test needs options.effective_samples).
 DiffReport compare_function_weights(DiffSide before, const FunctionWeights& before_weights,
                                     DiffSide after, const FunctionWeights& after_weights,
                                     const DiffOptions& options) {
@@ -133,6 +134,8 @@ DiffReport compare_function_weights(DiffSide before, const FunctionWeights& befo
                    });
   return report;
 }
+
+}  // namespace
 
 DiffReport diff_profiles(const Profile& before, const Profile& after, const DiffOptions& options,
                          std::string before_name, std::string after_name) {

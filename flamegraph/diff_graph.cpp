@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "flamegraph.h"
@@ -14,29 +13,19 @@ namespace kiln::flamegraph {
 namespace {
 
 // Maps each node of `tree` to the node with the same call path in `other` (kNoNode if absent).
+// FrameTree::build lists siblings sorted by name in both trees, so the children of two matched
+// nodes are matched by one merge pass, with no hashing of the (often much larger) other tree.
 std::vector<NodeId> match_paths(const FrameTree& tree, const FrameTree& other) {
-  struct Key {
-    NodeId parent;
-    std::string_view name;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& key) const {
-      return std::hash<std::string_view>{}(key.name) * 31 + key.parent;
-    }
-  };
-  std::unordered_map<Key, NodeId, KeyHash> children;
-  children.reserve(other.size());
-  for (NodeId n = 1; n < other.size(); ++n)
-    children.emplace(Key{other.parent(n), other.name(n)}, n);
-
   std::vector<NodeId> matched(tree.size(), kNoNode);
   matched[tree.root()] = other.root();
-  for (NodeId n = 1; n < tree.size(); ++n) {  // preorder: the parent is matched first
-    const NodeId parent = matched[tree.parent(n)];
-    if (parent == kNoNode) continue;
-    const auto it = children.find(Key{parent, tree.name(n)});
-    if (it != children.end()) matched[n] = it->second;
+  for (NodeId n = 0; n < tree.size(); ++n) {  // preorder: a node is matched before its children
+    if (matched[n] == kNoNode) continue;
+    NodeId theirs = other.first_child(matched[n]);
+    for (NodeId mine = tree.first_child(n); mine != kNoNode; mine = tree.next_sibling(mine)) {
+      const std::string_view name = tree.name(mine);
+      while (theirs != kNoNode && other.name(theirs) < name) theirs = other.next_sibling(theirs);
+      if (theirs != kNoNode && other.name(theirs) == name) matched[mine] = theirs;
+    }
   }
   return matched;
 }
@@ -62,12 +51,10 @@ std::string format_weight(double weight) {
   return format(weight == std::floor(weight) ? "%.0f" : "%.2f", weight);
 }
 
-// Colors: grey when unchanged, towards saturated red (grew) or blue (shrank).
+// Colors: grey when unchanged, blending towards saturated red (grew) or blue (shrank).
 constexpr Rgb kUnchanged{221, 221, 221};
-constexpr Rgb kGrewFull{214, 39, 40};
-constexpr Rgb kShrankFull{31, 96, 196};
-constexpr Rgb kGrewFaint{250, 222, 218};
-constexpr Rgb kShrankFaint{218, 228, 250};
+constexpr Rgb kGrew{214, 39, 40};
+constexpr Rgb kShrank{31, 96, 196};
 
 Rgb blend(Rgb from, Rgb to, double t) {
   auto mix = [t](uint8_t a, uint8_t b) {
@@ -76,27 +63,28 @@ Rgb blend(Rgb from, Rgb to, double t) {
   return {mix(from.r, to.r), mix(from.g, to.g), mix(from.b, to.b)};
 }
 
-// A change this small (in points of share) is drawn as unchanged: it does not show at the
-// precision of the tooltip.
-constexpr double kUnchangedPoints = 0.005;
 // Changes of this many points or more are fully saturated, unless the largest change in the
 // graph is bigger (then saturation is relative to it), so a graph of small changes stays pale.
 constexpr double kFullSaturationPoints = 2;
 
+// Saturation grows with the square root of the change: a change a quarter the size of the
+// largest is still half-saturated, while noise-sized changes stay close to grey.
 Rgb change_color(double points, double saturation_points) {
-  if (std::fabs(points) < kUnchangedPoints) return kUnchanged;
-  const double t = std::min(1.0, std::fabs(points) / saturation_points);
-  return points > 0 ? blend(kGrewFaint, kGrewFull, t) : blend(kShrankFaint, kShrankFull, t);
+  const double t = std::sqrt(std::min(1.0, std::fabs(points) / saturation_points));
+  return blend(kUnchanged, points > 0 ? kGrew : kShrank, t);
 }
 
 }  // namespace
 
 SvgStats write_diff_svg(const Profile& before, const Profile& after,
                         const DiffGraphOptions& options, std::ostream& out) {
-  const FrameTree before_tree = FrameTree::build(before);
-  const FrameTree after_tree = FrameTree::build(after);
-  const FrameTree& drawn = options.widths_from_before ? before_tree : after_tree;
-  const FrameTree& other = options.widths_from_before ? after_tree : before_tree;
+  // The drawn tree leaves out frames too narrow to draw (fast on huge profiles); the other one
+  // keeps every frame, so a drawn frame always finds its weight in the other profile.
+  TreeOptions drawn_options;
+  drawn_options.min_fraction = min_drawn_fraction(options.svg);
+  const FrameTree drawn =
+      FrameTree::build(options.widths_from_before ? before : after, drawn_options);
+  const FrameTree other = FrameTree::build(options.widths_from_before ? after : before);
   const std::vector<NodeId> matched = match_paths(drawn, other);
 
   // Shares in percent of each profile's total, or raw weights in percent of BEFORE's total.
@@ -142,8 +130,8 @@ SvgStats write_diff_svg(const Profile& before, const Profile& after,
         format("; change: total %+.2f points, self %+.2f points", c.total_points, c.self_points);
   };
   svg.legend = {
-      {blend(kGrewFaint, kGrewFull, 1), "share grew"},
-      {blend(kShrankFaint, kShrankFull, 1), "share shrank"},
+      {kGrew, "share grew"},
+      {kShrank, "share shrank"},
       {kUnchanged, "unchanged"},
   };
   return write_svg(drawn, svg, out);

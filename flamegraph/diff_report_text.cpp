@@ -161,10 +161,12 @@ void write_diff_text(std::ostream& out, const DiffReport& report, const GateResu
   const auto removed = only_before(report);
   if (!removed.empty()) {
     out << "\nOnly in BEFORE (no frame in AFTER's graph; see --widths before):\n";
-    for (const FunctionChange* c : removed) {
-      out << "  " << format_percent(c->before.total_percent) << " total, "
-          << format_weight(c->before.total) << ' ' << unit << "  " << c->name << "\n";
+    for (std::size_t i = 0; i < removed.size() && i < top; ++i) {
+      out << "  " << format_percent(removed[i]->before.total_percent) << " total, "
+          << format_weight(removed[i]->before.total) << ' ' << unit << "  " << removed[i]->name
+          << "\n";
     }
+    if (removed.size() > top) out << "  ... and " << removed.size() - top << " more\n";
   }
   if (!gate.rules.empty()) {
     out << "\nGate " << gate_rules(gate) << ": " << (gate.failures.empty() ? "passed" : "FAILED")
@@ -204,10 +206,12 @@ void write_diff_markdown(std::ostream& out, const DiffReport& report, const Gate
   const auto removed = only_before(report);
   if (!removed.empty()) {
     out << "\n#### Only in BEFORE\n\n";
-    for (const FunctionChange* c : removed) {
-      out << "- " << markdown_code(c->name) << ": " << format_percent(c->before.total_percent)
-          << " total (" << format_weight(c->before.total) << ' ' << unit << ")\n";
+    for (std::size_t i = 0; i < removed.size() && i < top; ++i) {
+      out << "- " << markdown_code(removed[i]->name) << ": "
+          << format_percent(removed[i]->before.total_percent) << " total ("
+          << format_weight(removed[i]->before.total) << ' ' << unit << ")\n";
     }
+    if (removed.size() > top) out << "- ... and " << removed.size() - top << " more\n";
   }
 }
 

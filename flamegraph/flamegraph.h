@@ -116,10 +116,14 @@ class Profile {
   // (the flame chart needs that order); merged() and FrameTree merge them.
   void add_stack(std::span<const FrameId> root_first, Weight weight);
   void add_stack(std::span<const std::string_view> root_first, Weight weight);
+  void add_stack(std::span<const std::string> root_first, Weight weight);
   void add_stack(std::initializer_list<std::string_view> root_first, Weight weight);
   // For two-column (differential) folded input: `weight` is the second column, `before` the
   // first one. Profiles with any such stack report has_before().
   void add_stack(std::span<const FrameId> root_first, Weight before, Weight weight);
+
+  // Room for this many more stacks and frames (avoids regrowing the arrays of a large input).
+  void reserve(size_t stacks, size_t frames);
 
   size_t stack_count() const { return weights_.size(); }
   std::span<const FrameId> frames(size_t stack) const {
@@ -142,6 +146,7 @@ class Profile {
  private:
   struct NameTable;
   FrameId intern_hashed(std::string_view name, uint64_t hash);
+  void end_stack(Weight weight);
   std::unique_ptr<NameTable> table_;
   std::vector<std::string_view> names_;
   std::vector<FrameId> frames_;

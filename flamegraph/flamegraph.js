@@ -1,10 +1,11 @@
 // kiln flame graph script, embedded in every SVG kiln writes.
 //
-// The SVG holds the frames of the unzoomed view as <rect>/<text> elements (n = name index into
-// #kiln-names, w = weight, o = weight left of the frame). This script reads them once into
-// typed arrays; a zoomed view is drawn into #zoom from those arrays, only the frames of the
-// zoomed subtree and its ancestors, while the full view is hidden with one attribute. Nothing
-// here builds markup from strings: names reach the page only through textContent.
+// #kiln-data holds every frame of the graph (one line each, in preorder) and #kiln-names the
+// names; frames at least 1 px wide are also <rect>/<text> elements of #frames, the picture seen
+// without script. This script reads the data once into typed arrays. A zoomed view is drawn into
+// #zoom: only the zoomed subtree and its ancestors, while #frames is moved aside (a transform,
+// so the full view costs nothing to hide and show again). Nothing here builds markup from
+// strings: names reach the page only through textContent.
 "use strict";
 (function () {
   const NS = "http://www.w3.org/2000/svg";
@@ -55,7 +56,6 @@
   const end = new Int32Array(count);
   const fill = new Array(count);
   const extra = new Array(count);
-  const element = new Array(count);  // the frame's rect in #frames, if any
   {
     const open = [];  // the current path, by depth
     let next = 0;
@@ -70,7 +70,6 @@
       if (f[5] === "1") {
         const r = rects[next++];
         r.kilnIndex = i;
-        element[i] = r;
       }
       if (f.length > 6) extra[i] = f[6];
       open.length = d;
@@ -316,7 +315,7 @@
     const i = frameAt(evt);
     if (i >= 0) {
       hideTip();
-      zoomTo(i === zoomed ? zoomed : i);
+      zoomTo(i);
     }
   });
   unzoomBtn.addEventListener("click", () => zoomTo(0));

@@ -132,10 +132,7 @@ std::optional<FrameId> Profile::find(std::string_view name) const {
 
 void Profile::add_stack(std::span<const FrameId> root_first, Weight weight) {
   frames_.insert(frames_.end(), root_first.begin(), root_first.end());
-  offsets_.push_back(frames_.size());
-  weights_.push_back(weight);
-  if (!before_.empty()) before_.push_back(Weight{});
-  total_ += weight;
+  end_stack(weight);
 }
 
 void Profile::add_stack(std::span<const FrameId> root_first, Weight before, Weight weight) {
@@ -147,12 +144,28 @@ void Profile::add_stack(std::span<const FrameId> root_first, Weight before, Weig
   total_ += weight;
 }
 
-void Profile::add_stack(std::span<const std::string_view> root_first, Weight weight) {
-  for (std::string_view name : root_first) frames_.push_back(intern(name));
+void Profile::reserve(size_t stacks, size_t frames) {
+  frames_.reserve(frames_.size() + frames);
+  offsets_.reserve(offsets_.size() + stacks);
+  weights_.reserve(weights_.size() + stacks);
+}
+
+// Closes the stack whose frames were just appended to frames_.
+void Profile::end_stack(Weight weight) {
   offsets_.push_back(frames_.size());
   weights_.push_back(weight);
   if (!before_.empty()) before_.push_back(Weight{});
   total_ += weight;
+}
+
+void Profile::add_stack(std::span<const std::string_view> root_first, Weight weight) {
+  for (std::string_view name : root_first) frames_.push_back(intern(name));
+  end_stack(weight);
+}
+
+void Profile::add_stack(std::span<const std::string> root_first, Weight weight) {
+  for (const std::string& name : root_first) frames_.push_back(intern(name));
+  end_stack(weight);
 }
 
 void Profile::add_stack(std::initializer_list<std::string_view> root_first, Weight weight) {

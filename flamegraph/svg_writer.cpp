@@ -1,6 +1,7 @@
-// write_svg: the interactive SVG. Frames visible at the initial zoom are real <rect>/<text>
-// elements (the picture works without script); the embedded script reads them back and redraws
-// only what a zoomed view shows, so clicks stay fast on huge graphs.
+// write_svg: the interactive SVG. Frames at least 1 px wide in the full view are <rect>/<text>
+// elements (the picture works without script); every frame above the minimum width is also a
+// line of compact data from which the embedded script draws zoomed views, so a huge graph keeps
+// a small DOM and answers clicks fast.
 #include <algorithm>
 #include <cmath>
 #include <ostream>

@@ -1,5 +1,6 @@
 // `kiln diff BEFORE AFTER`: compares two profiles function by function, prints a report, draws a
 // differential flame graph, and with --fail-on sets exit code 3 for CI when a function grew.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -71,6 +72,21 @@ void check_comparable(const fg::Profile& before, const fg::Profile& after,
   }
   throw InputError("kiln diff: " + args.before_path + " and " + args.after_path +
                    " have no function in common: are they profiles of the same program?");
+}
+
+// Raw weights compare only when both profiles sampled at the same rate for the same time.
+void warn_if_raw_weights_differ_in_kind(const fg::Profile& before, const fg::Profile& after) {
+  const fg::ProfileMetadata& b = before.metadata;
+  const fg::ProfileMetadata& a = after.metadata;
+  if (b.frequency_hz > 0 && a.frequency_hz > 0 && b.frequency_hz != a.frequency_hz) {
+    std::cerr << "kiln diff: warning: --no-normalize compares raw weights, but BEFORE was sampled "
+              << "at " << b.frequency_hz << " Hz and AFTER at " << a.frequency_hz << " Hz\n";
+  }
+  if (b.duration_s > 0 && a.duration_s > 0 &&
+      std::max(b.duration_s, a.duration_s) > 1.1 * std::min(b.duration_s, a.duration_s)) {
+    std::cerr << "kiln diff: warning: --no-normalize compares raw weights, but BEFORE lasted "
+              << b.duration_s << " s and AFTER " << a.duration_s << " s\n";
+  }
 }
 
 std::regex compile_regex(const std::string& option, const std::string& pattern) {
@@ -152,15 +168,19 @@ int run_diff(const DiffArguments& args) {
   const fg::Profile before = read_profile(args.before_path);
   const fg::Profile after = read_profile(args.after_path);
   check_comparable(before, after, args);
+  if (args.no_normalize) warn_if_raw_weights_differ_in_kind(before, after);
 
   const fg::DiffReport report =
       fg::diff_profiles(before, after, options, args.before_path, args.after_path);
   if (!rules.empty() && args.effective_samples <= 0 &&
       !(report.before.sample_counts && report.after.sample_counts)) {
-    throw InputError("kiln diff: --fail-on needs sample counts, but the weights are " +
-                     before.metadata.count_name +
-                     " or fractional; pass --effective-samples N (e.g. the number of events "
-                     "recorded) to state how many independent samples each profile is worth");
+    const std::string& file = report.before.sample_counts ? args.after_path : args.before_path;
+    const std::string why = before.metadata.count_name != "samples"
+                                ? "its weights are " + before.metadata.count_name + ", not samples"
+                                : "it has fractional weights, which are not sample counts";
+    throw InputError("kiln diff: --fail-on needs sample counts, but " + file + ": " + why +
+                     "; pass --effective-samples N (e.g. the number of events recorded) to "
+                     "state how many independent samples each profile is worth");
   }
   fg::GateResult gate{rules, fg::evaluate_gate(report, rules)};
   write_report(args, report, gate);

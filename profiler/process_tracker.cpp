@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "profiler.h"
@@ -67,34 +68,36 @@ int ProcessTracker::on_event(void* self, void* data, size_t size) {
     // Announced again after exec: the mappings are new, so snapshot again.
     tracker->snapshotted_.erase(tgid);
     tracker->snapshot(tgid);
-    const Clock::time_point now = Clock::now();
-    tracker->recent_[tgid] = {now, now};
+    tracker->recent_[tgid] = {Clock::now(), 0};
   }
   return 0;
 }
 
 namespace {
-// Libraries are mapped within milliseconds of exec; dlopen later is rarer.
-constexpr std::chrono::milliseconds kRefreshEvery{4};
-constexpr std::chrono::milliseconds kRefreshFor{200};
+// When to snapshot an announced process again, after its announcement: ld.so maps libraries
+// within milliseconds of exec, dlopen comes later and rarer. Few refreshes, because a busy
+// machine starts many processes.
+constexpr std::chrono::milliseconds kRefreshAfter[] = {
+    std::chrono::milliseconds(3), std::chrono::milliseconds(10), std::chrono::milliseconds(30),
+    std::chrono::milliseconds(100)};
+constexpr size_t kRefreshes = std::size(kRefreshAfter);
 }  // namespace
 
 void ProcessTracker::refresh() {
   const Clock::time_point now = Clock::now();
   for (auto it = recent_.begin(); it != recent_.end();) {
-    if (now - it->second.announced > kRefreshFor) {
-      it = recent_.erase(it);
+    Recent& recent = it->second;
+    if (now < recent.announced + kRefreshAfter[recent.refreshes]) {
+      ++it;
       continue;
     }
-    if (now - it->second.last_snapshot >= kRefreshEvery) {
-      it->second.last_snapshot = now;
-      // A process that is gone keeps its last snapshot.
-      if (!running(it->first) || !symbolizer_.snapshot_process(static_cast<pid_t>(it->first))) {
-        it = recent_.erase(it);
-        continue;
-      }
-    }
-    ++it;
+    // A process that is gone keeps its last snapshot.
+    const bool alive =
+        running(it->first) && symbolizer_.snapshot_process(static_cast<pid_t>(it->first));
+    if (!alive || ++recent.refreshes == kRefreshes)
+      it = recent_.erase(it);
+    else
+      ++it;
   }
 }
 
@@ -102,9 +105,9 @@ int ProcessTracker::refresh_due_ms() const {
   if (recent_.empty()) return -1;
   Clock::time_point due = Clock::time_point::max();
   for (const auto& [tgid, recent] : recent_)
-    due = std::min(due, recent.last_snapshot + kRefreshEvery);
+    due = std::min(due, recent.announced + kRefreshAfter[recent.refreshes]);
   const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now());
-  return static_cast<int>(std::max<int64_t>(0, wait.count()));
+  return static_cast<int>(std::max<int64_t>(0, wait.count()) + 1);
 }
 
 void ProcessTracker::snapshot(uint32_t tgid) {

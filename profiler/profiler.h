@@ -196,7 +196,7 @@ class ProcessTracker {
   int epoll_fd() const;
   void consume();
   // A process is often announced while ld.so is still mapping its libraries: it is snapshotted
-  // again every few milliseconds for a while. Call refresh() when refresh_due_ms() (the time
+  // again a few times during its first 100 ms. Call refresh() when refresh_due_ms() (the time
   // until the next refresh, -1 for none) has passed.
   void refresh();
   int refresh_due_ms() const;
@@ -210,7 +210,7 @@ class ProcessTracker {
   using Clock = std::chrono::steady_clock;
   struct Recent {
     Clock::time_point announced;
-    Clock::time_point last_snapshot;
+    size_t refreshes = 0;
   };
   void snapshot(uint32_t tgid);
   static int on_event(void* self, void* data, size_t size);

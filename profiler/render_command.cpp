@@ -123,7 +123,7 @@ int run_render(const RenderArgs& args) {
     }
     out = file.get();
   }
-  fg::write_svg(tree, svg, *out);
+  fg::SvgStats stats = fg::write_svg(tree, svg, *out);
   out->flush();
   if (!*out) {
     std::cerr << "kiln render: writing " << args.output << " failed\n";
@@ -132,6 +132,15 @@ int run_render(const RenderArgs& args) {
   if (!args.palette_file.empty() && !palette_map.save(args.palette_file)) {
     std::cerr << "kiln render: cannot write palette file " << args.palette_file << '\n';
     return kInputError;
+  }
+  if (args.output != "-") {
+    // Counts as read; the unit only applies when --factor does not rescale them.
+    std::string unit = args.factor != 1.0       ? std::string("counts")
+                       : svg.count_name.empty() ? profile.metadata.count_name
+                                                : svg.count_name;
+    std::cerr << "kiln render: wrote " << args.output << " (" << profile.stack_count()
+              << " stacks, " << stats.frames_drawn << " frames, " << profile.total().to_string()
+              << ' ' << unit << ")\n";
   }
   return kSuccess;
 }

@@ -10,7 +10,7 @@ packages=(
   libxml2-dev libxml2-utils
   elfutils binutils libc6-dbg
   chromium nodejs
-  linux-perf bpftrace hyperfine time
+  linux-perf bpftrace hyperfine time python3
 )
 
 if [[ $(id -u) -ne 0 ]]; then

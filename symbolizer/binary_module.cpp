@@ -35,7 +35,7 @@ void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
                              std::vector<FrameRef>* frames) {
   frames->clear();
   scratch_.clear();
-  if (dwarf_) dwarf_->lookup(vaddr, options.inlines, &scratch_);
+  if (dwarf_) dwarf_->lookup(vaddr, options.inlines, options.want_lines, &scratch_);
   // The containing function is named, like llvm-symbolizer does, from the binary's own
   // symbol table (exact linkage names, clone suffixes), else from DWARF. The debug file's
   // symbol table comes last, except that its mangled name beats a plain DWARF name (GCC gives

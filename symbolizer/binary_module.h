@@ -33,8 +33,6 @@ class BinaryModule {
                const DebugFileLocator& locator, std::vector<std::string>* warnings);
 
   const ElfFile& binary() const { return *binary_; }
-  bool has_debug_file() const { return debug_ != nullptr; }
-  bool has_dwarf() const { return dwarf_ != nullptr; }
 
   // Frames (innermost first) for a link-time virtual address; empty when nothing names it.
   void symbolize(uint64_t vaddr, const Symbolizer::Options& options, std::vector<FrameRef>* frames);

@@ -272,14 +272,15 @@ const char* DwarfIndex::full_path(Unit& unit, const char* file) {
   return it->second.c_str();
 }
 
-bool DwarfIndex::lookup(uint64_t address, bool inlines, std::vector<DwarfFrame>* frames) {
+bool DwarfIndex::lookup(uint64_t address, bool inlines, bool lines,
+                        std::vector<DwarfFrame>* frames) {
   frames->clear();
   Unit* unit = unit_for(address);
   if (!unit) return false;
   if (!unit->indexed) index_unit(*unit);
 
   DwarfFrame innermost;
-  line_for(*unit, address, &innermost.file, &innermost.line);
+  if (lines) line_for(*unit, address, &innermost.file, &innermost.line);
   auto seg = std::upper_bound(unit->segments.begin(), unit->segments.end(), address,
                               [](uint64_t a, const Segment& s) { return a < s.start; });
   int32_t node = seg == unit->segments.begin() ? -1 : (seg - 1)->node;
@@ -299,7 +300,7 @@ bool DwarfIndex::lookup(uint64_t address, bool inlines, std::vector<DwarfFrame>*
     frame.file = file;
     frame.line = line;
     if (inlines || n.parent < 0) frames->push_back(frame);
-    file = n.call_file < unit->file_count
+    file = lines && n.call_file < unit->file_count
                ? full_path(*unit, dwarf_filesrc(unit->files, n.call_file, nullptr, nullptr))
                : nullptr;
     line = n.call_line;

@@ -35,8 +35,9 @@ class DwarfIndex {
   DwarfIndex& operator=(const DwarfIndex&) = delete;
 
   // Frames for a link-time virtual address, innermost first (only the outermost function
-  // unless `inlines`). False when no compilation unit covers the address.
-  bool lookup(uint64_t address, bool inlines, std::vector<DwarfFrame>* frames);
+  // unless `inlines`; files and lines only if `lines`). False when no compilation unit
+  // covers the address.
+  bool lookup(uint64_t address, bool inlines, bool lines, std::vector<DwarfFrame>* frames);
 
  private:
   struct Node {

@@ -79,7 +79,6 @@ bool ElfFile::load(std::string* error) {
   if (!elf_ || elf_kind(elf_) != ELF_K_ELF) return fail("not an ELF file");
   GElf_Ehdr ehdr;
   if (!gelf_getehdr(elf_, &ehdr)) return fail("bad ELF header");
-  type_ = ehdr.e_type;
   // A truncated file keeps its header but loses the tables at its end: say so.
   size_t file_size = 0;
   elf_rawfile(elf_, &file_size);
@@ -97,8 +96,7 @@ bool ElfFile::load(std::string* error) {
     GElf_Phdr phdr;
     if (!gelf_getphdr(elf_, static_cast<int>(i), &phdr)) return fail("bad program header");
     if (phdr.p_type == PT_LOAD) {
-      loads_.push_back(
-          {phdr.p_offset, phdr.p_vaddr, phdr.p_filesz, phdr.p_memsz, (phdr.p_flags & PF_X) != 0});
+      loads_.push_back({phdr.p_offset, phdr.p_vaddr, phdr.p_filesz});
     } else if (phdr.p_type == PT_NOTE) {
       notes.push_back(phdr);
     }

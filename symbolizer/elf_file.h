@@ -17,8 +17,6 @@ struct LoadSegment {
   uint64_t offset = 0;  // p_offset
   uint64_t vaddr = 0;   // p_vaddr
   uint64_t filesz = 0;
-  uint64_t memsz = 0;
-  bool executable = false;
 };
 
 class ElfFile {
@@ -36,9 +34,7 @@ class ElfFile {
 
   Elf* elf() const { return elf_; }
   int fd() const { return fd_; }
-  uint16_t type() const { return type_; }                    // ET_EXEC, ET_DYN, ...
   const std::string& build_id() const { return build_id_; }  // lowercase hex, or empty
-  const std::vector<LoadSegment>& loads() const { return loads_; }
   // .gnu_debuglink: file name and CRC32 of the debug file.
   const std::optional<std::pair<std::string, uint32_t>>& debuglink() const { return debuglink_; }
   // True when the file carries DWARF (.debug_info with contents).
@@ -57,7 +53,6 @@ class ElfFile {
   int fd_ = -1;
   std::vector<uint8_t> memory_;  // backing store for from_memory
   Elf* elf_ = nullptr;
-  uint16_t type_ = 0;
   std::string build_id_;
   std::vector<LoadSegment> loads_;
   std::optional<std::pair<std::string, uint32_t>> debuglink_;

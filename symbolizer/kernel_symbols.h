@@ -22,7 +22,6 @@ class KernelSymbols {
   // The symbol at or below `address`; nullptr below the first symbol or past the last
   // symbol's module end.
   const Symbol* find(uint64_t address) const;
-  size_t size() const { return symbols_.size(); }
 
  private:
   std::vector<Symbol> symbols_;

@@ -14,7 +14,6 @@ bool PerfMap::open(const std::string& path) {
   if (fd < 0) return false;
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
-  path_ = path;
   parsed_bytes_ = 0;
   partial_line_.clear();
   entries_.clear();

@@ -26,13 +26,11 @@ class PerfMap {
   // The entry containing `address` (re-reading the file first if it grew); nullptr if none.
   // Later lines win over earlier ones for the same address (JITs reuse code memory).
   const Entry* find(uint64_t address);
-  const std::string& path() const { return path_; }
 
  private:
   void refresh();
 
   int fd_ = -1;
-  std::string path_;
   uint64_t parsed_bytes_ = 0;
   std::string partial_line_;
   std::vector<Entry> entries_;      // in file order

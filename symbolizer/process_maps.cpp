@@ -44,7 +44,6 @@ std::vector<Mapping> parse_maps(const std::string& text) {
     static const char kDeleted[] = " (deleted)";
     if (m.path.size() > strlen(kDeleted) && m.path.ends_with(kDeleted)) {
       m.path.resize(m.path.size() - strlen(kDeleted));
-      m.deleted = true;
     }
     mappings.push_back(std::move(m));
   }

@@ -15,8 +15,7 @@ struct Mapping {
   uint64_t offset = 0;  // file offset of `start`
   uint64_t inode = 0;
   bool executable = false;
-  std::string path;      // file path, "[vdso]", "[heap]", "[stack]", "" for anonymous memory
-  bool deleted = false;  // the path carried " (deleted)"
+  std::string path;  // file path, "[vdso]", "[heap]", "[stack]", "" for anonymous memory
 };
 
 // Parses maps text (the format of /proc/PID/maps).

@@ -32,7 +32,6 @@ class ProcessSnapshot {
   const SnapshotMapping* find(uint64_t address) const;
   // The JIT perf map, if the process has one (looked for again while none was found).
   PerfMap* perf_map();
-  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = 0;

@@ -27,7 +27,6 @@ class SymbolTable {
   // The symbol containing `address`: the last one starting at or below it, unless it has a
   // size and ends before `address`. nullptr when none.
   const Symbol* find(uint64_t address) const;
-  size_t size() const { return symbols_.size(); }
 
  private:
   void add_section_symbols(const ElfFile& file, uint32_t section_type);

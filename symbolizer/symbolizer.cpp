@@ -5,6 +5,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "frame_cache.h"
 #include "kernel_symbols.h"
 #include "module_cache.h"
 #include "problem_log.h"
@@ -21,17 +22,6 @@ Frame unknown_frame(const std::string& module, FrameKind kind) {
   return frame;
 }
 
-struct AddressKey {
-  const BinaryModule* module;
-  uint64_t vaddr;
-  bool operator==(const AddressKey&) const = default;
-};
-struct AddressKeyHash {
-  size_t operator()(const AddressKey& k) const {
-    return std::hash<const void*>()(k.module) ^ (k.vaddr * 0x9e3779b97f4a7c15ull);
-  }
-};
-
 }  // namespace
 
 struct Symbolizer::Impl {
@@ -40,17 +30,16 @@ struct Symbolizer::Impl {
   // Frames for a link-time address in `module`, computed once per (module, address) and
   // cached compactly (pointers to names the module owns).
   std::vector<Frame> module_frames(BinaryModule* module, uint64_t vaddr, const std::string& name) {
-    auto [it, inserted] = frames.try_emplace(AddressKey{module, vaddr});
-    if (inserted) {
-      module->symbolize(vaddr, options, &it->second);
-      it->second.shrink_to_fit();
-    } else {
+    if (cache.find(module, vaddr, &refs)) {
       ++log.stats().cache_hits;
+    } else {
+      module->symbolize(vaddr, options, &refs);
+      cache.insert(module, vaddr, refs);
     }
-    if (it->second.empty()) return {unknown_frame(name, FrameKind::kUser)};
+    if (refs.empty()) return {unknown_frame(name, FrameKind::kUser)};
     std::vector<Frame> result;
-    result.reserve(it->second.size());
-    for (const FrameRef& ref : it->second) {
+    result.reserve(refs.size());
+    for (const FrameRef& ref : refs) {
       Frame& frame = result.emplace_back();
       frame.function = ref.function ? *ref.function : "[" + name + "]";
       frame.module = name;
@@ -79,7 +68,8 @@ struct Symbolizer::Impl {
   KernelSymbols kernel;
   bool kernel_loaded = false;
   std::map<pid_t, ProcessSnapshot> processes;
-  std::unordered_map<AddressKey, std::vector<FrameRef>, AddressKeyHash> frames;
+  FrameCache cache;
+  std::vector<FrameRef> refs;  // scratch
   std::unordered_map<std::string, std::shared_ptr<BinaryModule>> files;
 };
 

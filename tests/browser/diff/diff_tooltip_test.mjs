@@ -73,8 +73,25 @@ try {
     check(tip.includes('draw') && tip.includes('change: total -3.18 points'),
           `tooltip of draw lacks its shrinkage: "${tip}"`);
   }
-  // Only in BEFORE: not drawn with AFTER's widths.
+  // Only in BEFORE: not drawn with AFTER's widths, but with --widths before, blue, and its
+  // tooltip says it is gone.
   check(!(await frameSelector('legacy')), 'legacy (only in BEFORE) is drawn with AFTER widths');
+  execFileSync(kiln, ['diff', join(data, 'before.folded'), join(data, 'after.folded'),
+                      '--widths', 'before', '-o', svg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await page.goto('file://' + svg);
+  const legacy = await frameSelector('legacy');
+  check(legacy, '--widths before does not draw legacy');
+  if (legacy) {
+    await page.hover(legacy);
+    const tip = await page.evaluate(() => document.getElementById('tip')?.textContent ?? '');
+    check(tip.includes('legacy') &&
+          tip.includes('before 200 samples (2.00%), self 200 (2.00%); after 0 samples (0.00%)') &&
+          tip.includes('change: total -2.00 points, self -2.00 points'),
+          `tooltip of legacy (removed) is wrong: "${tip}"`);
+    const fill = await page.getAttribute(legacy, 'fill');
+    const [r, , b] = [1, 3, 5].map((i) => parseInt(fill.slice(i, i + 2), 16));
+    check(b > r + 40, `legacy shrank to nothing but is not drawn blue: ${fill}`);
+  }
 } finally {
   await context.close();
   rmSync(work, { recursive: true, force: true });

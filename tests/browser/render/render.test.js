@@ -169,6 +169,32 @@ test("a link with zoom and search reopens the same view", async (context) => {
   assert.equal(await second.textContent("#matched"), "Matched: 72.73%");
 });
 
+test("frames under 1 px are not elements but appear when a zoom widens them", async (context) => {
+  // mid is 10 of 10010 samples (1.18 px): an element; small is 5 (0.59 px): data only.
+  const page = await open(context, render("hairline", "app;big 10000\napp;mid;small 5\napp;mid;other 5\n"));
+  const names = await page.evaluate(() => {
+    const names = document.getElementById("kiln-names").textContent.split("\n");
+    const lines = document.getElementById("kiln-data").textContent.split("\n");
+    return [...document.querySelectorAll("#frames rect")].map((r) => names[+lines[r.kilnIndex].split("\t")[1]]);
+  });
+  assert.ok(names.includes("mid") && !names.includes("small"), names.join(","));
+  page.once("dialog", (d) => d.accept("^small$"));
+  await page.click("#search");
+  await page.waitForFunction(() => document.getElementById("matched").textContent !== " ");
+  assert.equal(await page.textContent("#matched"), "Matched: 0.05%");  // 5 of 10010, still counted
+  await page.evaluate(() => {
+    const lines = document.getElementById("kiln-data").textContent.split("\n");
+    const names = document.getElementById("kiln-names").textContent.split("\n");
+    for (const r of document.querySelectorAll("#frames rect")) {
+      if (names[+lines[r.kilnIndex].split("\t")[1]] === "mid") r.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    }
+  });
+  const small = await frameRect(page, "small", "zoom");
+  assert.equal(await attr(small, "width"), 590);
+  assert.equal(await small.getAttribute("fill"), "#e600e6");
+  assert.equal(await page.textContent("#matched"), "Matched: 50.00%");
+});
+
 test("icicle: root on top, zoom and tooltip work the same", async (context) => {
   const page = await open(context, render("icicle", FOLDED, ["--icicle"]));
   assert.equal(await page.textContent("#title"), "Icicle Graph");

@@ -19,7 +19,7 @@ fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
 record() {  # OUTPUT [ARGS of regress...]
   local out=$1
   shift
-  "$kiln" record -F 499 -o "$out" -- "$samples/regress" "$@" 2 2>"$out.err" ||
+  "$kiln" record -F 999 -o "$out" -- "$samples/regress" "$@" 2 2>"$out.err" ||
     fail "kiln record exited $?: $(cat "$out.err")"
 }
 

@@ -87,6 +87,26 @@ formats)
     fail "JSON report is not valid JSON with tokenize +7.27 points: $(cat report.json)"
   "$kiln" diff "$data/before.folded" "$data/after.folded" -o diff.svg >/dev/null || fail "svg failed"
   xmllint --noout diff.svg || fail "diff.svg is not well-formed"
+  grep -q 'legacy' diff.svg && fail "legacy (only in BEFORE) drawn with AFTER's widths"
+  "$kiln" diff "$data/before.folded" "$data/after.folded" --widths before -o before.svg >/dev/null ||
+    fail "--widths before failed"
+  grep -q 'legacy' before.svg || fail "--widths before does not draw legacy"
+  grep -q 'newcode' before.svg && fail "--widths before draws newcode (only in AFTER)"
+  # Raw weights: draw went from 2500 to 2400 samples (-1 point of BEFORE's 10000), although its
+  # share fell by 3.18 points.
+  "$kiln" diff "$data/before.folded" "$data/after.folded" --no-normalize --format json \
+    >raw.json || fail "--no-normalize failed"
+  node -e 'const r = JSON.parse(require("fs").readFileSync("raw.json"));
+    const d = r.functions.find(f => f.name === "draw");
+    if (r.normalized !== false || r.test !== "poisson rate test" ||
+        Math.abs(d.total_change_points + 1) > 1e-9) process.exit(1);' ||
+    fail "--no-normalize JSON report is wrong: $(cat raw.json)"
+  ;;
+raw_weights_warning)
+  printf '# frequency: 99 Hz\n# duration: 10 s\na;b 500\na;c 500\n' >slow.folded
+  printf '# frequency: 999 Hz\n# duration: 10 s\na;b 5000\na;c 5000\n' >fast.folded
+  expect 0 'BEFORE was sampled at 99 Hz and AFTER at 999 Hz' slow.folded fast.folded --no-normalize
+  expect 0 EMPTY slow.folded fast.folded  # shares: nothing to warn about
   ;;
 *) fail "unknown case" ;;
 esac

@@ -171,5 +171,16 @@ TEST(DiffGraph, NoNormalizeColorsRawGrowth) {
       << grew["draw"].tooltip;
 }
 
+TEST(DiffGraph, FrameTooNarrowToDrawInBeforeStillHasItsBeforeWeight) {
+  // rare is 1 sample in 1,000,000 before (far below a pixel) and half of AFTER.
+  const std::map<std::string, double> before = {{"app;main;common", 999999}, {"app;main;rare", 1}};
+  const std::map<std::string, double> after = {{"app;main;common", 500}, {"app;main;rare", 500}};
+  std::ostringstream svg;
+  write_diff_svg(profile_of(before), profile_of(after), {}, svg);
+  auto frames = parse_frames(svg.str());
+  ASSERT_TRUE(frames.count("rare"));
+  EXPECT_EQ(frames["rare"].tooltip.substr(0, 30), "before 1 samples (0.00%), self");
+}
+
 }  // namespace
 }  // namespace kiln::flamegraph

@@ -192,5 +192,18 @@ TEST(DiffReport, JsonEscapesNames) {
   EXPECT_NE(json.str().find(R"("name": "say \"hi\"\\")"), std::string::npos) << json.str();
 }
 
+TEST(DiffReport, JsonReplacesInvalidUtf8) {
+  // Frame names may hold any bytes (a truncated multi-byte name, Latin-1 from an old tool).
+  const DiffReport report =
+      diff_folded_counts({{"a;caf\xc3\xa9", 200}, {"a;bad\xff\xc3", 200}, {"a;\xed\xa0\x80x", 1}},
+                         {{"a;caf\xc3\xa9", 200}, {"a;bad\xff\xc3", 200}}, {});
+  std::ostringstream json;
+  write_diff_json(json, report, {});
+  EXPECT_NE(json.str().find("\"name\": \"caf\xc3\xa9\""), std::string::npos) << json.str();
+  EXPECT_NE(json.str().find(R"("name": "bad\ufffd\ufffd")"), std::string::npos) << json.str();
+  EXPECT_NE(json.str().find(R"("name": "\ufffd\ufffd\ufffdx")"), std::string::npos)
+      << json.str();  // an encoded surrogate is not valid UTF-8
+}
+
 }  // namespace
 }  // namespace kiln::flamegraph

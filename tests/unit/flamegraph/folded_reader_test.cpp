@@ -1,5 +1,6 @@
 // FoldedReader on every folded input of inferno's test suite and on hand-made edge cases.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -220,7 +221,8 @@ TEST(FoldedReader, LinesLongerThanTheReadBufferAndNoFinalNewline) {
   std::string deep;
   for (int i = 0; i < 200000; ++i) deep += "frame_number_" + std::to_string(i) + ';';
   deep += "leaf 5\nmain;x 2";  // > 3 MB line, then a last line without newline
-  fs::path path = fs::temp_directory_path() / "kiln_long_line.folded";
+  fs::path path =
+      fs::temp_directory_path() / ("kiln_long_line_" + std::to_string(getpid()) + ".folded");
   std::ofstream(path) << deep;
   ReadResult r = read_files({path});
   fs::remove(path);

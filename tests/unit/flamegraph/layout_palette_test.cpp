@@ -1,5 +1,6 @@
 // Layout arithmetic (exact child widths, pruning) and colors (palettes, annotations, files).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -180,7 +181,7 @@ TEST(PaletteMap, ReadsInfernoMapsAndReportsBadLines) {
 }
 
 TEST(PaletteMap, KeepsColorsAcrossGraphs) {
-  fs::path path = fs::temp_directory_path() / "kiln_palette_test.map";
+  fs::path path = fs::temp_directory_path() / ("kiln_palette_" + std::to_string(getpid()) + ".map");
   fs::remove(path);
   fg::PaletteMap first;
   ASSERT_TRUE(first.load(path.string(), nullptr));  // missing file: empty map

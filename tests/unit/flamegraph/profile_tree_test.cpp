@@ -78,6 +78,19 @@ TEST(FoldedWriter, MetadataRoundTrips) {
   EXPECT_EQ(write(back, true), text);
 }
 
+TEST(Profile, StacksFromStringsViewsAndIdsAreTheSame) {
+  fg::Profile p;
+  std::vector<std::string> owned = {"app", "main", "read_[k]"};
+  p.add_stack(owned, fg::Weight::from_integer(2));
+  p.add_stack({"app", "main", "read_[k]"}, fg::Weight::from_integer(3));
+  std::vector<fg::FrameId> ids(p.frames(0).begin(), p.frames(0).end());
+  p.add_stack(ids, fg::Weight::from_integer(5));
+  EXPECT_EQ(p.name_count(), 3u);
+  EXPECT_EQ(write(p), "app;main;read_[k] 10\n");
+  EXPECT_EQ(p.find("main"), ids[1]);
+  EXPECT_FALSE(p.find("absent"));
+}
+
 TEST(Profile, AppendReinternsNames) {
   fg::Profile a = parse("x;y 1\n");
   fg::Profile b = parse("q;x 2\nx;y 3\n");

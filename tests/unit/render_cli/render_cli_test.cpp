@@ -53,6 +53,9 @@ TEST_F(RenderCli, WritesTheSvgAndSkipsBadLinesWithTheirLineNumbers) {
   EXPECT_NE(r.output.find("bad-lines.txt:3: "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("bad-lines.txt:6: "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("2 line(s) could not be read"), std::string::npos);
+  EXPECT_NE(r.output.find("wrote " + out.string() + " (7 stacks, 20 frames, 607 samples)"),
+            std::string::npos)
+      << r.output;
   EXPECT_NE(slurp(out).find("total=\"607\""), std::string::npos);
 }
 

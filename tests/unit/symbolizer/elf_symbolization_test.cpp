@@ -1,7 +1,9 @@
 // Symbolizing ELF files by address: symbol tables, PIE and non-PIE, file offsets, PLT stubs,
 // stripped binaries with debug files found by .gnu_debuglink and by build-id.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "sample_process.h"
@@ -121,12 +123,22 @@ TEST(ElfSymbolization, StrippedBinaryUsesDebugFileFoundByDebuglink) {
   EXPECT_EQ(frames.back().function, "(anonymous namespace)::hidden_in_anonymous_namespace");
   EXPECT_EQ(frames.back().file, KILN_SAMPLE_SOURCE);
   EXPECT_GT(frames.back().line, 0u);
+}
 
-  // Without the debug file (another debug directory does not help: the link points beside it),
-  // a stripped binary has nothing to name the static function.
-  Symbolizer plain;
-  auto bare = plain.symbolize_file(kDir + "/kiln_sample_pie", 0, AddressKind::kVirtualAddress);
-  EXPECT_EQ(bare.back().function, "[kiln_sample_pie]");
+TEST(ElfSymbolization, DebuglinkWithWrongCrcIsIgnored) {
+  // The stripped binary beside a debug file of the right name but other contents.
+  std::string dir = "/tmp/kiln-debuglink-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(kDir + "/stripped_debuglink", dir + "/stripped_debuglink");
+  std::filesystem::copy_file(kDir + "/kiln_sample_nopie", dir + "/stripped_debuglink.debug");
+  auto symbols = test::nm_text_symbols(kDir + "/kiln_sample_pie");
+  Symbolizer symbolizer;
+  auto frames =
+      symbolizer.symbolize_file(dir + "/stripped_debuglink",
+                                symbols["_ZN12_GLOBAL__N_129hidden_in_anonymous_namespaceEi"] + 1,
+                                AddressKind::kVirtualAddress);
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(frames.back().function, "[stripped_debuglink]");
 }
 
 TEST(ElfSymbolization, StrippedBinaryUsesDebugFileFoundByBuildId) {
