@@ -43,7 +43,9 @@ record_sample() {  # OUTPUT_PREFIX KILN_OPTIONS...: runs the sample for 2 s unde
 nanosleep='hrtimer_nanosleep_\[k\]'
 pipe_read='pipe_read_\[k\]'   # pipe_read, anon_pipe_read (6.16+)
 futex='futex_wait'           # futex_wait_[k], futex_wait_queue_[k], __futex_wait_[k]
-fsync='do_fsync_\[k\]'
+# fsync_writer only writes and fsyncs: its blocks are in those two system calls (mostly fsync;
+# a write can wait for the journal when the disk is busy).
+write_fsync='__x64_sys_(fsync|pwrite64)_\[k\]'
 
 case $case_name in
 stacks)
@@ -64,7 +66,7 @@ stacks)
   check_share lock_holder "$nanosleep" 100
   check_share lock_waiter "$futex" 67
   check_share lock_waiter "$nanosleep" 33
-  check_share fsync_writer "$fsync" 100
+  check_share fsync_writer "$write_fsync" 100
   ;;
 totals)
   # Each thread's total blocked time is its wall time minus its CPU time (within 5%).
