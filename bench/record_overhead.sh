@@ -4,12 +4,15 @@
 # 99 Hz and 4999 Hz; and the time from the end of a 30 s whole-machine recording to a written
 # SVG (perf: perf script, collapsing with awk, kiln render). Medians of RUNS runs (default 3).
 # Run as root from the repository root after scripts/build.sh:  sudo bench/record_overhead.sh
+# (PROFILERS="kiln perf" RATES=4999 STOP_SECONDS=0 for a part of it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 kiln=$root/build/profiler/kiln
 runs=${RUNS:-3}
 rounds=${ROUNDS:-600}
-stop_seconds=${STOP_SECONDS:-30}
+stop_seconds=${STOP_SECONDS:-30}  # 0 skips the stop-to-SVG part
+profilers=${PROFILERS:-kiln perf bpftrace}
+rates=${RATES:-99 4999}
 work=$(mktemp -d /tmp/kiln-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 clang -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer "$root/bench/fixed_work.c" -o "$work/fixed_work"
@@ -60,8 +63,8 @@ alone_cpu=$(cut -d' ' -f2 "$work/alone" | median)
 echo "| profiler | Hz | workload wall s | workload CPU s | CPU vs alone | profiler CPU s | profiler peak RSS MiB |"
 echo "|---|---|---|---|---|---|---|"
 echo "| none | - | $alone_wall | $alone_cpu | - | - | - |"
-for hz in 99 4999; do
-  for profiler in kiln perf bpftrace; do
+for hz in $rates; do
+  for profiler in $profilers; do
     : >"$work/runs"
     for _ in $(seq "$runs"); do
       start_profiler "$profiler" "$hz"
@@ -87,6 +90,7 @@ collapse_perf() {
     END { for (s in count) print s, count[s] }'
 }
 
+((stop_seconds > 0)) || exit 0
 echo
 echo "Stop to SVG after a ${stop_seconds} s whole-machine recording at 99 Hz (fixed_work running):"
 echo

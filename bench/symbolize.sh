@@ -49,11 +49,12 @@ measure() {  # name, output file, addresses file, command...
   shift 3
   /usr/bin/time -f "%e %U %S %M" -o time.txt "$@" < "$input" > "$out"
   read -r seconds user sys kb < time.txt
-  local n cpu
+  local n
   n=$(wc -l < "$input")
-  cpu=$(echo "$user + $sys" | bc -l)
-  printf "| %s | %d | %.2f | %.2f | %.0f | %.0f | %.0f |\n" "$name" "$n" "$seconds" "$cpu" \
-    "$(echo "$n / $seconds" | bc -l)" "$(echo "$n / $cpu" | bc -l)" "$(echo "$kb / 1024" | bc -l)"
+  awk -v name="$name" -v n="$n" -v wall="$seconds" -v user="$user" -v sys="$sys" -v kb="$kb" \
+    'BEGIN { cpu = user + sys
+             printf "| %s | %d | %.2f | %.2f | %.0f | %.0f | %.0f |\n", name, n, wall, cpu,
+                    n / wall, n / cpu, kb / 1024 }'
 }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -11,13 +11,12 @@
 #include "offcpu.h"
 #include "process_events.bpf.h"
 #include "stack_key.h"
+#include "stack_store.bpf.h"
 #include "target_filter.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define EEXIST 17
-#define ENOMEM 12
-#define EFAULT 14
 #define PF_KTHREAD 0x00200000
 
 const volatile __u64 min_block_ns = 1000;
@@ -25,14 +24,7 @@ const volatile __u64 max_block_ns = ~0ULL;
 const volatile __u32 state_mask = OFFCPU_STATE_INTERRUPTIBLE | OFFCPU_STATE_UNINTERRUPTIBLE;
 const volatile bool include_kernel_threads = false;
 
-/* Sizes are set by user space before loading. */
-struct {
-  __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-  __uint(max_entries, 16384);
-  __uint(key_size, sizeof(__u32));
-  __uint(value_size, KILN_MAX_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
-
+/* Sizes are set by user space before loading (and for `stacks` of stack_store.bpf.h). */
 /* Blocked nanoseconds per thread and stacks. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -62,13 +54,6 @@ struct {
   __type(key, __u32);
   __type(value, struct offcpu_seed_stack);
 } seed_zero SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, KILN_COUNTER_COUNT);
-  __type(key, __u32);
-  __type(value, __u64);
-} counters SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -126,20 +111,12 @@ static __always_inline bool is_target(const struct task_facts* task, __u32 cpu) 
   return kiln_is_target(task->tgid, task->pid, cpu);
 }
 
-/* Returns the stack id, or -1 when the stack is lost (the reason is counted). A kernel stack
- * always exists at sched_switch; -EFAULT for the user stack means it could not be walked. */
-static __always_inline __s32 stack_id(void* ctx, __u64 flags) {
-  long id = bpf_get_stackid(ctx, &stacks, flags);
-  if (id >= 0) return id;
-  if (id == -EFAULT)
-    count_in(&counters, KILN_USER_STACK_UNREADABLE);
-  else if (id == -EEXIST)
-    count_in(&counters, KILN_LOST_STACK_COLLISION);
-  else if (id == -ENOMEM)
-    count_in(&counters, KILN_LOST_STACK_MAP_FULL);
-  else
-    count_in(&counters, KILN_LOST_OTHER);
-  return -1;
+/* Returns the stack id, or 0 when there is none or it is lost (the reason is counted by
+ * kiln_store_stack); the block itself is kept. */
+static __always_inline __u64 stack_id(void* ctx, __u64 flags) {
+  __u64 id = 0;
+  kiln_store_stack(ctx, flags, &id);
+  return id;
 }
 
 static __always_inline void add_block(struct task_struct* task, bool direct,
@@ -175,35 +152,37 @@ static __always_inline void add_block(struct task_struct* task, bool direct,
   }
 }
 
+/* The work here runs on the CPU time of `prev`: the wake-up of `next` is accounted first and
+ * `prev` is blocked only from the end of its own accounting, so that no time is counted both
+ * as CPU and as blocked. */
 static __always_inline int on_switch(void* ctx, bool direct, bool preempt, struct task_struct* prev,
                                      struct task_struct* next, __u32 prev_state) {
-  __u64 now = bpf_ktime_get_ns();
-
-  /* A preempted task is still runnable: it waits for a CPU, it is not blocked. */
-  if (!preempt && is_blocked_state(prev_state)) {
-    const struct task_facts task = read_task(prev, direct);
-    if (is_target(&task, bpf_get_smp_processor_id())) {
-      struct offcpu_start entry = {.timestamp_ns = now, .tgid = task.tgid};
-      read_comm(entry.comm, prev, direct);
-      entry.kernel_stack_id = stack_id(ctx, 0);
-      if (task.kernel_thread) {
-        count_in(&counters, KILN_NO_USER_STACK);
-        entry.user_stack_id = -1;
-      } else {
-        entry.user_stack_id = stack_id(ctx, BPF_F_USER_STACK);
-        kiln_announce_process(task.tgid);
-      }
-      if (bpf_map_update_elem(&start, &task.pid, &entry, BPF_ANY))
-        count_in(&offcpu_counters, OFFCPU_LOST_START_MAP_FULL);
-    }
+  const __u64 now = bpf_ktime_get_ns();
+  const __u32 next_tid = TASK_FIELD(direct, next, pid);
+  struct offcpu_start* blocked = bpf_map_lookup_elem(&start, &next_tid);
+  if (blocked) {
+    const struct offcpu_start copy = *blocked;
+    bpf_map_delete_elem(&start, &next_tid);
+    if (copy.timestamp_ns < now) add_block(next, direct, &copy, now - copy.timestamp_ns);
   }
 
-  __u32 next_tid = TASK_FIELD(direct, next, pid);
-  struct offcpu_start* entry = bpf_map_lookup_elem(&start, &next_tid);
-  if (!entry) return 0;
-  struct offcpu_start copy = *entry;
-  bpf_map_delete_elem(&start, &next_tid);
-  if (copy.timestamp_ns < now) add_block(next, direct, &copy, now - copy.timestamp_ns);
+  /* A preempted task is still runnable: it waits for a CPU, it is not blocked. */
+  if (preempt || !is_blocked_state(prev_state)) return 0;
+  const struct task_facts task = read_task(prev, direct);
+  if (!is_target(&task, bpf_get_smp_processor_id())) return 0;
+  struct offcpu_start entry = {.tgid = task.tgid};
+  read_comm(entry.comm, prev, direct);
+  entry.kernel_stack_id = stack_id(ctx, 0);
+  if (task.kernel_thread) {
+    count_in(&counters, KILN_NO_USER_STACK);
+    entry.user_stack_id = 0;
+  } else {
+    entry.user_stack_id = stack_id(ctx, BPF_F_USER_STACK);
+    kiln_announce_process(task.tgid);
+  }
+  entry.timestamp_ns = bpf_ktime_get_ns();
+  if (bpf_map_update_elem(&start, &task.pid, &entry, BPF_ANY))
+    count_in(&offcpu_counters, OFFCPU_LOST_START_MAP_FULL);
   return 0;
 }
 

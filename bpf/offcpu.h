@@ -13,14 +13,14 @@
 
 /* Stack id of a thread that was already blocked when tracing started: its kernel stack is in
  * the `seed_stacks` map under its thread id. */
-#define OFFCPU_STACK_BEFORE_START (-1000)
+#define OFFCPU_STACK_BEFORE_START ((__u64)-1000) /* even: never a stack hash (always odd) */
 
 /* What a thread left the CPU with, kept per thread id until it runs again. Threads still
  * blocked when tracing stops are counted from these by user space. */
 struct offcpu_start {
-  __u64 timestamp_ns; /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
-  __s32 kernel_stack_id;
-  __s32 user_stack_id;
+  __u64 timestamp_ns;    /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+  __u64 kernel_stack_id; /* ids of stack_store.bpf.h, 0 for none */
+  __u64 user_stack_id;
   __u32 tgid;
   char comm[KILN_COMM_LEN];
 };

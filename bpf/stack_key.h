@@ -11,29 +11,30 @@
 #endif
 
 #define KILN_COMM_LEN 16
-/* The kernel's PERF_MAX_STACK_DEPTH: one stack trace map value holds this many addresses. */
+/* The kernel's PERF_MAX_STACK_DEPTH: one stored stack holds this many addresses. */
 #define KILN_MAX_STACK_DEPTH 127
 
-/* Counts map key. A stack id is negative when there is no such stack (a sample taken in user
- * mode has no kernel stack, a kernel thread has no user stack). */
+/* Counts map key. A stack id is the key of the stack in the `stacks` hash map
+ * (stack_store.bpf.h), 0 when there is no such stack (a sample taken in user mode has no
+ * kernel stack, a kernel thread no user stack). */
 struct kiln_stack_key {
   __u32 tgid;
   __u32 pid;
   char comm[KILN_COMM_LEN];
-  __s32 kernel_stack_id;
-  __s32 user_stack_id;
+  __u64 kernel_stack_id;
+  __u64 user_stack_id;
 };
 
 /* Indexes of the per-CPU `counters` array: every sample that passed the filter is counted in
  * KILN_SAMPLES and, if it could not be recorded whole, in exactly one loss kind. */
 enum kiln_counter {
   KILN_SAMPLES = 0,           /* samples (or switches) of the selected targets */
-  KILN_LOST_STACK_COLLISION,  /* bpf_get_stackid -EEXIST: hash bucket taken by another stack */
-  KILN_LOST_STACK_MAP_FULL,   /* bpf_get_stackid -ENOMEM: stack trace map full */
+  KILN_LOST_STACK_MAP_FULL,   /* the stacks map had no room for a new stack */
+  KILN_LOST_ALLOCATION,       /* -ENOMEM: no kernel memory for a new entry at that moment */
   KILN_LOST_COUNTS_MAP_FULL,  /* the counts hash had no room for a new key */
   KILN_LOST_OTHER,            /* any other helper failure */
   KILN_NO_USER_STACK,         /* kernel thread: no user stack, not a loss */
-  KILN_USER_STACK_UNREADABLE, /* user stack could not be walked (-EFAULT); kernel part kept */
+  KILN_USER_STACK_UNREADABLE, /* user stack could not be walked; kernel part kept */
   KILN_COUNTER_COUNT,
 };
 

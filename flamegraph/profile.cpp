@@ -43,7 +43,7 @@ struct Profile::NameTable {
   std::string_view store(std::string_view name) {
     if (name.size() > kBlockSize / 4) {
       // A huge name gets a block of its own, inserted before the block being filled.
-      auto own = std::make_unique<char[]>(name.size());
+      auto own = std::make_unique_for_overwrite<char[]>(name.size());
       std::memcpy(own.get(), name.data(), name.size());
       std::string_view view(own.get(), name.size());
       blocks.insert(blocks.empty() ? blocks.end() : blocks.end() - 1, std::move(own));
@@ -51,7 +51,7 @@ struct Profile::NameTable {
       return view;
     }
     if (block_used + name.size() > kBlockSize) {
-      blocks.push_back(std::make_unique<char[]>(kBlockSize));
+      blocks.push_back(std::make_unique_for_overwrite<char[]>(kBlockSize));
       block_used = 0;
     }
     char* p = blocks.back().get() + block_used;

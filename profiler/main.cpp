@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  kiln render perf.folded -o perf.svg   draw a flame graph from folded stacks\n"
       "  sudo kiln record -- ./app              profile a command, write kiln.svg\n"
+      "  kiln diff a.folded b.folded -o d.svg   compare two profiles; --fail-on for CI\n"
       "Run `kiln SUBCOMMAND --help` for the options of each subcommand.");
 
   int exit_code = kiln::cli::kSuccess;

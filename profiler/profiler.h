@@ -146,23 +146,23 @@ class CpuClockEvents {
 // The per-CPU `counters` array of bpf/stack_key.h, summed over CPUs.
 struct SampleCounters {
   uint64_t samples = 0;
-  uint64_t lost_stack_collision = 0;
   uint64_t lost_stack_map_full = 0;
   uint64_t lost_counts_map_full = 0;
+  uint64_t lost_allocation = 0;
   uint64_t lost_other = 0;
   uint64_t no_user_stack = 0;
   uint64_t user_stack_unreadable = 0;
   uint64_t lost() const {
-    return lost_stack_collision + lost_stack_map_full + lost_counts_map_full + lost_other;
+    return lost_stack_map_full + lost_counts_map_full + lost_allocation + lost_other;
   }
 };
 SampleCounters read_counters(int counters_fd);
 // One line per loss reason with its count, share of all samples and the fix; empty if none.
 std::vector<std::string> describe_losses(const SampleCounters& counters);
 
-// Stack trace map entries for a recording: room for every sample (hz x CPUs x seconds, twice
-// over to keep hash collisions rare) within bounds, or a large default when the duration is
-// open. `override_entries` (non-zero) wins.
+// Entries of the stacks and counts maps (preallocated, about 1 KiB per stack): room for every
+// sample's kernel and user stack (2 x hz x CPUs x seconds) within bounds, or a large default
+// when the duration is open. `override_entries` (non-zero, --stack-map-size) wins.
 uint32_t stack_map_entries(unsigned hz, size_t cpus, double duration_seconds,
                            uint32_t override_entries);
 
@@ -180,7 +180,7 @@ struct RawProfile {
   uint64_t total_weight() const;
 };
 // Reads every {key -> weight} of a counts map keyed by kiln_stack_key, resolving stack ids
-// through the stack trace map.
+// through the `stacks` map of bpf/stack_store.bpf.h.
 RawProfile drain_stack_counts(int counts_fd, int stacks_fd);
 
 // ---- While recording -----------------------------------------------------------------------
@@ -381,10 +381,10 @@ std::vector<std::string> write_outputs(const flamegraph::Profile& profile,
                                        std::vector<std::string> paths);
 
 struct RecordSummary {
-  std::string what;  // "on-CPU samples"
+  std::string what = "samples";  // what counters.samples counts
   double seconds = 0;
   size_t cpus = 0;
-  unsigned hz = 0;
+  unsigned hz = 0;  // 0: not a sampler (no "at N Hz")
   SampleCounters counters;
   std::vector<std::string> written;
 };

@@ -124,6 +124,9 @@ int run_record(RecordOptions options) {
     command = std::make_unique<profiler::ChildCommand>(options.targets.command);
 
   symbolizer::Symbolizer symbolizer;
+  // Kernel symbols are read now (/proc/kallsyms, ~0.1 s) rather than after the stop, so the
+  // output is written soon after Ctrl-C.
+  symbolizer.symbolize_kernel(0);
   if (options.off_cpu) return run_record_off_cpu(options, cpus, signals, command.get(), symbolizer);
   profiler::SamplerOptions sampler = options.sampler;
   sampler.progress = isatty(STDERR_FILENO);
@@ -208,8 +211,9 @@ void add_record_command(CLI::App& app, int& exit_code) {
   record->add_flag("--include-idle", options->targets.include_idle,
                    "Also sample the idle task (swapper)");
   record->add_option("--stack-map-size", options->sampler.stack_map_size,
-                     "Stack trace map entries (default: from -F, CPUs and -d; 65536 when open "
-                     "ended); raise it when samples are lost to collisions");
+                     "Entries of the stack and count maps, about 1 KiB each (default: 2 x -F x "
+                     "CPUs x -d within 16384-262144; 65536 when open ended); raise it when "
+                     "samples are lost because they are full");
   record->add_option(
       "--title", options->title,
       "SVG title (default: CPU Flame Graph; with --off-cpu: Off-CPU Time Flame Graph)");

@@ -10,17 +10,19 @@ namespace kiln::profiler {
 void print_summary(std::FILE* out, const RecordSummary& summary,
                    const flamegraph::Profile& profile) {
   const SampleCounters& c = summary.counters;
-  std::fprintf(out, "kiln: %.1f s on %zu CPU%s at %u Hz: %" PRIu64 " %s, %" PRIu64 " lost\n",
-               summary.seconds, summary.cpus, summary.cpus == 1 ? "" : "s", summary.hz, c.samples,
+  // Tracers that are not sampling (off-CPU) leave hz at 0.
+  const std::string rate = summary.hz ? " at " + std::to_string(summary.hz) + " Hz" : "";
+  std::fprintf(out, "kiln: %.1f s on %zu CPU%s%s: %" PRIu64 " %s, %" PRIu64 " lost\n",
+               summary.seconds, summary.cpus, summary.cpus == 1 ? "" : "s", rate.c_str(), c.samples,
                summary.what.c_str(), c.lost());
   for (const std::string& line : describe_losses(c))
     std::fprintf(out, "  lost: %s\n", line.c_str());
   if (c.no_user_stack)
-    std::fprintf(out, "  %" PRIu64 " samples in kernel threads (no user stack, not a loss)\n",
-                 c.no_user_stack);
+    std::fprintf(out, "  %" PRIu64 " %s in kernel threads (no user stack, not a loss)\n",
+                 c.no_user_stack, summary.what.c_str());
   if (c.user_stack_unreadable)
-    std::fprintf(out, "  %" PRIu64 " samples with an unreadable user stack (kernel frames kept)\n",
-                 c.user_stack_unreadable);
+    std::fprintf(out, "  %" PRIu64 " %s with an unreadable user stack (kernel frames kept)\n",
+                 c.user_stack_unreadable, summary.what.c_str());
 
   // Self weight per function: the leaf frame of each stack.
   std::map<std::string_view, uint64_t> self;

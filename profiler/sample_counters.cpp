@@ -20,9 +20,9 @@ SampleCounters read_counters(int counters_fd) {
   }
   SampleCounters counters;
   counters.samples = totals[KILN_SAMPLES];
-  counters.lost_stack_collision = totals[KILN_LOST_STACK_COLLISION];
   counters.lost_stack_map_full = totals[KILN_LOST_STACK_MAP_FULL];
   counters.lost_counts_map_full = totals[KILN_LOST_COUNTS_MAP_FULL];
+  counters.lost_allocation = totals[KILN_LOST_ALLOCATION];
   counters.lost_other = totals[KILN_LOST_OTHER];
   counters.no_user_stack = totals[KILN_NO_USER_STACK];
   counters.user_stack_unreadable = totals[KILN_USER_STACK_UNREADABLE];
@@ -39,9 +39,11 @@ std::vector<std::string> describe_losses(const SampleCounters& counters) {
                   reason, fix);
     lines.push_back(line);
   };
-  add(counters.lost_stack_collision, "stack id hash collisions", "raise --stack-map-size");
   add(counters.lost_stack_map_full, "stack map full", "raise --stack-map-size or shorten -d");
   add(counters.lost_counts_map_full, "counts map full", "raise --stack-map-size or shorten -d");
+  // Preallocated maps do not fail this way; kept for a kernel that cannot preallocate.
+  add(counters.lost_allocation, "kernel memory for new stacks momentarily exhausted",
+      "usually rare; lower -F if it is frequent");
   add(counters.lost_other, "stack walk failures", "report this to kiln's authors");
   return lines;
 }
@@ -49,11 +51,10 @@ std::vector<std::string> describe_losses(const SampleCounters& counters) {
 uint32_t stack_map_entries(unsigned hz, size_t cpus, double duration_seconds,
                            uint32_t override_entries) {
   if (override_entries) return override_entries;
-  constexpr uint32_t kOpenEnded = 65536;  // 64 MiB of stack map at 127 frames of 8 bytes
+  constexpr uint32_t kOpenEnded = 65536;  // about 70 MiB of stacks, preallocated
   if (duration_seconds <= 0) return kOpenEnded;
-  const double samples = static_cast<double>(hz) * static_cast<double>(cpus) * duration_seconds;
-  const double wanted = 2 * samples;
-  if (wanted < 4096) return 4096;
+  const double wanted = 2 * static_cast<double>(hz) * static_cast<double>(cpus) * duration_seconds;
+  if (wanted < 16384) return 16384;
   if (wanted > 262144) return 262144;
   return static_cast<uint32_t>(wanted);
 }

@@ -1,5 +1,5 @@
-// Drains a counts map keyed by kiln_stack_key, resolving stack ids through the stack trace
-// map, into a RawProfile.
+// Drains a counts map keyed by kiln_stack_key, resolving stack ids through the stacks map,
+// into a RawProfile.
 #include <bpf/bpf.h>
 
 #include <cstring>
@@ -21,9 +21,9 @@ namespace {
 class StackReader {
  public:
   explicit StackReader(int stacks_fd) : fd_(stacks_fd) {}
-  const std::vector<uint64_t>& read(int32_t id) {
+  const std::vector<uint64_t>& read(uint64_t id) {
     static const std::vector<uint64_t> kNone;
-    if (id < 0) return kNone;
+    if (id == 0) return kNone;
     auto [it, inserted] = cache_.try_emplace(id);
     if (inserted) {
       uint64_t addresses[KILN_MAX_STACK_DEPTH] = {};
@@ -38,7 +38,7 @@ class StackReader {
 
  private:
   int fd_;
-  std::unordered_map<int32_t, std::vector<uint64_t>> cache_;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> cache_;
 };
 
 }  // namespace

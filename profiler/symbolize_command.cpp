@@ -1,5 +1,6 @@
 // `kiln symbolize`: addresses of a process, an ELF file or the kernel to function names,
 // inline chains and file:line, in llvm-symbolizer's output format.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <iostream>
@@ -65,7 +66,24 @@ int run(const SymbolizeArgs& args) {
                                      args.offsets ? symbolizer::AddressKind::kFileOffset
                                                   : symbolizer::AddressKind::kVirtualAddress);
   };
+  // Large output (a profile's addresses) goes out in big writes.
+  static char output_buffer[1 << 20];
+  setvbuf(stdout, output_buffer, _IOFBF, sizeof output_buffer);
   int status = kSuccess;
+  // Queued addresses are symbolized first in address order, which walks each binary's tables
+  // sequentially and fills the symbolizer's cache, then printed in input order.
+  std::vector<uint64_t> batch;
+  auto flush_batch = [&]() {
+    if (batch.size() > 1) {
+      std::vector<uint64_t> sorted = batch;
+      std::sort(sorted.begin(), sorted.end());
+      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+      for (uint64_t address : sorted) symbolize(address);
+    }
+    for (uint64_t address : batch) print_frames(args, address, symbolize(address));
+    batch.clear();
+    fflush(stdout);
+  };
   auto handle = [&](const std::string& token, const std::string& where) {
     uint64_t address = 0;
     if (!parse_address(token, &address)) {
@@ -74,7 +92,8 @@ int run(const SymbolizeArgs& args) {
       status = kInputError;
       return;
     }
-    print_frames(args, address, symbolize(address));
+    batch.push_back(address);
+    if (batch.size() >= (1u << 16)) flush_batch();
   };
   if (!args.addresses.empty()) {
     for (size_t i = 0; i < args.addresses.size(); ++i) {
@@ -88,10 +107,11 @@ int run(const SymbolizeArgs& args) {
       for (std::string token; words >> token;) {
         handle(token, "stdin line " + std::to_string(number));
       }
-      // Answer an interactive caller at once, but batch writes while input is queued.
-      if (std::cin.rdbuf()->in_avail() == 0) fflush(stdout);
+      // Answer an interactive caller at once, but batch while more input is queued.
+      if (std::cin.rdbuf()->in_avail() == 0) flush_batch();
     }
   }
+  flush_batch();
   for (const std::string& message : symbolizer.stats().messages) {
     fprintf(stderr, "kiln symbolize: warning: %s\n", message.c_str());
   }

@@ -6,9 +6,13 @@ namespace kiln::symbolizer {
 
 BinaryModule::BinaryModule(std::unique_ptr<ElfFile> binary, const std::string& path,
                            const std::string& root, const DebugFileLocator& locator,
-                           std::vector<std::string>* warnings)
-    : binary_(std::move(binary)) {
+                           ProblemLog* log)
+    : binary_(std::move(binary)), path_(path), log_(log) {
   if (!binary_->has_dwarf()) debug_ = locator.find(*binary_, path, root);
+}
+
+void BinaryModule::parse() {
+  parsed_ = true;
   symbols_.add_symbols(*binary_);
   symbols_.finish();
   if (debug_) {
@@ -19,7 +23,10 @@ BinaryModule::BinaryModule(std::unique_ptr<ElfFile> binary, const std::string& p
   if (dwarf_file->has_dwarf()) {
     std::string error;
     dwarf_ = DwarfIndex::open(*dwarf_file, &error);
-    if (!dwarf_) warnings->push_back(path + ": " + error);
+    if (!dwarf_) {
+      log_->note(ProblemLog::kCorruptFile,
+                 path_ + ": " + error + " (frames keep their ELF symbol names)");
+    }
   }
 }
 
@@ -33,6 +40,7 @@ const std::string& BinaryModule::display_name(const char* raw, const Symbolizer:
 
 void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
                              std::vector<FrameRef>* frames) {
+  if (!parsed_) parse();
   frames->clear();
   scratch_.clear();
   if (dwarf_) dwarf_->lookup(vaddr, options.inlines, options.want_lines, &scratch_);

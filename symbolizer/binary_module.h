@@ -11,6 +11,7 @@
 #include "debug_file_locator.h"
 #include "dwarf_index.h"
 #include "elf_file.h"
+#include "problem_log.h"
 #include "symbol_table.h"
 #include "symbolizer.h"
 
@@ -26,11 +27,12 @@ struct FrameRef {
 
 class BinaryModule {
  public:
-  // Parses `binary`; `path` is its path as its process sees it (for .gnu_debuglink), `root`
-  // the prefix that reaches that file system ("" or "/proc/PID/root"). Problems that leave
-  // the module usable with less information are appended to `warnings`.
+  // Takes `binary` and finds its debug file now (while the process and its root exist);
+  // `path` is its path as its process sees it (for .gnu_debuglink), `root` the prefix that
+  // reaches that file system ("" or "/proc/PID/root"). Symbols and DWARF are parsed at the
+  // first lookup, so snapshots stay cheap; problems then are noted in `log`.
   BinaryModule(std::unique_ptr<ElfFile> binary, const std::string& path, const std::string& root,
-               const DebugFileLocator& locator, std::vector<std::string>* warnings);
+               const DebugFileLocator& locator, ProblemLog* log);
 
   const ElfFile& binary() const { return *binary_; }
 
@@ -39,9 +41,13 @@ class BinaryModule {
 
  private:
   const std::string& display_name(const char* raw, const Symbolizer::Options& options);
+  void parse();
 
   std::unique_ptr<ElfFile> binary_;
   std::unique_ptr<ElfFile> debug_;
+  std::string path_;
+  ProblemLog* log_;
+  bool parsed_ = false;
   SymbolTable symbols_;        // the binary's own .symtab/.dynsym and PLT
   SymbolTable debug_symbols_;  // the debug file's .symtab (names stripped from the binary)
   std::unique_ptr<DwarfIndex> dwarf_;

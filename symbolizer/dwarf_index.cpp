@@ -38,6 +38,45 @@ bool holds_no_code(int tag) {
   }
 }
 
+// The attributes of a subroutine DIE that the index needs, read in one pass over the DIE
+// (libdw's dwarf_attr rescans the attribute list for each attribute asked for).
+struct SubroutineAttributes {
+  bool has_low = false, has_high = false, high_is_offset = false, has_ranges = false;
+  Dwarf_Addr low = 0, high = 0;
+  Dwarf_Word call_file = 0, call_line = 0;
+};
+
+int collect_attribute(Dwarf_Attribute* attr, void* arg) {
+  auto* a = static_cast<SubroutineAttributes*>(arg);
+  switch (dwarf_whatattr(attr)) {
+    case DW_AT_low_pc:
+      a->has_low = dwarf_formaddr(attr, &a->low) == 0;
+      break;
+    case DW_AT_high_pc: {
+      Dwarf_Word offset = 0;
+      if (dwarf_formaddr(attr, &a->high) == 0) {
+        a->has_high = true;
+      } else if (dwarf_formudata(attr, &offset) == 0) {  // DWARF 4+: a length
+        a->has_high = a->high_is_offset = true;
+        a->high = offset;
+      }
+      break;
+    }
+    case DW_AT_ranges:
+      a->has_ranges = true;
+      break;
+    case DW_AT_call_file:
+      dwarf_formudata(attr, &a->call_file);
+      break;
+    case DW_AT_call_line:
+      dwarf_formudata(attr, &a->call_line);
+      break;
+    default:
+      break;
+  }
+  return DWARF_CB_OK;
+}
+
 // Collects, in DIE order (parents before children), the address ranges of every subprogram
 // and inlined subroutine under `parent_die`; `add_node` records a DIE and returns its index.
 template <typename AddNode>
@@ -52,19 +91,28 @@ void walk(Dwarf_Die* parent_die, int32_t parent, int depth, std::vector<Interval
     bool descend = dwarf_haschildren(&child) && !holds_no_code(tag);
     if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
       bool inlined = tag == DW_TAG_inlined_subroutine;
-      Dwarf_Addr base = 0, start = 0, end = 0;
-      ptrdiff_t off = 0;
+      SubroutineAttributes attrs;
+      dwarf_getattrs(&child, collect_attribute, &attrs, 0);
       size_t first = intervals->size();
-      for (int guard = 0;
-           (off = dwarf_ranges(&child, off, &base, &start, &end)) > 0 && guard < 100000; ++guard) {
-        if (end > start) intervals->push_back({start, end, -1});
+      if (attrs.has_ranges) {
+        Dwarf_Addr base = 0, start = 0, end = 0;
+        ptrdiff_t off = 0;
+        for (int guard = 0;
+             (off = dwarf_ranges(&child, off, &base, &start, &end)) > 0 && guard < 100000;
+             ++guard) {
+          if (end > start) intervals->push_back({start, end, -1});
+        }
+      } else if (attrs.has_low && attrs.has_high) {
+        Dwarf_Addr end = attrs.high_is_offset ? attrs.low + attrs.high : attrs.high;
+        if (end > attrs.low) intervals->push_back({attrs.low, end, -1});
       }
       // Without code (declarations, abstract instances of inlined functions) nothing below
       // it has code either.
       if (intervals->size() == first) {
         descend = false;
       } else {
-        self = add_node(&child, inlined ? parent : -1, inlined);
+        self = add_node(&child, inlined ? parent : -1, inlined ? attrs.call_file : 0,
+                        inlined ? attrs.call_line : 0);
         for (size_t i = first; i < intervals->size(); ++i) (*intervals)[i].node = self;
       }
     }
@@ -186,18 +234,12 @@ DwarfIndex::Unit* DwarfIndex::unit_for(uint64_t address) {
 void DwarfIndex::index_unit(Unit& unit) {
   unit.indexed = true;
   std::vector<Interval> intervals;
-  auto add_node = [&](Dwarf_Die* die, int32_t parent, bool inlined) {
+  auto add_node = [&](Dwarf_Die* die, int32_t parent, Dwarf_Word call_file, Dwarf_Word call_line) {
     Node node;
     node.die = dwarf_dieoffset(die);
     node.parent = parent;
-    Dwarf_Attribute attr;
-    Dwarf_Word value = 0;
-    if (inlined && dwarf_attr(die, DW_AT_call_file, &attr) && dwarf_formudata(&attr, &value) == 0) {
-      node.call_file = static_cast<uint32_t>(value);
-    }
-    if (inlined && dwarf_attr(die, DW_AT_call_line, &attr) && dwarf_formudata(&attr, &value) == 0) {
-      node.call_line = static_cast<uint32_t>(value);
-    }
+    node.call_file = static_cast<uint32_t>(call_file);
+    node.call_line = static_cast<uint32_t>(call_line);
     unit.nodes.push_back(node);
     return static_cast<int32_t>(unit.nodes.size() - 1);
   };

@@ -40,11 +40,7 @@ std::shared_ptr<BinaryModule> ModuleCache::from_fd(int fd, const std::string& pa
       return it->second;
     }
   }
-  std::vector<std::string> warnings;
-  auto module = std::make_shared<BinaryModule>(std::move(file), path, root, locator_, &warnings);
-  for (const std::string& w : warnings) {
-    log_->note(ProblemLog::kCorruptFile, w + " (frames keep their ELF symbol names)");
-  }
+  auto module = std::make_shared<BinaryModule>(std::move(file), path, root, locator_, log_);
   ++parsed_;
   by_identity_[identity] = module;
   if (!build_id.empty()) by_build_id_[build_id] = module;
@@ -72,8 +68,7 @@ std::shared_ptr<BinaryModule> ModuleCache::vdso() {
       auto file =
           ElfFile::from_memory(reinterpret_cast<const void*>(base), m.end - m.start, &error);
       if (!file) return nullptr;
-      std::vector<std::string> warnings;
-      vdso_ = std::make_shared<BinaryModule>(std::move(file), "[vdso]", "", locator_, &warnings);
+      vdso_ = std::make_shared<BinaryModule>(std::move(file), "[vdso]", "", locator_, log_);
       ++parsed_;
     }
   }

@@ -54,7 +54,7 @@ bool read_process_maps(pid_t pid, std::vector<Mapping>* mappings) {
   std::string text;
   if (!read_file("/proc/" + std::to_string(pid) + "/maps", &text)) return false;
   *mappings = parse_maps(text);
-  return !mappings->empty();
+  return true;  // kernel threads have no mappings
 }
 
 }  // namespace kiln::symbolizer

@@ -20,7 +20,8 @@ struct Mapping {
 
 // Parses maps text (the format of /proc/PID/maps).
 std::vector<Mapping> parse_maps(const std::string& text);
-// Reads /proc/PID/maps; false when the process is gone or unreadable.
+// Reads /proc/PID/maps; false when the process is gone or unreadable (a kernel thread reads
+// as no mappings).
 bool read_process_maps(pid_t pid, std::vector<Mapping>* mappings);
 // Reads a whole file (for /proc files whose size reads as 0).
 bool read_file(const std::string& path, std::string* contents);

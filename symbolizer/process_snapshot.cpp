@@ -60,13 +60,15 @@ int open_mapped_file(pid_t pid, const Mapping& m) {
 bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
   std::vector<Mapping> maps;
   if (!read_process_maps(pid, &maps)) {
-    if (mappings_.empty()) {
+    if (!taken_) {
       log.note(ProblemLog::kExitedProcess,
                "process " + std::to_string(pid) +
                    " exited before it could be snapshotted; its frames show as [unknown]");
     }
-    return !mappings_.empty();
+    return taken_;
   }
+  taken_ = true;
+  taken_at_ = std::chrono::steady_clock::now();
   pid_ = pid;
   namespace_pid_ = namespace_pid(pid);
   std::string root = "/proc/" + std::to_string(pid) + "/root";
@@ -106,10 +108,18 @@ bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
     return a.mapping.start < b.mapping.start;
   });
   mappings_ = std::move(result);
-  perf_map_.reset();
-  perf_map_looked_for_ = {};
-  perf_map();
+  if (!perf_map_) {
+    perf_map_looked_for_ = {};
+    perf_map();
+  }
   return true;
+}
+
+bool ProcessSnapshot::refresh(ModuleCache& modules, ProblemLog& log) {
+  if (std::chrono::steady_clock::now() - taken_at_ < std::chrono::milliseconds(100)) return false;
+  std::chrono::steady_clock::time_point before = taken_at_;
+  take(pid_, modules, log);
+  return taken_at_ != before;
 }
 
 const SnapshotMapping* ProcessSnapshot::find(uint64_t address) const {

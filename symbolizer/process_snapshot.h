@@ -28,12 +28,17 @@ class ProcessSnapshot {
   // Reads the process's mappings and opens its binaries; false when the process is gone.
   bool take(pid_t pid, ModuleCache& modules, ProblemLog& log);
 
+  // Takes the snapshot again if the last one is older than 100 ms and the process still
+  // lives; true if it did.
+  bool refresh(ModuleCache& modules, ProblemLog& log);
   // The mapping containing `address`; nullptr if none.
   const SnapshotMapping* find(uint64_t address) const;
   // The JIT perf map, if the process has one (looked for again while none was found).
   PerfMap* perf_map();
 
  private:
+  bool taken_ = false;  // once: a later failure keeps the earlier snapshot
+  std::chrono::steady_clock::time_point taken_at_{};
   pid_t pid_ = 0;
   pid_t namespace_pid_ = 0;                // the pid inside the process's own pid namespace (NSpid)
   std::vector<SnapshotMapping> mappings_;  // executable ones, sorted by start

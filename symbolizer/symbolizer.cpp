@@ -97,6 +97,8 @@ std::vector<Frame> Symbolizer::symbolize_user(pid_t tgid, uint64_t address) {
   }
   ProcessSnapshot& process = it->second;
   const SnapshotMapping* mapping = process.find(address);
+  // Mapped after the snapshot (libraries ld.so maps after exec, dlopen): look again.
+  if (!mapping && process.refresh(impl_->modules, impl_->log)) mapping = process.find(address);
   if (!mapping || !mapping->module) {
     // JIT code lives in anonymous memory and is named by the process's perf map.
     if (!mapping || mapping->name == "[anon]" || !mapping->mapping.path.starts_with("/")) {

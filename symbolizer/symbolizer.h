@@ -18,7 +18,7 @@ struct Frame {
   // Demangled, without parameter list unless Options::full_signatures; "[module]" when the
   // address has no symbol (e.g. "[libfoo.so]", "[kernel]", "[anon]", "[unknown]").
   std::string function;
-  // "libc.so.6", "[kernel]", "ext4", "[vdso]", "[anon]", "[unknown]", "[perf-PID.map]".
+  // "libc.so.6", "[kernel]", "ext4", "[vdso]", "[anon]", "[unknown]", "perf-PID.map" (JIT).
   std::string module;
   // Source location (Options::want_lines); empty/0 when unknown.
   std::string file;
@@ -31,15 +31,15 @@ enum class AddressKind { kFileOffset, kVirtualAddress };
 
 // Counted problems; each kind is also reported once as a message in Stats::messages.
 struct Stats {
-  uint64_t addresses = 0;             // addresses asked for
-  uint64_t cache_hits = 0;            // answered from the per-address cache
-  uint64_t unknown = 0;               // answered with a "[module]"/"[unknown]" frame
-  uint64_t missing_files = 0;         // binary or perf map that could not be opened
-  uint64_t corrupt_files = 0;         // ELF or DWARF that could not be parsed
-  uint64_t exited_processes = 0;      // pid gone before it could be snapshotted
-  uint64_t unmapped_addresses = 0;    // address in no mapping of its process
-  bool kptr_restricted = false;       // /proc/kallsyms shows only zero addresses
-  uint64_t binaries_parsed = 0;       // distinct binaries parsed (cache keyed by build-id)
+  uint64_t addresses = 0;           // addresses asked for
+  uint64_t cache_hits = 0;          // answered from the per-address cache
+  uint64_t unknown = 0;             // answered with a "[module]"/"[unknown]" frame
+  uint64_t missing_files = 0;       // binary or perf map that could not be opened
+  uint64_t corrupt_files = 0;       // ELF or DWARF that could not be parsed
+  uint64_t exited_processes = 0;    // pid gone before it could be snapshotted
+  uint64_t unmapped_addresses = 0;  // address in no mapping of its process
+  bool kptr_restricted = false;     // /proc/kallsyms shows only zero addresses
+  uint64_t binaries_parsed = 0;     // distinct binaries (cache keyed by build-id), each parsed once
   std::vector<std::string> messages;  // one line per kind of problem, with the fix
 };
 
@@ -66,7 +66,7 @@ class Symbolizer {
   // still symbolized after it exits. Calling it again refreshes the snapshot. Returns false
   // when the process is gone (and no earlier snapshot exists).
   bool snapshot_process(pid_t tgid);
-  // Forgets a process snapshot (its binaries stay cached while other processes use them).
+  // Forgets a process snapshot (parsed binaries stay cached for other processes).
   void forget_process(pid_t tgid);
 
   // Frames for an address, innermost first: inlined frames, then the containing function.
@@ -75,7 +75,8 @@ class Symbolizer {
   std::vector<Frame> symbolize_user(pid_t tgid, uint64_t address);
   // Kernel address through /proc/kallsyms (modules included). Never empty.
   std::vector<Frame> symbolize_kernel(uint64_t address);
-  // Address in an ELF file, as a file offset or a link-time virtual address. Never empty.
+  // Address in an ELF file, as a file offset or a link-time virtual address. Each path is
+  // opened once per Symbolizer. Never empty.
   std::vector<Frame> symbolize_file(const std::string& path, uint64_t address, AddressKind kind);
 
   Stats stats() const;

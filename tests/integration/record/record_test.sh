@@ -139,7 +139,7 @@ command_mode)
   ;;
 sigint)
   "$samples/cpu_split" 5 & load=$!
-  "$kiln" record -F 499 -o out.folded -o out.svg 2>err.txt & pid=$!
+  "$kiln" record -F 499 --per-pid -o out.folded -o out.svg 2>err.txt & pid=$!
   wait_attached
   sleep 1.5
   kill -INT $pid
@@ -149,10 +149,11 @@ sigint)
   ((status == 0)) || fail "kiln exited $status after SIGINT: $(cat err.txt)"
   lines=$(awk '!/^#/ && NF' out.folded | wc -l)
   ((lines > 0)) || fail "no stacks in out.folded after SIGINT"
-  (($(weight_of out.folded '^cpu_split;.*hot_(75|25)') >= 10)) || fail "the running cpu_split is missing from the whole-machine profile"
+  (($(weight_of out.folded '^cpu_split-[0-9]+;.*hot_(75|25)') >= 10)) || fail "the running cpu_split is missing from the whole-machine profile"
   bad=$(awk '!/^#/ && NF && $NF !~ /^[0-9]+$/' out.folded | wc -l)
   ((bad == 0)) || fail "$bad malformed folded lines"
   xmllint --noout out.svg || fail "out.svg is not well-formed XML"
+  grep -q "^kiln-$pid;" out.folded && fail "kiln sampled itself"
   "$kiln" record -o term.folded 2>err2.txt & pid=$!
   wait_attached
   sleep 0.5
@@ -184,10 +185,10 @@ errors)
 losses)
   # A stack map far too small: samples are lost, reported with the reason and the fix, and
   # every sample is either in the output or counted as lost.
-  "$kiln" record -F 999 --stack-map-size 8 -o out.folded -o out.svg -- "$samples/cpu_split" 1 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
+  "$kiln" record -F 999 --stack-map-size 2 -o out.folded -o out.svg -- "$samples/cpu_split" 1 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
   read -r samples lost < <(sed -nE 's/^kiln: .* ([0-9]+) samples, ([0-9]+) lost$/\1 \2/p' err.txt)
   [[ -n ${samples:-} ]] || fail "no summary line: $(cat err.txt)"
-  ((lost > 0)) || fail "no sample lost with an 8-entry stack map"
+  ((lost > 0)) || fail "no sample lost with a 2-entry stack map"
   grep -qE '^  lost: [0-9]+ \([0-9.]+%\) .*raise --stack-map-size' err.txt || fail "loss reason and fix missing: $(cat err.txt)"
   recorded=$(weight_of out.folded '.')
   ((recorded + lost == samples)) || fail "$recorded recorded + $lost lost != $samples samples"

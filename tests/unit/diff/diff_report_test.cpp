@@ -113,15 +113,23 @@ TEST(DiffReport, FractionalWeightsAreNotTestedWithoutEffectiveSamples) {
 }
 
 TEST(DiffReport, TimeWeightedProfileIsNotTestedAsSamples) {
+  // 10 s of off-CPU time in microseconds; sleep goes from 50% to 70% of it.
   Profile before = profile_of({{"a;sleep", 5000000}, {"a;work", 5000000}});
-  Profile after = profile_of({{"a;sleep", 5100000}, {"a;work", 4900000}});
+  Profile after = profile_of({{"a;sleep", 7000000}, {"a;work", 3000000}});
   before.metadata.count_name = after.metadata.count_name = "us";
   const DiffReport report = diff_profiles(before, after, {});
   EXPECT_FALSE(report.before.sample_counts);
-  EXPECT_EQ(report.tests, 0u);  // 10 s in microseconds would otherwise look like 10M samples
+  EXPECT_EQ(report.tests, 0u);  // 10 s in microseconds is not 10M independent samples
+  EXPECT_NE(report.untested_reason.find("--effective-samples"), std::string::npos);
+
   DiffOptions options;
-  options.effective_samples = 500;  // e.g. 500 off-CPU events
-  EXPECT_FALSE(find_function(diff_profiles(before, after, options), "sleep").total_significant);
+  options.effective_samples = 500;  // e.g. 500 off-CPU events in each profile
+  const DiffReport tested = diff_profiles(before, after, options);
+  EXPECT_GT(tested.tests, 0u);
+  EXPECT_TRUE(find_function(tested, "sleep").total_significant);  // 250 -> 350 of 500
+
+  options.effective_samples = 50;  // below --min-samples: nothing is tested
+  EXPECT_EQ(diff_profiles(before, after, options).tests, 0u);
 }
 
 TEST(DiffReport, GateRuleParsing) {

@@ -14,7 +14,7 @@ OffCpuRecording two_threads() {
   OffCpuRecording result;
   result.recording.seconds = 2.0;
   result.recording.counters.samples = 300;
-  result.recording.counters.lost_stack_collision = 3;
+  result.recording.counters.lost_stack_map_full = 3;
   result.offcpu.below_min = 7;
   result.offcpu.blocked_at_start = 1;
   result.threads = 2;
@@ -73,7 +73,7 @@ TEST(OffCpuSummary, TotalsNotesAndTopStacksByTime) {
       << summary;
   EXPECT_NE(summary.find("1 thread was already blocked when tracing started"), std::string::npos);
   EXPECT_NE(summary.find("7 blocks shorter than --min-block-us not counted"), std::string::npos);
-  EXPECT_NE(summary.find("stack id hash collisions"), std::string::npos);
+  EXPECT_NE(summary.find("stack map full"), std::string::npos);
   // The longest stack first, with its share of the total: the root and the 4 innermost frames
   // above the scheduler's (schedule, __schedule).
   const size_t sleeper = summary.find(

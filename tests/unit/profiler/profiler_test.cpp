@@ -14,7 +14,7 @@ namespace kiln::profiler {
 namespace {
 
 TEST(StackMapEntries, FollowsRateCpusAndDurationWithinBounds) {
-  EXPECT_EQ(stack_map_entries(99, 2, 1, 0), 4096u);          // 396 wanted: the floor
+  EXPECT_EQ(stack_map_entries(99, 2, 1, 0), 16384u);         // 396 wanted: the floor
   EXPECT_EQ(stack_map_entries(999, 4, 10, 0), 79920u);       // 2 x 999 x 4 x 10
   EXPECT_EQ(stack_map_entries(4999, 64, 3600, 0), 262144u);  // the ceiling
   EXPECT_EQ(stack_map_entries(99, 2, 0, 0), 65536u);         // open ended
@@ -24,13 +24,13 @@ TEST(StackMapEntries, FollowsRateCpusAndDurationWithinBounds) {
 TEST(DescribeLosses, GivesCountShareAndFixPerReason) {
   SampleCounters counters;
   counters.samples = 1000;
-  counters.lost_stack_collision = 25;
+  counters.lost_stack_map_full = 25;
   counters.lost_counts_map_full = 1;
   counters.no_user_stack = 300;  // kernel threads: not a loss
   EXPECT_EQ(counters.lost(), 26u);
   const std::vector<std::string> lines = describe_losses(counters);
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[0], "25 (2.50%) stack id hash collisions; raise --stack-map-size");
+  EXPECT_EQ(lines[0], "25 (2.50%) stack map full; raise --stack-map-size or shorten -d");
   EXPECT_EQ(lines[1], "1 (0.10%) counts map full; raise --stack-map-size or shorten -d");
   EXPECT_TRUE(describe_losses(SampleCounters{}).empty());
 }

@@ -16,8 +16,9 @@ namespace kiln::symbolizer {
 namespace {
 
 // The start and size of the perf map entry naming `function` (the last one: the optimized code).
-bool perf_map_entry(pid_t pid, const std::string& function, uint64_t* start, uint64_t* size) {
-  std::ifstream map("/tmp/perf-" + std::to_string(pid) + ".map");
+bool perf_map_entry(const std::string& path, const std::string& function, uint64_t* start,
+                    uint64_t* size) {
+  std::ifstream map(path);
   bool found = false;
   for (std::string line; std::getline(map, line);) {
     if (line.find(function) == std::string::npos) continue;
@@ -51,7 +52,8 @@ TEST(JitPerfMap, NodeFunctionsAreNamed) {
       directory);  // node writes an isolate-*.log into its working directory
   pid_t pid = node.pid();
   uint64_t start = 0, size = 0;
-  ASSERT_TRUE(perf_map_entry(pid, "hotLoopForKiln", &start, &size));
+  ASSERT_TRUE(
+      perf_map_entry("/tmp/perf-" + std::to_string(pid) + ".map", "hotLoopForKiln", &start, &size));
   auto frames = symbolizer.symbolize_user(node.pid(), start + size / 2);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_NE(frames[0].function.find("hotLoopForKiln"), std::string::npos) << frames[0].function;
@@ -71,6 +73,38 @@ TEST(JitPerfMap, NodeFunctionsAreNamed) {
   node.stop();
   unlink(("/tmp/perf-" + std::to_string(pid) + ".map").c_str());
   std::filesystem::remove_all(directory);
+}
+
+// A "container": node in its own pid namespace (it is pid 1 there) with a private /tmp, so its
+// perf map is /tmp/perf-1.map inside and reachable from here only as
+// /proc/PID/root/tmp/perf-1.map.
+TEST(JitPerfMap, NodeInOtherPidAndMountNamespaces) {
+  if (test::run_command("command -v node").empty()) GTEST_SKIP() << "node is not installed";
+  if (test::run_command("unshare --pid --fork --mount-proc --mount true && echo ok") != "ok\n") {
+    GTEST_SKIP() << "cannot create namespaces here (needs root)";
+  }
+  std::string script = KILN_SOURCE_DIR "/tests/unit/symbolizer/programs/jit_sample.js";
+  test::SampleProcess container(
+      {"unshare", "--pid", "--fork", "--mount-proc", "--mount", "sh", "-c",
+       "mount -t tmpfs tmpfs /tmp && cd /tmp && exec node --perf-basic-prof " + script},
+      [](pid_t) {});
+  // unshare forks node: its only child.
+  std::string children;
+  std::ifstream(("/proc/" + std::to_string(container.pid()) + "/task/" +
+                 std::to_string(container.pid()) + "/children")) >>
+      children;
+  ASSERT_FALSE(children.empty());
+  pid_t node = std::stoi(children);
+  std::string map = "/proc/" + std::to_string(node) + "/root/tmp/perf-1.map";
+  ASSERT_FALSE(std::filesystem::exists("/tmp/perf-" + std::to_string(node) + ".map"));
+  uint64_t start = 0, size = 0;
+  ASSERT_TRUE(perf_map_entry(map, "hotLoopForKiln", &start, &size)) << map;
+
+  Symbolizer symbolizer;
+  auto frames = symbolizer.symbolize_user(node, start + size / 2);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_NE(frames[0].function.find("hotLoopForKiln"), std::string::npos) << frames[0].function;
+  EXPECT_EQ(frames[0].kind, FrameKind::kJit);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Symbolizing live processes: mappings, shared libraries, inline chains with lines, the vDSO,
 // processes that exit, deleted binaries, anonymous memory.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "sample_process.h"
 #include "symbolizer.h"
@@ -142,6 +144,27 @@ TEST(ProcessSymbolization, VdsoIsNamedFromItsOwnImage) {
     ++checked;
   }
   EXPECT_GE(checked, 3);
+}
+
+TEST(ProcessSymbolization, LibraryLoadedAfterTheSnapshot) {
+  Symbolizer symbolizer;
+  ASSERT_TRUE(symbolizer.snapshot_process(getpid()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  void* library = dlopen((kDir + "/libkiln_sample_lib.so").c_str(), RTLD_NOW);
+  ASSERT_NE(library, nullptr) << dlerror();
+  void* function = dlsym(library, "kiln_lib_print");
+  ASSERT_NE(function, nullptr);
+  auto frames = symbolizer.symbolize_user(getpid(), reinterpret_cast<uint64_t>(function) + 1);
+  EXPECT_EQ(frames.back().function, "kiln_lib_print");
+  EXPECT_EQ(frames.back().module, "libkiln_sample_lib.so");
+  dlclose(library);
+}
+
+TEST(ProcessSymbolization, KernelThreadHasNoMappingsButIsNoExitedProcess) {
+  Symbolizer symbolizer;
+  EXPECT_TRUE(symbolizer.snapshot_process(2));  // kthreadd
+  EXPECT_EQ(symbolizer.symbolize_user(2, 0x401000).back().function, "[unknown]");
+  EXPECT_EQ(symbolizer.stats().exited_processes, 0u);
 }
 
 TEST(ProcessSymbolization, UnknownPlacesAreNamedAndCounted) {
