@@ -16,6 +16,9 @@ namespace kiln::flamegraph {
 
 namespace {
 
+// Real stacks are kilobytes (perf's deepest, 1024 frames of long C++ names: a few MB).
+constexpr size_t kMaxLineBytes = size_t{64} << 20;
+
 bool is_blank(char c) {
   return c == ' ' || c == '\t';
 }
@@ -217,7 +220,17 @@ bool FoldedReader::read_file(const std::string& path) {
   size_t filled = 0;
   uint64_t number = 0;
   for (;;) {
-    if (filled == buffer.size()) buffer.resize(buffer.size() * 2);  // a line longer than the buffer
+    if (filled == buffer.size()) {  // a line longer than the buffer
+      // Without a bound an endless line (/dev/zero, a binary file) grows it until the
+      // allocation fails.
+      if (buffer.size() >= kMaxLineBytes) {
+        error_ = source + ':' + std::to_string(number + 1) + ": a line longer than " +
+                 std::to_string(kMaxLineBytes >> 20) + " MB: not folded stacks";
+        if (diagnostics_) *diagnostics_ << error_ << '\n';
+        return false;
+      }
+      buffer.resize(buffer.size() * 2);
+    }
     ssize_t got = ::read(file.fd(), buffer.data() + filled, buffer.size() - filled);
     if (got < 0) {
       if (errno == EINTR) continue;
@@ -228,12 +241,13 @@ bool FoldedReader::read_file(const std::string& path) {
     if (got == 0) break;
     size_t end = filled + static_cast<size_t>(got);
     size_t start = 0;
+    size_t scan = filled;  // the carried-over part has no newline: search only the new bytes
     for (;;) {
-      const void* nl = std::memchr(buffer.data() + start, '\n', end - start);
+      const void* nl = std::memchr(buffer.data() + scan, '\n', end - scan);
       if (!nl) break;
       size_t stop = static_cast<size_t>(static_cast<const char*>(nl) - buffer.data());
       parser.parse({buffer.data() + start, stop - start}, ++number);
-      start = stop + 1;
+      start = scan = stop + 1;
     }
     std::memmove(buffer.data(), buffer.data() + start, end - start);
     filled = end - start;

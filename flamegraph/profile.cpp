@@ -50,7 +50,8 @@ struct Profile::NameTable {
       if (blocks.size() == 1) block_used = kBlockSize;
       return view;
     }
-    if (block_used + name.size() > kBlockSize) {
+    // blocks may still be empty here: block_used starts full, but an empty name fits in it.
+    if (blocks.empty() || block_used + name.size() > kBlockSize) {
       blocks.push_back(std::make_unique_for_overwrite<char[]>(kBlockSize));
       block_used = 0;
     }

@@ -166,7 +166,15 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
   out.escaped(title) << "</text>\n";
   unsigned y = kTitleHeight + 4;
   if (!options.subtitle.empty()) {
-    out << "<text id=\"subtitle\" x=\"" << int64_t{width / 2} << "\" y=\"" << int64_t{y} << "\">";
+    out << "<text id=\"subtitle\" x=\"" << int64_t{width / 2} << "\" y=\"" << int64_t{y} << '"';
+    // Centered text wider than the image loses both ends: squeeze it into the margins.
+    size_t chars = 0;
+    for (char c : options.subtitle) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    const double room = width - 2.0 * kSideMargin;
+    if (chars * fs * kCharWidth > room) {
+      out << " textLength=\"" << number(room) << "\" lengthAdjust=\"spacingAndGlyphs\"";
+    }
+    out << '>';
     out.escaped(options.subtitle) << "</text>\n";
     y += kLineHeight;
   }

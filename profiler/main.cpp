@@ -1,5 +1,6 @@
 // kiln: a Linux CPU profiler and flame graph generator.
 #include <cstdio>
+#include <string_view>
 
 #include "commands.h"
 
@@ -21,7 +22,9 @@ int main(int argc, char** argv) {
   kiln::cli::add_diff_command(app, exit_code);
 
   try {
-    app.parse(kiln::cli::take_trailing_command(argc, argv), argv);
+    // Only `record` takes a COMMAND after `--`; for the others `--` ends the options.
+    bool record = argc > 1 && std::string_view(argv[1]) == "record";
+    app.parse(record ? kiln::cli::take_trailing_command(argc, argv) : argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kiln::cli::kSuccess : kiln::cli::kInputError;
   }

@@ -1,6 +1,7 @@
 // `kiln symbolize`: addresses of a process, an ELF file or the kernel to function names,
 // inline chains and file:line, in llvm-symbolizer's output format.
 #include <algorithm>
+#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <iostream>
@@ -27,6 +28,8 @@ struct SymbolizeArgs {
 
 bool parse_address(const std::string& text, uint64_t* value) {
   const char* s = text.c_str();
+  // strtoull also takes blanks and a sign ("-5" would wrap to 0xfffffffffffffffb).
+  if (!std::isxdigit(static_cast<unsigned char>(s[0]))) return false;
   char* end = nullptr;
   errno = 0;
   *value = strtoull(s, &end, 16);

@@ -73,7 +73,10 @@ ElfFile::~ElfFile() {
 
 bool ElfFile::load(std::string* error) {
   auto fail = [&](const char* what) {
-    if (error) *error = std::string(what) + ": " + elf_errmsg(-1);
+    if (error) {
+      int code = elf_errno();  // 0 for a file libelf read fine but is not ELF (text, empty)
+      *error = code ? std::string(what) + ": " + elf_errmsg(code) : std::string(what);
+    }
     return false;
   };
   if (!elf_ || elf_kind(elf_) != ELF_K_ELF) return fail("not an ELF file");

@@ -209,6 +209,28 @@ TEST(FoldedReader, SharedPrefixesStillSplitFramesExactly) {
   EXPECT_EQ(names_of(r.profile, 7), (V{"main", "", "y"}));
 }
 
+// An empty frame name as the first name a profile sees (";a 5", "; 5") crashed the reader.
+TEST(FoldedReader, EmptyFrameNameFirstInTheProfile) {
+  ReadResult r = read_text(";a 5\n; 2\n;;; 1\n");
+  EXPECT_EQ(r.bad, 0u) << r.diagnostics;
+  ASSERT_EQ(r.profile.stack_count(), 3u);
+  using V = std::vector<std::string>;
+  EXPECT_EQ(names_of(r.profile, 0), (V{"", "a"}));
+  EXPECT_EQ(names_of(r.profile, 1), (V{"", ""}));
+  EXPECT_EQ(r.profile.total().to_string(), "8");
+}
+
+// An endless line (/dev/zero, a binary file without newlines) used to grow the read buffer
+// until the allocation failed and kiln aborted; it is an input error naming the file and line.
+TEST(FoldedReader, EndlessLineIsAnErrorNotACrash) {
+  fg::Profile p;
+  std::ostringstream diag;
+  fg::FoldedReader reader(p, &diag);
+  EXPECT_FALSE(reader.read_file("/dev/zero"));
+  EXPECT_NE(reader.error().find("/dev/zero:1: "), std::string::npos) << reader.error();
+  EXPECT_NE(reader.error().find("longer than"), std::string::npos) << reader.error();
+}
+
 TEST(FoldedReader, MissingFileIsAnErrorNamingTheFile) {
   fg::Profile p;
   std::ostringstream diag;

@@ -358,3 +358,25 @@ TEST(SvgLabels, AnnotationHiddenAndLongNamesTruncated) {
   // (200 - 6) px at 7.2 px per character: 26 characters, the last two "..".
   EXPECT_NE(svg.find(">std::__detail::_Executor..</text>"), std::string::npos) << svg;
 }
+
+// A centered subtitle wider than the image (kiln diff puts both file paths in it) was cut off
+// at both ends; it must be squeezed into the width between the side margins instead.
+TEST(SvgLabels, LongSubtitleIsFittedToTheWidth) {
+  fg::Profile p;
+  p.add_stack({"main", "f"}, fg::Weight::from_integer(1));
+  std::string long_subtitle(300, 'x');
+  std::string svg = render(p, {.subtitle = long_subtitle, .width = 600});
+  xmlDoc* doc = xmlReadMemory(svg.data(), static_cast<int>(svg.size()), "kiln.svg", nullptr,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  ASSERT_NE(doc, nullptr);
+  xmlNode* sub = by_id(xmlDocGetRootElement(doc), "subtitle");
+  ASSERT_NE(sub, nullptr);
+  EXPECT_EQ(content(sub), long_subtitle);
+  std::string length = attr(sub, "textLength");
+  xmlFreeDoc(doc);
+  ASSERT_FALSE(length.empty()) << "a 300-character subtitle overflows 600 px";
+  EXPECT_LE(std::stod(length), 580.0);
+
+  std::string short_svg = render(p, {.subtitle = "fits", .width = 600});
+  EXPECT_EQ(short_svg.find("textLength"), std::string::npos);
+}

@@ -55,4 +55,16 @@ err=$(printf '0x10\nnot-hex\n' | "$kiln" symbolize --elf "$dir/kiln_sample_pie" 
 code=$?
 set -e
 [[ $code == 1 && $err == *"stdin line 2: 'not-hex'"* ]] || fail "bad address: code $code, $err"
+# strtoull takes a sign and leading blanks: -5 must not become 0xfffffffffffffffb.
+for bad in -5 +5 ' 5' 0x-5; do
+  set +e
+  err=$("$kiln" symbolize --elf "$dir/kiln_sample_pie" 0x10 "$bad" 2>&1 >/dev/null)
+  code=$?
+  set -e
+  [[ $code == 1 && $err == *"argument 2: '$bad' is not"* ]] || fail "address '$bad': code $code, $err"
+done
+# Addresses after `--` are addresses too (only `kiln record` takes a command there); they were
+# dropped, and kiln read stdin instead.
+actual=$("$kiln" symbolize --elf "$dir/kiln_sample_pie" --no-inlines -- "0x$call" < /dev/null | head -1)
+[[ $actual == outer_function ]] || fail "address after --: got '$actual'"
 echo "kiln symbolize: all checks passed"
