@@ -81,13 +81,34 @@ static __always_inline bool is_blocked_state(__u32 state) {
   return (state & state_mask) != 0;
 }
 
-static __always_inline bool is_kernel_thread(struct task_struct* task) {
-  return BPF_CORE_READ(task, flags) & PF_KTHREAD;
+/* What the programs need of a task, read once. tp_btf and iterators get trusted task pointers
+ * and read fields directly (plain loads); raw_tp must use bpf_probe_read_kernel (BPF_CORE_READ),
+ * a helper call per field, which at every context switch adds up. */
+struct task_facts {
+  __u32 tgid;
+  __u32 pid;
+  bool kernel_thread;
+};
+
+#define TASK_FIELD(direct, task, field) ((direct) ? (task)->field : BPF_CORE_READ(task, field))
+
+static __always_inline struct task_facts read_task(struct task_struct* task, bool direct) {
+  struct task_facts facts = {.tgid = TASK_FIELD(direct, task, tgid),
+                             .pid = TASK_FIELD(direct, task, pid),
+                             .kernel_thread = TASK_FIELD(direct, task, flags) & PF_KTHREAD};
+  return facts;
 }
 
-static __always_inline bool is_target(struct task_struct* task, __u32 cpu) {
-  if (!include_kernel_threads && is_kernel_thread(task)) return false;
-  return kiln_is_target(BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, pid), cpu);
+static __always_inline void read_comm(char* comm, struct task_struct* task, bool direct) {
+  if (direct)
+    __builtin_memcpy(comm, task->comm, KILN_COMM_LEN);
+  else
+    BPF_CORE_READ_STR_INTO((char(*)[KILN_COMM_LEN])comm, task, comm);
+}
+
+static __always_inline bool is_target(const struct task_facts* task, __u32 cpu) {
+  if (!include_kernel_threads && task->kernel_thread) return false;
+  return kiln_is_target(task->tgid, task->pid, cpu);
 }
 
 /* Returns the stack id, or 0 when there is none or it is lost (the reason is counted by
@@ -98,8 +119,8 @@ static __always_inline __u64 stack_id(void* ctx, __u64 flags) {
   return id;
 }
 
-static __always_inline void add_block(struct task_struct* task, const struct offcpu_start* start,
-                                      __u64 blocked) {
+static __always_inline void add_block(struct task_struct* task, bool direct,
+                                      const struct offcpu_start* start, __u64 blocked) {
   if (blocked < min_block_ns) {
     count_in(&offcpu_counters, OFFCPU_BELOW_MIN);
     return;
@@ -110,9 +131,9 @@ static __always_inline void add_block(struct task_struct* task, const struct off
   }
   count_in(&counters, KILN_SAMPLES);
   struct kiln_stack_key key = {};
-  key.tgid = BPF_CORE_READ(task, tgid);
-  key.pid = BPF_CORE_READ(task, pid);
-  BPF_CORE_READ_STR_INTO(&key.comm, task, comm);
+  key.tgid = TASK_FIELD(direct, task, tgid);
+  key.pid = TASK_FIELD(direct, task, pid);
+  read_comm(key.comm, task, direct);
   key.kernel_stack_id = start->kernel_stack_id;
   key.user_stack_id = start->user_stack_id;
 
@@ -131,46 +152,50 @@ static __always_inline void add_block(struct task_struct* task, const struct off
   }
 }
 
-static __always_inline int on_switch(void* ctx, bool preempt, struct task_struct* prev,
+/* The work here runs on the CPU time of `prev`: the wake-up of `next` is accounted first and
+ * `prev` is blocked only from the end of its own accounting, so that no time is counted both
+ * as CPU and as blocked. */
+static __always_inline int on_switch(void* ctx, bool direct, bool preempt, struct task_struct* prev,
                                      struct task_struct* next, __u32 prev_state) {
-  __u64 now = bpf_ktime_get_ns();
-
-  /* A preempted task is still runnable: it waits for a CPU, it is not blocked. */
-  if (!preempt && is_blocked_state(prev_state) && is_target(prev, bpf_get_smp_processor_id())) {
-    struct offcpu_start entry = {.timestamp_ns = now, .tgid = BPF_CORE_READ(prev, tgid)};
-    BPF_CORE_READ_STR_INTO(&entry.comm, prev, comm);
-    entry.kernel_stack_id = stack_id(ctx, 0);
-    if (is_kernel_thread(prev)) {
-      count_in(&counters, KILN_NO_USER_STACK);
-      entry.user_stack_id = 0;
-    } else {
-      entry.user_stack_id = stack_id(ctx, BPF_F_USER_STACK);
-      kiln_announce_process(BPF_CORE_READ(prev, tgid));
-    }
-    __u32 tid = BPF_CORE_READ(prev, pid);
-    if (bpf_map_update_elem(&start, &tid, &entry, BPF_ANY))
-      count_in(&offcpu_counters, OFFCPU_LOST_START_MAP_FULL);
+  const __u64 now = bpf_ktime_get_ns();
+  const __u32 next_tid = TASK_FIELD(direct, next, pid);
+  struct offcpu_start* blocked = bpf_map_lookup_elem(&start, &next_tid);
+  if (blocked) {
+    const struct offcpu_start copy = *blocked;
+    bpf_map_delete_elem(&start, &next_tid);
+    if (copy.timestamp_ns < now) add_block(next, direct, &copy, now - copy.timestamp_ns);
   }
 
-  __u32 next_tid = BPF_CORE_READ(next, pid);
-  struct offcpu_start* entry = bpf_map_lookup_elem(&start, &next_tid);
-  if (!entry) return 0;
-  struct offcpu_start copy = *entry;
-  bpf_map_delete_elem(&start, &next_tid);
-  if (copy.timestamp_ns < now) add_block(next, &copy, now - copy.timestamp_ns);
+  /* A preempted task is still runnable: it waits for a CPU, it is not blocked. */
+  if (preempt || !is_blocked_state(prev_state)) return 0;
+  const struct task_facts task = read_task(prev, direct);
+  if (!is_target(&task, bpf_get_smp_processor_id())) return 0;
+  struct offcpu_start entry = {.tgid = task.tgid};
+  read_comm(entry.comm, prev, direct);
+  entry.kernel_stack_id = stack_id(ctx, 0);
+  if (task.kernel_thread) {
+    count_in(&counters, KILN_NO_USER_STACK);
+    entry.user_stack_id = 0;
+  } else {
+    entry.user_stack_id = stack_id(ctx, BPF_F_USER_STACK);
+    kiln_announce_process(task.tgid);
+  }
+  entry.timestamp_ns = bpf_ktime_get_ns();
+  if (bpf_map_update_elem(&start, &task.pid, &entry, BPF_ANY))
+    count_in(&offcpu_counters, OFFCPU_LOST_START_MAP_FULL);
   return 0;
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(offcpu_switch_btf, bool preempt, struct task_struct* prev, struct task_struct* next,
              unsigned int prev_state) {
-  return on_switch(ctx, preempt, prev, next, prev_state);
+  return on_switch(ctx, true, preempt, prev, next, prev_state);
 }
 
 /* raw_tp arguments on old kernels stop at `next`: read the state from the task instead. */
 SEC("raw_tp/sched_switch")
 int BPF_PROG(offcpu_switch_raw, bool preempt, struct task_struct* prev, struct task_struct* next) {
-  return on_switch(ctx, preempt, prev, next, task_state(prev));
+  return on_switch(ctx, false, preempt, prev, next, task_state(prev));
 }
 
 /* Run once after attaching: remembers the threads that are blocked already, with their kernel
@@ -178,23 +203,22 @@ int BPF_PROG(offcpu_switch_raw, bool preempt, struct task_struct* prev, struct t
 SEC("iter/task")
 int offcpu_seed_blocked(struct bpf_iter__task* ctx) {
   struct task_struct* task = ctx->task;
-  if (!task) return 0;
-  if (!is_blocked_state(task_state(task)) || !is_target(task, BPF_CORE_READ(task, thread_info.cpu)))
-    return 0;
-  __u32 tid = BPF_CORE_READ(task, pid);
+  if (!task || !is_blocked_state(task_state(task))) return 0;
+  const struct task_facts facts = read_task(task, false);
+  if (!is_target(&facts, BPF_CORE_READ(task, thread_info.cpu))) return 0;
   struct offcpu_start entry = {.timestamp_ns = bpf_ktime_get_ns(),
                                .kernel_stack_id = OFFCPU_STACK_BEFORE_START,
                                .user_stack_id = OFFCPU_STACK_BEFORE_START,
-                               .tgid = BPF_CORE_READ(task, tgid)};
-  BPF_CORE_READ_STR_INTO(&entry.comm, task, comm);
+                               .tgid = facts.tgid};
+  read_comm(entry.comm, task, false);
   /* NOEXIST: a thread that blocked after attaching has its real stacks recorded already. */
-  if (bpf_map_update_elem(&start, &tid, &entry, BPF_NOEXIST)) return 0;
+  if (bpf_map_update_elem(&start, &facts.pid, &entry, BPF_NOEXIST)) return 0;
 
   __u32 zero_index = 0;
   struct offcpu_seed_stack* zero = bpf_map_lookup_elem(&seed_zero, &zero_index);
-  if (!zero || bpf_map_update_elem(&seed_stacks, &tid, zero, BPF_ANY)) return 0;
-  struct offcpu_seed_stack* stack = bpf_map_lookup_elem(&seed_stacks, &tid);
+  if (!zero || bpf_map_update_elem(&seed_stacks, &facts.pid, zero, BPF_ANY)) return 0;
+  struct offcpu_seed_stack* stack = bpf_map_lookup_elem(&seed_stacks, &facts.pid);
   if (stack) bpf_get_task_stack(task, stack->addresses, sizeof(stack->addresses), 0);
-  if (!is_kernel_thread(task)) kiln_announce_process(entry.tgid);
+  if (!facts.kernel_thread) kiln_announce_process(facts.tgid);
   return 0;
 }

@@ -71,14 +71,17 @@ static __always_inline bool kiln_store_stack(void* ctx, __u64 flags, __u64* id) 
     hash = (hash ^ stack->addresses[i]) * 1099511628211ull;
   }
   hash |= 1; /* 0 means "no stack" */
+  *id = hash;
+  /* Most stacks are stored already: a lookup takes no bucket lock, an update does. */
+  if (bpf_map_lookup_elem(&stacks, &hash)) return true;
   long err = bpf_map_update_elem(&stacks, &hash, stack, BPF_NOEXIST);
   if (err && err != -KILN_EEXIST) {
     kiln_count(err == -KILN_E2BIG    ? KILN_LOST_STACK_MAP_FULL
                : err == -KILN_ENOMEM ? KILN_LOST_ALLOCATION
                                      : KILN_LOST_OTHER);
+    *id = 0;
     return false;
   }
-  *id = hash;
   return true;
 }
 
