@@ -6,15 +6,8 @@
 set -uo pipefail
 case_name=$1 kiln=$2 samples=$3
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "SKIPPED: kiln record needs root (BPF and perf events); run the integration tests as root" >&2
-  exit 77
-fi
-work=$(mktemp -d /tmp/kiln-diff-test.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
+# shellcheck source=../case_setup.sh
+source "$(dirname "$0")/../case_setup.sh" diff
 
 record() {  # OUTPUT [ARGS of regress...]
   local out=$1

@@ -6,15 +6,8 @@
 set -uo pipefail
 case_name=$1 kiln=$2 samples=$3
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "SKIPPED: kiln record --off-cpu needs root (BPF); run the integration tests as root" >&2
-  exit 77
-fi
-work=$(mktemp -d /tmp/kiln-offcpu-test.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
+# shellcheck source=../case_setup.sh
+source "$(dirname "$0")/../case_setup.sh" offcpu
 
 # Microseconds of the folded lines (comments skipped) of thread $2 (any if empty) whose stack
 # matches regex $3.
@@ -24,8 +17,6 @@ us_of() {  # FILE THREAD [REGEX]
     if ((t == ";" || index($0, t) == 1) && $0 ~ re) s += w
   } END { print s + 0 }' "$1"
 }
-percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }'; }
-between() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'; }
 # Wall minus CPU time of a thread of the sample, in microseconds, from its report.
 off_cpu_us() {  # REPORT THREAD
   awk -v t="$2" '$1 == "thread" && $2 == t { printf "%d", ($6 - $8) / 1000 }' "$1"

@@ -4,23 +4,13 @@
 set -uo pipefail
 case_name=$1 kiln=$2 samples=$3
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "SKIPPED: kiln record needs root (BPF and perf events); run the integration tests as root" >&2
-  exit 77
-fi
-work=$(mktemp -d /tmp/kiln-record-test.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
-pass() { echo "ok [$case_name]: $*"; exit 0; }
+# shellcheck source=../case_setup.sh
+source "$(dirname "$0")/../case_setup.sh" record
 
 # Sum of weights of the folded lines (comments skipped) whose stack matches an awk regex.
 weight_of() {  # FILE REGEX
   awk -v re="$2" '!/^#/ && NF { w = $NF; sub(/ [^ ]+$/, ""); if ($0 ~ re) s += w } END { print s + 0 }' "$1"
 }
-percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }'; }
-between() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'; }
 
 # The programs of bpf/profile.bpf.c that are loaded, and the links to them. kiln_sample is
 # record's own; the fork/exit/exec programs are shared with the off-CPU recorder, so they are
