@@ -12,8 +12,12 @@ __attribute__((noinline)) unsigned long mix(unsigned long x, unsigned long n) {
   return x;
 }
 
-__attribute__((noinline)) unsigned long stage_a(unsigned long x) { return mix(x, 12000000); }
-__attribute__((noinline)) unsigned long stage_b(unsigned long x) { return mix(x, 4000000); }
+__attribute__((noinline)) unsigned long stage_a(unsigned long x) {
+  return mix(x, 12000000);
+}
+__attribute__((noinline)) unsigned long stage_b(unsigned long x) {
+  return mix(x, 4000000);
+}
 
 int main(int argc, char** argv) {
   const long rounds = argc > 1 ? atol(argv[1]) : 500;

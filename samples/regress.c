@@ -10,21 +10,25 @@ static volatile unsigned long sink;
 
 // The same loop body in each function (a macro, not a helper: an inlined helper would own all
 // the self samples as an inline frame): the split is the ratio of iterations, nothing else.
-#define SPIN(iterations)                                 \
-  do {                                                   \
-    unsigned long x = sink;                              \
-    for (unsigned long i = 0; i < (iterations); ++i) {   \
-      x = x * 6364136223846793005ul + i;                 \
-      __asm__ volatile("" : "+r"(x));                    \
-    }                                                    \
-    sink = x;                                            \
+#define SPIN(iterations)                               \
+  do {                                                 \
+    unsigned long x = sink;                            \
+    for (unsigned long i = 0; i < (iterations); ++i) { \
+      x = x * 6364136223846793005ul + i;               \
+      __asm__ volatile("" : "+r"(x));                  \
+    }                                                  \
+    sink = x;                                          \
   } while (0)
 
-__attribute__((noinline)) void parse_records(unsigned long work) { SPIN(2 * work); }
+__attribute__((noinline)) void parse_records(unsigned long work) {
+  SPIN(2 * work);
+}
 __attribute__((noinline)) void checksum(unsigned long work, int slow) {
   SPIN((slow ? 3 : 1) * work);
 }
-__attribute__((noinline)) void render_report(unsigned long work) { SPIN(2 * work); }
+__attribute__((noinline)) void render_report(unsigned long work) {
+  SPIN(2 * work);
+}
 
 static double now(void) {
   struct timespec t;
