@@ -9,7 +9,7 @@ packages=(
   libcli11-dev googletest libgtest-dev
   libxml2-dev libxml2-utils
   elfutils binutils libc6-dbg
-  chromium nodejs
+  chromium fonts-dejavu-core fonts-liberation nodejs
   linux-perf bpftrace hyperfine time python3
 )
 
