@@ -43,7 +43,6 @@ class TargetExitWatch {
       event.data.fd = fd;
       epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
     }
-    watching_ = !fds_.empty();
   }
   ~TargetExitWatch() {
     for (const int fd : fds_) close(fd);
@@ -56,13 +55,12 @@ class TargetExitWatch {
   bool exited(int fd, int epoll) {
     epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nullptr);
     ++exited_;
-    return watching_ && exited_ == fds_.size();
+    return !fds_.empty() && exited_ == fds_.size();
   }
 
  private:
   std::vector<int> fds_;
   size_t exited_ = 0;
-  bool watching_ = false;
 };
 
 class EpollFd {
