@@ -24,6 +24,17 @@ struct {
   __type(value, __u64);
 } counts SEC(".maps");
 
+/* Whether the sampled task was interrupted in user mode. On x86 the low two bits of the saved
+ * code segment are the privilege level, 3 in user mode; the context allows only 8-byte reads
+ * of its registers. Elsewhere: false, and the kernel stack is always asked for. */
+static __always_inline bool sampled_in_user_mode(struct bpf_perf_event_data* ctx) {
+#if defined(__TARGET_ARCH_x86)
+  return (*(volatile __u64*)&ctx->regs.cs & 3) == 3;
+#else
+  return false;
+#endif
+}
+
 SEC("perf_event")
 int kiln_sample(struct bpf_perf_event_data* ctx) {
   __u64 id = bpf_get_current_pid_tgid();
@@ -34,21 +45,25 @@ int kiln_sample(struct bpf_perf_event_data* ctx) {
 
   struct kiln_stack_key key = {.tgid = tgid, .pid = pid};
   bpf_get_current_comm(key.comm, sizeof(key.comm));
-  if (!kiln_store_stack(ctx, 0, &key.kernel_stack_id)) return 0;
+  /* The kernel's unwinder finds nothing in a user-mode sample: do not call it. */
+  if (!sampled_in_user_mode(ctx) && !kiln_store_stack(ctx, 0, &key.kernel_stack_id)) return 0;
 
-  struct task_struct* task = (struct task_struct*)bpf_get_current_task();
-  if (pid == 0 || (BPF_CORE_READ(task, flags) & PF_KTHREAD)) {
+  /* A trusted task pointer: its fields are plain loads, not a helper call each. */
+  const struct task_struct* task = bpf_get_current_task_btf();
+  const bool user_process = pid != 0 && !(task->flags & PF_KTHREAD);
+  if (!user_process)
     kiln_count(KILN_NO_USER_STACK);
-  } else {
-    if (!kiln_store_stack(ctx, BPF_F_USER_STACK, &key.user_stack_id)) return 0;
-    kiln_announce_process(tgid);
-  }
+  else if (!kiln_store_stack(ctx, BPF_F_USER_STACK, &key.user_stack_id))
+    return 0;
 
   __u64* value = bpf_map_lookup_elem(&counts, &key);
   if (value) {
     __sync_fetch_and_add(value, 1);
     return 0;
   }
+  /* A process first seen, or seen after an exec, has new keys: announcing it here keeps the
+   * announcement's own lookup off the path of the samples whose key is known. */
+  if (user_process) kiln_announce_process(tgid);
   __u64 one = 1;
   long err = bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST);
   if (err == -KILN_EEXIST) {
