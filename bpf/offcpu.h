@@ -15,10 +15,11 @@
  * the `seed_stacks` map under its thread id. */
 #define OFFCPU_STACK_BEFORE_START ((__u64)-1000) /* even: never a stack hash (always odd) */
 
-/* What a thread left the CPU with, kept per thread id until it runs again. Threads still
- * blocked when tracing stops are counted from these by user space. */
+/* What a thread left the CPU with, per thread id; the entry stays while the thread lives, with
+ * timestamp 0 while it runs. Threads still blocked when tracing stops are counted from these
+ * by user space. */
 struct offcpu_start {
-  __u64 timestamp_ns;    /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+  __u64 timestamp_ns;    /* bpf_ktime_get_ns(), CLOCK_MONOTONIC; 0: not blocked */
   __u64 kernel_stack_id; /* ids of stack_store.bpf.h, 0 for none */
   __u64 user_stack_id;
   __u32 tgid;

@@ -197,7 +197,9 @@ void OffCpuTracer::count_still_blocked(uint64_t end_ns) {
   for (bool first = true; bpf_map_get_next_key(start_fd, first ? nullptr : &tid, &next) == 0;
        first = false, tid = next) {
     offcpu_start entry{};
-    if (bpf_map_lookup_elem(start_fd, &next, &entry) != 0 || entry.timestamp_ns >= end_ns) continue;
+    if (bpf_map_lookup_elem(start_fd, &next, &entry) != 0 || entry.timestamp_ns == 0 ||
+        entry.timestamp_ns >= end_ns)
+      continue;
     const uint64_t blocked = end_ns - entry.timestamp_ns;
     if (blocked < min_block_ns_ || blocked > max_block_ns_) continue;
     kiln_stack_key key{};

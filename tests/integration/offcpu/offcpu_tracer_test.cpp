@@ -204,6 +204,24 @@ TEST(OffCpuTracer, ThreadBlockedAtTheStartIsCountedFromTheStart) {
   EXPECT_NEAR(seconds_of(profile, child.pid()), expected, 0.05 * expected);
 }
 
+// A thread that blocked and then ran until the end is not blocked at the end: only its sleeps
+// count, not the time since its last one.
+TEST(OffCpuTracer, ThreadRunningAtTheEndCountsOnlyItsBlocks) {
+  Child child([] {
+    sleep_loop(std::chrono::milliseconds(5), 40);
+    for (uint64_t spin = 0;; ++spin) asm volatile("" : "+r"(spin));  // on CPU until killed
+  });
+  OffCpuTracer tracer(TargetFilter(only(child.pid()), 0), OffCpuOptions{});
+  tracer.attach(false);
+  child.release();
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  tracer.detach();
+  const double blocked = seconds_of(tracer.drain(), child.pid());
+  EXPECT_EQ(tracer.offcpu_counters().still_blocked_at_end, 0u);
+  EXPECT_GE(blocked, 0.19);  // 40 sleeps of at least 5 ms
+  EXPECT_LT(blocked, 0.4);   // not the 0.8 s traced
+}
+
 // --min-block-us: blocks shorter than it are filtered out (and counted as such), longer ones
 // are kept.
 TEST(OffCpuTracer, MinBlockFiltersShortBlocks) {
