@@ -26,12 +26,12 @@ const volatile __u32 state_mask = OFFCPU_STATE_INTERRUPTIBLE | OFFCPU_STATE_UNIN
 const volatile bool include_kernel_threads = false;
 
 /* Sizes are set by user space before loading (and for `stacks` of stack_store.bpf.h). */
-/* Blocked nanoseconds per thread and stacks. */
+/* Blocked nanoseconds and blocks per thread and stacks. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 16384);
   __type(key, struct kiln_stack_key);
-  __type(value, __u64);
+  __type(value, struct offcpu_total);
 } counts SEC(".maps");
 
 struct {
@@ -120,6 +120,11 @@ static __always_inline __u64 stack_id(void* ctx, __u64 flags) {
   return id;
 }
 
+static __always_inline void add_to_total(struct offcpu_total* total, __u64 blocked) {
+  __sync_fetch_and_add(&total->blocked_ns, blocked);
+  __sync_fetch_and_add(&total->blocks, 1);
+}
+
 static __always_inline void add_block(struct task_struct* task, bool direct,
                                       const struct offcpu_start* start, __u64 blocked) {
   if (blocked < min_block_ns) {
@@ -138,19 +143,20 @@ static __always_inline void add_block(struct task_struct* task, bool direct,
   key.kernel_stack_id = start->kernel_stack_id;
   key.user_stack_id = start->user_stack_id;
 
-  __u64* value = bpf_map_lookup_elem(&counts, &key);
-  if (value) {
-    __sync_fetch_and_add(value, blocked);
+  struct offcpu_total* total = bpf_map_lookup_elem(&counts, &key);
+  if (total) {
+    add_to_total(total, blocked);
     return;
   }
   /* A process first seen, or seen after an exec, has new keys: announcing it here keeps the
    * announcement's own lookup off the path of the blocks whose key is known. */
   if (!(TASK_FIELD(direct, task, flags) & PF_KTHREAD)) kiln_announce_process(key.tgid);
-  long err = bpf_map_update_elem(&counts, &key, &blocked, BPF_NOEXIST);
+  const struct offcpu_total first = {.blocked_ns = blocked, .blocks = 1};
+  long err = bpf_map_update_elem(&counts, &key, &first, BPF_NOEXIST);
   if (err == -EEXIST) {
     /* Another CPU inserted the same key meanwhile. */
-    value = bpf_map_lookup_elem(&counts, &key);
-    if (value) __sync_fetch_and_add(value, blocked);
+    total = bpf_map_lookup_elem(&counts, &key);
+    if (total) add_to_total(total, blocked);
   } else if (err) {
     count_in(&counters, KILN_LOST_COUNTS_MAP_FULL);
   }

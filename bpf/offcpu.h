@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR MIT */
 /* What off-CPU tracing (offcpu.bpf.c) adds to the contract in stack_key.h: the state a thread
  * left the CPU in, the task states counted, and the counters of blocks filtered or lost. The
- * counts map holds blocked nanoseconds (a __u64 per kiln_stack_key) instead of samples. */
+ * counts map holds blocked nanoseconds and blocks (an offcpu_total per kiln_stack_key) instead
+ * of samples. */
 #ifndef KILN_OFFCPU_H
 #define KILN_OFFCPU_H
 
@@ -24,6 +25,13 @@ struct offcpu_start {
   __u64 user_stack_id;
   __u32 tgid;
   char comm[KILN_COMM_LEN];
+};
+
+/* Value of the off-CPU counts map: the blocked time and the number of blocks under one key.
+ * Its first field is the weight, as the __u64 of the on-CPU counts map (see RawStack). */
+struct offcpu_total {
+  __u64 blocked_ns;
+  __u64 blocks;
 };
 
 /* The kernel stack of a thread already blocked when tracing started, innermost first, zero

@@ -140,11 +140,17 @@ void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
   std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   if (top.size() > 10) top.resize(10);
   const double total = profile.total().to_double();
+  // symbolize_into adds one profile stack per raw stack, in order: their block counts line up.
+  const std::vector<RawStack>& raw = result.recording.raw.stacks;
   if (!top.empty() && total > 0) {
-    std::fprintf(out, "  top blocking stacks by off-CPU time:\n");
-    for (const auto& [us, stack] : top)
-      std::fprintf(out, "  %6.2f%%  %10.3f s  %s\n", 100.0 * static_cast<double>(us) / total,
-                   us / 1e6, abbreviate(profile, profile.frames(stack)).c_str());
+    std::fprintf(out, "  top blocking stacks by off-CPU time (share, time, blocks, mean block):\n");
+    for (const auto& [us, stack] : top) {
+      const uint64_t blocks = stack < raw.size() ? raw[stack].events : 0;
+      std::fprintf(out, "  %6.2f%%  %10.3f s  %7" PRIu64 " x %9.3f ms  %s\n",
+                   100.0 * static_cast<double>(us) / total, us / 1e6, blocks,
+                   blocks ? static_cast<double>(us) / 1e3 / static_cast<double>(blocks) : 0.0,
+                   abbreviate(profile, profile.frames(stack)).c_str());
+    }
   }
   for (const std::string& path : written)
     if (path != "-") std::fprintf(out, "kiln: wrote %s\n", path.c_str());

@@ -208,9 +208,10 @@ void OffCpuTracer::count_still_blocked(uint64_t end_ns) {
     std::memcpy(key.comm, entry.comm, sizeof(key.comm));
     key.kernel_stack_id = entry.kernel_stack_id;
     key.user_stack_id = entry.user_stack_id;
-    uint64_t total = 0;
+    offcpu_total total{};
     bpf_map_lookup_elem(counts_fd, &key, &total);
-    total += blocked;
+    total.blocked_ns += blocked;
+    total.blocks += 1;
     if (bpf_map_update_elem(counts_fd, &key, &total, BPF_ANY) == 0) ++still_blocked_at_end_;
   }
 }
@@ -252,7 +253,10 @@ RawProfile OffCpuTracer::drain() {
     stack.tgid = seeded_key.tgid;
     stack.pid = seeded_key.pid;
     stack.comm.assign(seeded_key.comm, strnlen(seeded_key.comm, sizeof(seeded_key.comm)));
-    bpf_map_lookup_elem(counts_fd, &seeded_key, &stack.weight);
+    offcpu_total total{};
+    bpf_map_lookup_elem(counts_fd, &seeded_key, &total);
+    stack.weight = total.blocked_ns;
+    stack.events = total.blocks;
     offcpu_seed_stack addresses{};
     if (bpf_map_lookup_elem(seeds_fd, &seeded_key.pid, &addresses) == 0)
       for (uint64_t address : addresses.addresses) {

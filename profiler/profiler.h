@@ -176,13 +176,15 @@ struct RawStack {
   std::vector<uint64_t> user;
   std::vector<uint64_t> kernel;
   uint64_t weight = 0;  // samples, or nanoseconds off CPU
+  uint64_t events = 0;  // samples, or blocks off CPU
 };
 struct RawProfile {
   std::vector<RawStack> stacks;
   uint64_t total_weight() const;
 };
-// Reads every {key -> weight} of a counts map keyed by kiln_stack_key, resolving stack ids
-// through the `stacks` map of bpf/stack_store.bpf.h.
+// Reads every {key -> value} of a counts map keyed by kiln_stack_key, resolving stack ids
+// through the `stacks` map of bpf/stack_store.bpf.h. A value is the weight (__u64 samples), or
+// {weight, events} (offcpu_total of bpf/offcpu.h); with the weight alone, events = weight.
 RawProfile drain_stack_counts(int counts_fd, int stacks_fd);
 
 // ---- While recording -----------------------------------------------------------------------
@@ -354,7 +356,8 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
 flamegraph::SvgOptions off_cpu_svg_options(const OffCpuRecording& recording,
                                            const std::string& targets);
 // The stderr summary: blocked time, threads, blocks, losses and filters, the top 10 blocking
-// stacks by time.
+// stacks by time with their number of blocks and mean block. `profile` is symbolize_into's
+// result for recording.raw.
 void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& recording,
                            const flamegraph::Profile& profile,
                            const std::vector<std::string>& written);

@@ -51,15 +51,17 @@ RawProfile drain_stack_counts(int counts_fd, int stacks_fd) {
   while (bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0) {
     first = false;
     key = next;
-    uint64_t weight = 0;
-    if (bpf_map_lookup_elem(counts_fd, &key, &weight) != 0 || weight == 0) continue;
+    uint64_t value[2] = {};  // {weight} or {weight, events}
+    static_assert(sizeof(value) == sizeof(offcpu_total));
+    if (bpf_map_lookup_elem(counts_fd, &key, value) != 0 || value[0] == 0) continue;
     RawStack stack;
     stack.tgid = key.tgid;
     stack.pid = key.pid;
     stack.comm.assign(key.comm, strnlen(key.comm, sizeof(key.comm)));
     stack.user = stacks.read(key.user_stack_id);
     stack.kernel = stacks.read(key.kernel_stack_id);
-    stack.weight = weight;
+    stack.weight = value[0];
+    stack.events = value[1] ? value[1] : value[0];
     profile.stacks.push_back(std::move(stack));
   }
   return profile;

@@ -154,6 +154,10 @@ output)
   first=$(grep -A1 'top blocking stacks' run.err | tail -1)
   [[ $first =~ (sleeper|pipe_reader|pipe_feeder|lock_holder|offcpu_blocking)\; ]] ||
     fail "top stack: $first"
+  # Each stack's number of blocks and mean block: sleeper's 2 s of 10 ms sleeps.
+  read -r blocks mean < <(awk '/ sleeper;/ && $5 == "x" { print $4, $6; exit }' run.err)
+  between "${blocks:-0}" 150 200 && between "${mean:-0}" 10.0 11.0 ||
+    fail "sleeper: ${blocks:-no} blocks of ${mean:-?} ms, expected about 199 of 10.0x ms: $(cat run.err)"
   echo "ok: $subtitle"
   ;;
 nothing_attached)

@@ -153,6 +153,10 @@ TEST_P(OffCpuTracerTest, SleepingThreadBlockedTimeIsMeasured) {
   EXPECT_GT(in_nanosleep, 0.95 * blocked);
   EXPECT_EQ(tracer.counters().lost(), 0u);
   EXPECT_GE(tracer.counters().samples, 150u);  // one block per sleep
+  uint64_t blocks = 0;
+  for (const RawStack& stack : profile.stacks)
+    if (stack.pid == static_cast<uint32_t>(child.pid())) blocks += stack.events;
+  EXPECT_EQ(blocks, tracer.counters().samples);  // every counted block, under its stack
 }
 
 INSTANTIATE_TEST_SUITE_P(AttachTypes, OffCpuTracerTest, ::testing::Values(false, true),
