@@ -1,10 +1,12 @@
 #include "process_snapshot.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -50,9 +52,19 @@ int open_mapped_file(pid_t pid, const Mapping& m) {
   struct stat st;
   if (fstat(fd, &st) != 0 || st.st_ino != m.inode) {  // replaced since it was mapped
     close(fd);
+    errno = ESTALE;
     return -1;
   }
   return fd;
+}
+
+// The reason and the fix for a failed open_mapped_file, from its errno.
+std::string why_mapped_file_unreadable(pid_t pid, int error) {
+  if (error == ESTALE) return "the file was replaced on disk after the process mapped it";
+  if (kill(pid, 0) != 0 && errno == ESRCH) return "the process exited while it was read";
+  std::string why = strerror(error);
+  if (geteuid() != 0) why += " (kiln needs root to read /proc/PID/map_files)";
+  return why;
 }
 
 }  // namespace
@@ -87,8 +99,8 @@ bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
         std::shared_ptr<BinaryModule> module;
         if (fd < 0) {
           log.note(ProblemLog::kMissingFile, "cannot open " + m.path + " of process " +
-                                                 std::to_string(pid) + ": " + strerror(errno) +
-                                                 " (kiln needs root to read /proc/PID/map_files)");
+                                                 std::to_string(pid) + ": " +
+                                                 why_mapped_file_unreadable(pid, errno));
         } else {
           module = modules.from_fd(fd, m.path, root);
         }
