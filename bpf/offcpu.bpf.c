@@ -68,9 +68,13 @@ struct task_struct___pre_5_14 {
   long state;
 } __attribute__((preserve_access_index));
 
-static __always_inline void count_in(void* array, __u32 index) {
+static __always_inline void add_in(void* array, __u32 index, __u64 amount) {
   __u64* value = bpf_map_lookup_elem(array, &index);
-  if (value) *value += 1;
+  if (value) *value += amount;
+}
+
+static __always_inline void count_in(void* array, __u32 index) {
+  add_in(array, index, 1);
 }
 
 static __always_inline __u32 task_state(struct task_struct* task) {
@@ -136,6 +140,8 @@ static __always_inline void add_block(struct task_struct* task, bool direct,
     return;
   }
   count_in(&counters, KILN_SAMPLES);
+  if (start->state & OFFCPU_STATE_UNINTERRUPTIBLE)
+    add_in(&offcpu_counters, OFFCPU_UNINTERRUPTIBLE_NS, blocked);
   struct kiln_stack_key key = {};
   key.tgid = TASK_FIELD(direct, task, tgid);
   key.pid = TASK_FIELD(direct, task, pid);
@@ -187,7 +193,7 @@ static __always_inline int on_switch(void* ctx, bool direct, bool preempt, struc
   if (preempt || !is_blocked_state(prev_state)) return 0;
   const struct task_facts task = read_task(prev, direct);
   if (!is_target(&task, bpf_get_smp_processor_id())) return 0;
-  struct offcpu_start entry = {.tgid = task.tgid};
+  struct offcpu_start entry = {.tgid = task.tgid, .state = prev_state & state_mask};
   read_comm(entry.comm, prev, direct);
   entry.kernel_stack_id = stack_id(ctx, 0);
   if (task.kernel_thread) {
@@ -222,13 +228,16 @@ int BPF_PROG(offcpu_switch_raw, bool preempt, struct task_struct* prev, struct t
 SEC("iter/task")
 int offcpu_seed_blocked(struct bpf_iter__task* ctx) {
   struct task_struct* task = ctx->task;
-  if (!task || !is_blocked_state(task_state(task))) return 0;
+  if (!task) return 0;
+  const __u32 state = task_state(task);
+  if (!is_blocked_state(state)) return 0;
   const struct task_facts facts = read_task(task, false);
   if (!is_target(&facts, BPF_CORE_READ(task, thread_info.cpu))) return 0;
   struct offcpu_start entry = {.timestamp_ns = bpf_ktime_get_ns(),
                                .kernel_stack_id = OFFCPU_STACK_BEFORE_START,
                                .user_stack_id = OFFCPU_STACK_BEFORE_START,
-                               .tgid = facts.tgid};
+                               .tgid = facts.tgid,
+                               .state = state & state_mask};
   read_comm(entry.comm, task, false);
   /* NOEXIST: a thread that blocked after attaching has its real stacks recorded already. */
   if (bpf_map_update_elem(&start, &facts.pid, &entry, BPF_NOEXIST)) return 0;

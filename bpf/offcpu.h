@@ -24,6 +24,7 @@ struct offcpu_start {
   __u64 kernel_stack_id; /* ids of stack_store.bpf.h, 0 for none */
   __u64 user_stack_id;
   __u32 tgid;
+  __u32 state; /* the OFFCPU_STATE_* bit it blocked in */
   char comm[KILN_COMM_LEN];
 };
 
@@ -46,6 +47,7 @@ enum offcpu_counter {
   OFFCPU_LOST_START_MAP_FULL, /* a blocking thread could not be remembered: block lost */
   OFFCPU_BELOW_MIN,           /* shorter than --min-block-us: filtered, not a loss */
   OFFCPU_ABOVE_MAX,           /* longer than --max-block-us: filtered, not a loss */
+  OFFCPU_UNINTERRUPTIBLE_NS,  /* nanoseconds of the counted blocks spent in D state */
   OFFCPU_COUNTER_COUNT,
 };
 

@@ -111,6 +111,12 @@ void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
                result.recording.seconds, result.raw_tracepoint ? "raw_tp" : "tp_btf",
                result.blocked_ns / 1e9, result.threads, result.threads == 1 ? "" : "s", c.samples,
                c.lost() + o.lost_start_map_full);
+  if (result.blocked_ns > 0)
+    std::fprintf(out,
+                 "  %.3f s interruptible (S: sleeps, waits for events, locks, pipes, sockets), "
+                 "%.3f s uninterruptible (D: disk I/O, some kernel locks)\n",
+                 (result.blocked_ns - std::min(result.blocked_ns, o.uninterruptible_ns)) / 1e9,
+                 o.uninterruptible_ns / 1e9);
   for (const std::string& line : describe_losses(c))
     std::fprintf(out, "  lost: %s\n", line.c_str());
   if (o.lost_start_map_full)

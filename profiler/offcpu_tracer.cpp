@@ -212,7 +212,9 @@ void OffCpuTracer::count_still_blocked(uint64_t end_ns) {
     bpf_map_lookup_elem(counts_fd, &key, &total);
     total.blocked_ns += blocked;
     total.blocks += 1;
-    if (bpf_map_update_elem(counts_fd, &key, &total, BPF_ANY) == 0) ++still_blocked_at_end_;
+    if (bpf_map_update_elem(counts_fd, &key, &total, BPF_ANY) != 0) continue;
+    ++still_blocked_at_end_;
+    if (entry.state & OFFCPU_STATE_UNINTERRUPTIBLE) uninterruptible_ns_at_end_ += blocked;
   }
 }
 
@@ -232,6 +234,8 @@ OffCpuCounters OffCpuTracer::offcpu_counters() const {
   counters.lost_start_map_full = sum_per_cpu(fd, OFFCPU_LOST_START_MAP_FULL);
   counters.below_min = sum_per_cpu(fd, OFFCPU_BELOW_MIN);
   counters.above_max = sum_per_cpu(fd, OFFCPU_ABOVE_MAX);
+  counters.uninterruptible_ns =
+      sum_per_cpu(fd, OFFCPU_UNINTERRUPTIBLE_NS) + uninterruptible_ns_at_end_;
   counters.blocked_at_start = blocked_at_start_;
   counters.still_blocked_at_end = still_blocked_at_end_;
   return counters;

@@ -301,6 +301,7 @@ struct OffCpuCounters {
   uint64_t above_max = 0;             // blocks longer than --max-block-us (filtered)
   uint64_t blocked_at_start = 0;      // threads already blocked when tracing started
   uint64_t still_blocked_at_end = 0;  // blocks in progress at the end, counted up to it
+  uint64_t uninterruptible_ns = 0;    // of the blocked time, that in D state
 };
 
 // bpf/offcpu.bpf.c loaded for a target filter: on tp_btf/sched_switch, or raw_tp/sched_switch
@@ -335,7 +336,7 @@ class OffCpuTracer {
   bool btf_tracing_ = false;  // the kernel has BTF tracepoints (tp_btf, iterators)
   bool follow_children_ = false;
   uint64_t min_block_ns_ = 0, max_block_ns_ = 0;
-  uint64_t blocked_at_start_ = 0, still_blocked_at_end_ = 0;
+  uint64_t blocked_at_start_ = 0, still_blocked_at_end_ = 0, uninterruptible_ns_at_end_ = 0;
 };
 
 struct OffCpuRecording {

@@ -89,9 +89,10 @@ std::thread named_thread(const char* name, ThreadReport& report, void (*body)())
     pthread_setname_np(pthread_self(), name);
     report.name = name;
     report.tid = gettid();
+    // Opening the perf event waits for RCU (a few ms blocked): inside the wall time.
+    const long long wall_start = now_ns(CLOCK_MONOTONIC);
     const TaskClock task_clock;
     const long long task_clock_start = task_clock.read_ns();
-    const long long wall_start = now_ns(CLOCK_MONOTONIC);
     body();
     report.wall_ns = now_ns(CLOCK_MONOTONIC) - wall_start;
     report.cpu_ns = now_ns(CLOCK_THREAD_CPUTIME_ID);

@@ -154,6 +154,15 @@ output)
   first=$(grep -A1 'top blocking stacks' run.err | tail -1)
   [[ $first =~ (sleeper|pipe_reader|pipe_feeder|lock_holder|offcpu_blocking)\; ]] ||
     fail "top stack: $first"
+  # Blocked time by task state: the disk waits (D) are mostly fsync_writer's (every thread
+  # also waits a few ms in D for RCU when it opens its task-clock), the rest sleeps (S).
+  read -r sleeping disk < <(sed -n 's/^ *\([0-9.]*\) s interruptible .*, \([0-9.]*\) s uninterruptible .*/\1 \2/p' run.err)
+  fsync_s=$(awk -v us="$(us_of run.folded fsync_writer)" 'BEGIN { printf "%.3f", us / 1e6 }')
+  between "$(percent "${disk:-0}" "$fsync_s")" 95 115 ||
+    fail "uninterruptible ${disk:-?} s, fsync_writer blocked $fsync_s s: $(head -3 run.err)"
+  total_blocked=$(sed -n 's/.*: \([0-9.]*\) s blocked in .*/\1/p' run.err)
+  between "$(percent "$(awk -v a="$sleeping" -v b="$disk" 'BEGIN { print a + b }')" "$total_blocked")" 99.9 100.1 ||
+    fail "S $sleeping s + D $disk s is not the $total_blocked s blocked"
   # Each stack's number of blocks and mean block: sleeper's 2 s of 10 ms sleeps.
   read -r blocks mean < <(awk '/ sleeper;/ && $5 == "x" { print $4, $6; exit }' run.err)
   between "${blocks:-0}" 150 200 && between "${mean:-0}" 10.0 11.0 ||

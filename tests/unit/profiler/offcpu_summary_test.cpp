@@ -1,5 +1,6 @@
 // What `kiln record --off-cpu` tells the user about a recording, without BPF: the SVG's title,
-// subtitle and colors, and the stderr summary's totals, notes and top blocking stacks.
+// subtitle and colors, and the stderr summary's totals, S/D split, notes and top blocking stacks
+// with their blocks.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -17,8 +18,13 @@ OffCpuRecording two_threads() {
   result.recording.counters.lost_stack_map_full = 3;
   result.offcpu.below_min = 7;
   result.offcpu.blocked_at_start = 1;
+  result.offcpu.uninterruptible_ns = 500'000'000;
   result.threads = 2;
   result.blocked_ns = 3'500'000'000;
+  // The raw stacks of blocked_profile(), in its order: 200 sleeps of 10 ms, 300 reads of 5 ms.
+  result.recording.raw.stacks.resize(2);
+  result.recording.raw.stacks[0].events = 200;
+  result.recording.raw.stacks[1].events = 300;
   return result;
 }
 
@@ -74,13 +80,18 @@ TEST(OffCpuSummary, TotalsNotesAndTopStacksByTime) {
   EXPECT_NE(summary.find("1 thread was already blocked when tracing started"), std::string::npos);
   EXPECT_NE(summary.find("7 blocks shorter than --min-block-us not counted"), std::string::npos);
   EXPECT_NE(summary.find("stack map full"), std::string::npos);
-  // The longest stack first, with its share of the total: the root and the 4 innermost frames
-  // above the scheduler's (schedule, __schedule).
+  EXPECT_NE(summary.find("3.000 s interruptible (S: sleeps, waits for events, locks, pipes, "
+                         "sockets), 0.500 s uninterruptible (D: disk I/O, some kernel locks)"),
+            std::string::npos)
+      << summary;
+  // The longest stack first, with its share of the total, its blocks and mean block: the root
+  // and the 4 innermost frames above the scheduler's (schedule, __schedule).
   const size_t sleeper = summary.find(
-      "57.14%       2.000 s  "
+      "57.14%       2.000 s      200 x    10.000 ms  "
       "sleeper;main;clock_nanosleep;hrtimer_nanosleep_[k];do_nanosleep_[k]\n");
   const size_t reader = summary.find(
-      "42.86%       1.500 s  reader;...;read;ksys_read_[k];vfs_read_[k];anon_pipe_read_[k]\n");
+      "42.86%       1.500 s      300 x     5.000 ms  "
+      "reader;...;read;ksys_read_[k];vfs_read_[k];anon_pipe_read_[k]\n");
   EXPECT_NE(sleeper, std::string::npos) << summary;
   EXPECT_NE(reader, std::string::npos) << summary;
   EXPECT_LT(sleeper, reader);
