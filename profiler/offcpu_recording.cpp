@@ -25,12 +25,8 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
     // A command starts after tracing does: nothing of it can be blocked already.
     tracer.attach(/*seed_blocked=*/command == nullptr);
     if (command) command->release();
-    RecordLoopOptions loop;
-    loop.duration_seconds = options.duration_seconds;
-    loop.command = command;
-    loop.watched = watched_targets(targets);
-    loop.tracker = &tracker;
-    loop.progress = options.progress;
+    RecordLoopOptions loop =
+        record_loop_options(targets, command, tracker, options.duration_seconds, options.progress);
     loop.progress_unit = "blocks";
     loop.samples_so_far = [&] { return tracer.blocks_so_far(); };
     result.recording.stop = run_until_stopped(signals, loop);

@@ -59,12 +59,8 @@ Recording record_on_cpu(const TargetSpec& targets, const std::vector<int>& cpus,
     {
       const CpuClockEvents events(cpus, options.hz, skeleton->progs.kiln_sample);
       if (command) command->release();
-      RecordLoopOptions loop;
-      loop.duration_seconds = options.duration_seconds;
-      loop.command = command;
-      loop.watched = watched_targets(targets);
-      loop.tracker = &tracker;
-      loop.progress = options.progress;
+      RecordLoopOptions loop = record_loop_options(targets, command, tracker,
+                                                   options.duration_seconds, options.progress);
       loop.samples_so_far = [&] { return read_counters(counters_fd).samples; };
       recording.stop = run_until_stopped(signals, loop);
     }  // sampling stops here

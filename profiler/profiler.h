@@ -250,6 +250,12 @@ struct RecordLoopOptions {
   bool progress = false;                     // live progress line on stderr
   const char* progress_unit = "samples";
 };
+// What every recording of `targets` waits for: `duration_seconds` (0: no limit), the end of
+// `command` (if any) or of every -p/-t target; announcements go to `tracker`. The caller adds
+// samples_so_far (and progress_unit).
+RecordLoopOptions record_loop_options(const TargetSpec& targets, ChildCommand* command,
+                                      ProcessTracker& tracker, double duration_seconds,
+                                      bool progress);
 // Waits until the duration has passed, SIGINT/SIGTERM arrived (forwarded to the command), the
 // command exited or every watched target exited, consuming process announcements meanwhile.
 StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions& options);

@@ -92,6 +92,18 @@ StopSignals::~StopSignals() {
   sigprocmask(SIG_UNBLOCK, &set, nullptr);
 }
 
+RecordLoopOptions record_loop_options(const TargetSpec& targets, ChildCommand* command,
+                                      ProcessTracker& tracker, double duration_seconds,
+                                      bool progress) {
+  RecordLoopOptions options;
+  options.duration_seconds = duration_seconds;
+  options.command = command;
+  options.watched = watched_targets(targets);
+  options.tracker = &tracker;
+  options.progress = progress;
+  return options;
+}
+
 StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions& options) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -128,7 +129,14 @@ void add_symbolize_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "symbolize", "Turn addresses into function names, inline chains and file:line");
   auto* pid = cmd->add_option("-p,--pid", args->pid,
-                              "Addresses are virtual addresses in the live process PID");
+                              "Addresses are virtual addresses in the live process PID")
+                  ->check(CLI::Validator(
+                      [](const std::string& value) -> std::string {
+                        return std::strtol(value.c_str(), nullptr, 10) > 0
+                                   ? ""
+                                   : "a process id is 1 or more (see `ps -e`), not " + value;
+                      },
+                      ""));
   auto* elf = cmd->add_option("-e,--elf", args->elf, "Addresses are in this ELF file")
                   ->check(CLI::ExistingFile);
   auto* kernel =

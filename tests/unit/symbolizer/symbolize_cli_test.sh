@@ -63,6 +63,12 @@ for bad in -5 +5 ' 5' 0x-5; do
   set -e
   [[ $code == 1 && $err == *"argument 2: '$bad' is not"* ]] || fail "address '$bad': code $code, $err"
 done
+# --pid 0 is no process: said as such, not as a missing --pid.
+set +e
+err=$("$kiln" symbolize --pid 0 0x10 2>&1 >/dev/null)
+code=$?
+set -e
+[[ $code != 0 && $err == *"--pid: a process id is 1 or more"* ]] || fail "--pid 0: code $code, $err"
 # Addresses after `--` are addresses too (only `kiln record` takes a command there); they were
 # dropped, and kiln read stdin instead.
 actual=$("$kiln" symbolize --elf "$dir/kiln_sample_pie" --no-inlines -- "0x$call" < /dev/null | head -1)
