@@ -7,13 +7,8 @@
 # kiln downloads nothing, so usually they are not).
 # usage: bench/diff.sh [OUTDIR]     (default: /tmp/kiln-bench-diff)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-out=${1:-/tmp/kiln-bench-diff}
-kiln=$root/build/profiler/kiln
-mkdir -p "$out"
-[[ -x $kiln ]] || { echo "build kiln first: scripts/build.sh" >&2; exit 2; }
-
-echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+# shellcheck source=output_setup.sh
+source "$(dirname "$0")/output_setup.sh" /tmp/kiln-bench-diff "$@"
 for n in 10000 100000; do
   before=$out/before-$n.folded after=$out/after-$n.folded
   [[ -s $before ]] || python3 "$root/bench/gen_folded.py" "$n" "$before"

@@ -6,13 +6,8 @@
 # Debian package, and kiln downloads nothing, so usually it is not).
 # usage: bench/render.sh [OUTDIR]     (default: /tmp/kiln-bench-render)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-out=${1:-/tmp/kiln-bench-render}
-kiln=$root/build/profiler/kiln
-mkdir -p "$out"
-[[ -x $kiln ]] || { echo "build kiln first: scripts/build.sh" >&2; exit 2; }
-
-echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+# shellcheck source=output_setup.sh
+source "$(dirname "$0")/output_setup.sh" /tmp/kiln-bench-render "$@"
 for n in 10000 100000; do
   folded=$out/stacks-$n.folded
   [[ -s $folded ]] || python3 "$root/bench/gen_folded.py" "$n" "$folded"
