@@ -143,7 +143,8 @@ DiffReport diff_profiles(const Profile& before, const Profile& after, const Diff
   const FunctionWeights after_weights(after);
   auto side = [](const Profile& profile, const FunctionWeights& weights, std::string name) {
     return DiffSide{std::move(name), weights.total(),
-                    weights.whole_weights() && profile.metadata.count_name == "samples"};
+                    weights.whole_weights() && profile.metadata.count_name == "samples",
+                    profile.metadata.count_name};
   };
   return compare_function_weights(side(before, before_weights, std::move(before_name)),
                                   before_weights, side(after, after_weights, std::move(after_name)),

@@ -36,8 +36,11 @@ std::string format_significance(const std::optional<double>& p, bool significant
   return (significant ? "yes p=" : "no p=") + format("%.2g", *p);
 }
 
+// "samples" for sample counts, else the unit both files name (off-CPU "us"), else "weight".
 std::string unit_name(const DiffReport& report) {
-  return report.before.sample_counts && report.after.sample_counts ? "samples" : "weight";
+  if (report.before.sample_counts && report.after.sample_counts) return "samples";
+  const std::string& unit = report.before.count_name;
+  return !unit.empty() && unit != "samples" && unit == report.after.count_name ? unit : "weight";
 }
 
 std::string method_sentence(const DiffReport& report) {
@@ -92,9 +95,11 @@ std::vector<Row> top_rows(const DiffReport& report, Kind kind, std::size_t top) 
   return rows;
 }
 
-const char* kind_title(Kind kind) {
-  return kind == Kind::kTotal ? "Total share (samples with the function on the stack)"
-                              : "Self share (samples where the function is at the top)";
+// What is shared out: samples, or the time or weight of other units (off-CPU "us").
+std::string kind_title(Kind kind, const std::string& unit) {
+  const std::string what = unit == "samples" ? "samples" : unit == "us" ? "time" : "weight";
+  return kind == Kind::kTotal ? "Total share (" + what + " with the function on the stack)"
+                              : "Self share (" + what + " where the function is at the top)";
 }
 
 std::vector<const FunctionChange*> only_before(const DiffReport& report) {
@@ -143,7 +148,7 @@ void write_diff_text(std::ostream& out, const DiffReport& report, const GateResu
       << method_sentence(report) << "\n";
   for (Kind kind : {Kind::kTotal, Kind::kSelf}) {
     const auto rows = top_rows(report, kind, top);
-    out << "\n" << kind_title(kind) << ", top " << rows.size() << " changes:\n";
+    out << "\n" << kind_title(kind, unit) << ", top " << rows.size() << " changes:\n";
     char line[256];
     std::snprintf(line, sizeof line, "  %9s %9s %9s %15s %15s  %-16s %s\n", "change", "before",
                   "after", ("before " + unit).c_str(), ("after " + unit).c_str(), "significant",
@@ -193,7 +198,7 @@ void write_diff_markdown(std::ostream& out, const DiffReport& report, const Gate
     }
   }
   for (Kind kind : {Kind::kTotal, Kind::kSelf}) {
-    out << "\n#### " << kind_title(kind) << "\n\n"
+    out << "\n#### " << kind_title(kind, unit) << "\n\n"
         << "| function | change (points) | before | after | before " << unit << " | after " << unit
         << " | significant |\n|---|--:|--:|--:|--:|--:|---|\n";
     for (const Row& row : top_rows(report, kind, top)) {

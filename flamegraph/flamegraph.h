@@ -441,6 +441,7 @@ struct DiffSide {
   std::string name;           // file name as given on the command line
   double total = 0;           // sum of weights
   bool sample_counts = true;  // weights are sample counts (whole numbers, unit samples)
+  std::string count_name;     // the folded file's unit ("samples", "us", ...), as read
 };
 
 struct DiffReport {

@@ -121,6 +121,13 @@ TEST(DiffReport, TimeWeightedProfileIsNotTestedAsSamples) {
   EXPECT_FALSE(report.before.sample_counts);
   EXPECT_EQ(report.tests, 0u);  // 10 s in microseconds is not 10M independent samples
   EXPECT_NE(report.untested_reason.find("--effective-samples"), std::string::npos);
+  // The report speaks in the files' unit: microseconds of time, not samples.
+  std::ostringstream text;
+  write_diff_text(text, report, GateResult{}, 10);
+  EXPECT_NE(text.str().find("(10000000 us) -> AFTER"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("Total share (time with the function on the stack)"),
+            std::string::npos);
+  EXPECT_NE(text.str().find("before us        after us"), std::string::npos) << text.str();
 
   DiffOptions options;
   options.effective_samples = 500;  // e.g. 500 off-CPU events in each profile
