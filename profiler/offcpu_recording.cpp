@@ -116,7 +116,9 @@ void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
   for (const std::string& line : describe_losses(c))
     std::fprintf(out, "  lost: %s\n", line.c_str());
   if (o.lost_start_map_full)
-    std::fprintf(out, "  lost: %" PRIu64 " blocks: too many threads blocked at once\n",
+    std::fprintf(out,
+                 "  lost: %" PRIu64
+                 " blocks: too many live threads have blocked (the start map is full)\n",
                  o.lost_start_map_full);
   if (c.user_stack_unreadable)
     std::fprintf(out, "  %" PRIu64 " blocks with an unreadable user stack (kernel frames kept)\n",

@@ -23,7 +23,8 @@ namespace kiln::profiler {
 namespace {
 
 constexpr uint32_t kDefaultStackMapEntries = 32768;
-// Threads blocked at the same time (the start map) and threads already blocked at the start.
+// Live threads that have blocked while traced (the start map keeps one entry each until the
+// thread exits) and threads already blocked at the start.
 constexpr uint32_t kBlockedThreadEntries = 65536;
 
 uint64_t monotonic_ns() {  // the clock of bpf_ktime_get_ns()
