@@ -35,6 +35,15 @@ static __always_inline bool sampled_in_user_mode(struct bpf_perf_event_data* ctx
 #endif
 }
 
+/* bpf_get_current_task_btf (Linux 5.11) reads task fields with plain loads, about 60 ns a
+ * sample less than a bpf_probe_read_kernel call; on older kernels libbpf resolves the helper's
+ * existence to false and the verifier drops that branch. */
+static __always_inline bool current_is_kernel_thread(void) {
+  if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+    return bpf_get_current_task_btf()->flags & PF_KTHREAD;
+  return BPF_CORE_READ((struct task_struct*)bpf_get_current_task(), flags) & PF_KTHREAD;
+}
+
 SEC("perf_event")
 int kiln_sample(struct bpf_perf_event_data* ctx) {
   __u64 id = bpf_get_current_pid_tgid();
@@ -48,9 +57,7 @@ int kiln_sample(struct bpf_perf_event_data* ctx) {
   /* The kernel's unwinder finds nothing in a user-mode sample: do not call it. */
   if (!sampled_in_user_mode(ctx) && !kiln_store_stack(ctx, 0, &key.kernel_stack_id)) return 0;
 
-  /* A trusted task pointer: its fields are plain loads, not a helper call each. */
-  const struct task_struct* task = bpf_get_current_task_btf();
-  const bool user_process = pid != 0 && !(task->flags & PF_KTHREAD);
+  const bool user_process = pid != 0 && !current_is_kernel_thread();
   if (!user_process)
     kiln_count(KILN_NO_USER_STACK);
   else if (!kiln_store_stack(ctx, BPF_F_USER_STACK, &key.user_stack_id))
