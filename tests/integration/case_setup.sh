@@ -15,3 +15,26 @@ fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
 pass() { echo "ok [$case_name]: $*"; exit 0; }
 percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }'; }
 between() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'; }
+
+# The ids, sorted, of the loaded BPF programs whose name starts with a match of NAME_REGEX
+# (bpftool may cut names to 15 characters). Ids are never reused, so the ids not in an earlier
+# list are the programs loaded since, unlike those of an earlier test that the kernel has not
+# finished freeing.
+bpf_program_ids() {  # NAME_REGEX
+  bpftool prog show 2>/dev/null | awk -v re=" name ($1)" '$0 ~ re { sub(":", "", $1); print $1 }' | sort
+}
+ids_since() { comm -13 <(printf '%s\n' "$1") <(bpf_program_ids "$2"); }  # EARLIER_IDS NAME_REGEX
+
+# Fails unless every program matching NAME_REGEX loaded since EARLIER_IDS is gone within 5 s (the
+# kernel frees a program after an RCU grace period). A link holds its program, so no program
+# left means no link left either. Tests run one at a time (CI); a kiln started meanwhile by hand
+# would show as a leak.
+assert_programs_freed() {  # EARLIER_IDS NAME_REGEX
+  local left
+  for _ in $(seq 50); do
+    left=$(ids_since "$1" "$2")
+    [[ -z $left ]] && return 0
+    sleep 0.1
+  done
+  fail "kiln's programs $(paste -sd, <<<"$left") still loaded 5 s after it exited"
+}

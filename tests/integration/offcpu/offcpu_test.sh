@@ -170,35 +170,24 @@ output)
   echo "ok: $subtitle"
   ;;
 nothing_attached)
-  # The programs of offcpu.bpf.c (names as prefixes: bpftool may truncate them to 15
-  # characters) and the links to them: seen while kiln traces, all gone once it has exited.
+  # The programs of offcpu.bpf.c and the links to them: seen while kiln traces, all gone once it
+  # has exited.
   ours='offcpu_switch_b|offcpu_switch_r|offcpu_seed_blo'
-  prog_ids() {
-    bpftool prog show 2>/dev/null | awk -v re=" name ($ours)" '$0 ~ re { sub(":", "", $1); print $1 }'
-  }
-  links_to() {  # PROG_IDS...: the link lines of `bpftool link show` naming one of them
-    local id
-    for id in "$@"; do bpftool link show 2>/dev/null | grep -E "prog $id( |$)" || true; done
-  }
-  before=$(prog_ids | wc -l)
+  before=$(bpf_program_ids "$ours")
   "$kiln" record --off-cpu -d 3 -o run.folded 2>run.err &
   kiln_pid=$!
-  during=() links_during=0
+  during='' links_during=0
   for _ in $(seq 50); do  # programs appear at load, links at attach
-    mapfile -t during < <(prog_ids)
-    [[ ${#during[@]} -gt $before ]] && links_during=$(links_to "${during[@]}" | wc -l)
-    [[ $links_during -ge 1 ]] && break
+    during=$(ids_since "$before" "$ours")
+    [[ -n $during ]] && links_during=$(bpftool link show 2>/dev/null | grep -cE " prog ($(paste -sd'|' <<<"$during"))( |\$)")
+    ((links_during >= 1)) && break
     sleep 0.1
   done
-  [[ ${#during[@]} -gt $before ]] || fail "no off-CPU program seen while tracing"
-  [[ $links_during -ge 1 ]] || fail "no link to the off-CPU programs while tracing"
+  [[ -n $during ]] || fail "no off-CPU program seen while tracing"
+  ((links_during >= 1)) || fail "no link to the off-CPU programs while tracing"
   wait "$kiln_pid" || fail "kiln exited $?: $(cat run.err)"
-  sleep 0.3  # programs are freed after an RCU grace period
-  left=$(prog_ids | grep -cxF -f <(printf '%s\n' "${during[@]}") || true)
-  [[ $left -eq 0 ]] || fail "$left off-CPU programs still loaded after exit"
-  links_after=$(links_to "${during[@]}" | wc -l)
-  [[ $links_after -eq 0 ]] || fail "links left after exit: $(links_to "${during[@]}")"
-  echo "ok: ${#during[@]} programs and $links_during links while tracing, none after"
+  assert_programs_freed "$before" "$ours"
+  echo "ok: $(wc -l <<<"$during") programs and $links_during links while tracing, none after"
   ;;
 *)
   fail "unknown case"

@@ -12,30 +12,22 @@ weight_of() {  # FILE REGEX
   awk -v re="$2" '!/^#/ && NF { w = $NF; sub(/ [^ ]+$/, ""); if ($0 ~ re) s += w } END { print s + 0 }' "$1"
 }
 
-# The programs of bpf/profile.bpf.c that are loaded, and the links to them. kiln_sample is
-# record's own; the fork/exit/exec programs are shared with the off-CPU recorder, so they are
-# counted only when no other kiln runs (another engineer's, or CI's next test).
-kiln_program_names() {
-  if pgrep -x kiln >/dev/null; then echo 'kiln_sample'; else echo 'kiln_(sample|follow_fork|forget_exit|reannounce_exec)'; fi
-}
-kiln_program_ids() {
-  bpftool prog show 2>/dev/null | awk -v re=" name $(kiln_program_names) " '$0 ~ re { sub(":", "", $1); print $1 }'
-}
-kiln_programs() { kiln_program_ids | wc -l; }
-kiln_links() {
-  local ids
-  ids=$(kiln_program_ids | paste -sd'|')
-  [[ -z $ids ]] && { echo 0; return; }
-  bpftool link show 2>/dev/null | grep -cE " prog ($ids)( |\$)" || true
-}
+# The programs of bpf/profile.bpf.c: kiln_sample, and the fork/exit/exec programs it shares with
+# the off-CPU recorder.
+sampler_programs='kiln_(sample|follow_fork|forget_exit|reannounce_exec)'
 
-# Waits (up to 20 s) until a kiln_sample program is loaded: kiln is sampling.
-wait_attached() {
+# Starts `kiln ARGS` in the background, its stderr to ERR_FILE and its pid in $pid, and waits up
+# to 20 s until it samples: a kiln_sample program loaded after the call.
+start_sampling() {  # ERR_FILE ARGS...
+  local before err=$1
+  shift
+  before=$(bpf_program_ids kiln_sample)
+  "$kiln" "$@" 2>"$err" & pid=$!
   for _ in $(seq 200); do
-    bpftool prog show 2>/dev/null | grep -q ' name kiln_sample ' && return 0
+    [[ -n $(ids_since "$before" kiln_sample) ]] && return 0
     sleep 0.1
   done
-  fail "kiln did not attach within 20 s"
+  fail "kiln $* did not attach within 20 s"
 }
 
 case $case_name in
@@ -140,8 +132,7 @@ command_mode)
   ;;
 sigint)
   "$samples/cpu_split" 5 & load=$!
-  "$kiln" record -F 499 --per-pid -o out.folded -o out.svg 2>err.txt & pid=$!
-  wait_attached
+  start_sampling err.txt record -F 499 --per-pid -o out.folded -o out.svg
   sleep 1.5
   kill -INT $pid
   wait $pid
@@ -155,8 +146,7 @@ sigint)
   ((bad == 0)) || fail "$bad malformed folded lines"
   xmllint --noout out.svg || fail "out.svg is not well-formed XML"
   grep -q "^kiln-$pid;" out.folded && fail "kiln sampled itself"
-  "$kiln" record -o term.folded 2>err2.txt & pid=$!
-  wait_attached
+  start_sampling err2.txt record -o term.folded
   sleep 0.5
   kill -TERM $pid
   wait $pid
@@ -198,20 +188,16 @@ losses)
   pass "$lost of $samples samples lost, reported with the fix; $recorded recorded"
   ;;
 nothing_attached)
-  programs=$(kiln_programs) links=$(kiln_links)
+  before=$(bpf_program_ids "$sampler_programs")
   "$kiln" record -d 1 -o a.folded 2>/dev/null || fail "kiln -d 1 failed"
   "$kiln" record -o b.folded -- "$samples/cpu_split" 0.5 2>/dev/null || fail "command mode failed"
   "$kiln" record -o c.folded -- ./no-such-command 2>/dev/null
   "$kiln" record -p 999999999 2>/dev/null
-  "$kiln" record -o d.folded 2>/dev/null & pid=$!
-  wait_attached
+  start_sampling /dev/null record -o d.folded
   kill -TERM $pid; wait $pid
-  "$kiln" record -o e.folded -- sleep 30 2>/dev/null & pid=$!
-  wait_attached
+  start_sampling /dev/null record -o e.folded -- sleep 30
   kill -INT $pid; wait $pid
-  sleep 0.5  # programs are freed asynchronously after the last reference goes
-  [[ $(kiln_programs) == "$programs" ]] || fail "kiln programs loaded: $programs before, $(kiln_programs) after"
-  [[ $(kiln_links) == "$links" ]] || fail "kiln links: $links before, $(kiln_links) after"
+  assert_programs_freed "$before" "$sampler_programs"
   pass "no kiln program or link left after -d, command mode, errors, SIGTERM and SIGINT"
   ;;
 *)
