@@ -68,15 +68,6 @@ struct task_struct___pre_5_14 {
   long state;
 } __attribute__((preserve_access_index));
 
-static __always_inline void add_in(void* array, __u32 index, __u64 amount) {
-  __u64* value = bpf_map_lookup_elem(array, &index);
-  if (value) *value += amount;
-}
-
-static __always_inline void count_in(void* array, __u32 index) {
-  add_in(array, index, 1);
-}
-
 static __always_inline __u32 task_state(struct task_struct* task) {
   if (bpf_core_field_exists(task->__state)) return BPF_CORE_READ(task, __state);
   return BPF_CORE_READ((struct task_struct___pre_5_14*)task, state);
@@ -132,16 +123,16 @@ static __always_inline void add_to_total(struct offcpu_total* total, __u64 block
 static __always_inline void add_block(struct task_struct* task, bool direct,
                                       const struct offcpu_start* start, __u64 blocked) {
   if (blocked < min_block_ns) {
-    count_in(&offcpu_counters, OFFCPU_BELOW_MIN);
+    kiln_add_in(&offcpu_counters, OFFCPU_BELOW_MIN, 1);
     return;
   }
   if (blocked > max_block_ns) {
-    count_in(&offcpu_counters, OFFCPU_ABOVE_MAX);
+    kiln_add_in(&offcpu_counters, OFFCPU_ABOVE_MAX, 1);
     return;
   }
-  count_in(&counters, KILN_SAMPLES);
+  kiln_count(KILN_SAMPLES);
   if (start->state & OFFCPU_STATE_UNINTERRUPTIBLE)
-    add_in(&offcpu_counters, OFFCPU_UNINTERRUPTIBLE_NS, blocked);
+    kiln_add_in(&offcpu_counters, OFFCPU_UNINTERRUPTIBLE_NS, blocked);
   struct kiln_stack_key key = {};
   key.tgid = TASK_FIELD(direct, task, tgid);
   key.pid = TASK_FIELD(direct, task, pid);
@@ -164,7 +155,7 @@ static __always_inline void add_block(struct task_struct* task, bool direct,
     total = bpf_map_lookup_elem(&counts, &key);
     if (total) add_to_total(total, blocked);
   } else if (err) {
-    count_in(&counters, KILN_LOST_COUNTS_MAP_FULL);
+    kiln_count(KILN_LOST_COUNTS_MAP_FULL);
   }
 }
 
@@ -197,7 +188,7 @@ static __always_inline int on_switch(void* ctx, bool direct, bool preempt, struc
   read_comm(entry.comm, prev, direct);
   entry.kernel_stack_id = stack_id(ctx, 0);
   if (task.kernel_thread) {
-    count_in(&counters, KILN_NO_USER_STACK);
+    kiln_count(KILN_NO_USER_STACK);
     entry.user_stack_id = 0;
   } else {
     entry.user_stack_id = stack_id(ctx, BPF_F_USER_STACK);
@@ -207,7 +198,7 @@ static __always_inline int on_switch(void* ctx, bool direct, bool preempt, struc
   if (slot)
     *slot = entry;
   else if (bpf_map_update_elem(&start, &task.pid, &entry, BPF_ANY))
-    count_in(&offcpu_counters, OFFCPU_LOST_START_MAP_FULL);
+    kiln_add_in(&offcpu_counters, OFFCPU_LOST_START_MAP_FULL, 1);
   return 0;
 }
 

@@ -41,9 +41,14 @@ struct {
   __type(value, __u64);
 } counters SEC(".maps");
 
+/* Adds AMOUNT to entry INDEX of a per-CPU array of __u64 counters. */
+static __always_inline void kiln_add_in(void* array, __u32 index, __u64 amount) {
+  __u64* value = bpf_map_lookup_elem(array, &index);
+  if (value) *value += amount;
+}
+
 static __always_inline void kiln_count(__u32 counter) {
-  __u64* value = bpf_map_lookup_elem(&counters, &counter);
-  if (value) *value += 1;
+  kiln_add_in(&counters, counter, 1);
 }
 
 /* Stores the current kernel (flags 0) or user (BPF_F_USER_STACK) stack and sets *id to its

@@ -2,6 +2,7 @@
 // scripts and are documented in README.md (section diff); add keys, never rename or remove them.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ostream>
 #include <string>
 
@@ -80,10 +81,13 @@ std::string json_string(const std::string& text) {
   return out + "\"";
 }
 
+// The shortest of 15 or 17 significant digits that reads back as the same double: weights in
+// microseconds pass 10 digits (a whole-machine off-CPU profile of hours) and stay exact.
 std::string json_number(double value) {
   if (!std::isfinite(value)) return "null";
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.10g", value);
+  std::snprintf(buffer, sizeof buffer, "%.15g", value);
+  if (std::strtod(buffer, nullptr) != value) std::snprintf(buffer, sizeof buffer, "%.17g", value);
   return buffer;
 }
 
@@ -97,7 +101,8 @@ const char* json_bool(bool value) {
 
 std::string side_object(const DiffSide& side) {
   return "{\"file\": " + json_string(side.name) + ", \"total\": " + json_number(side.total) +
-         ", \"sample_counts\": " + json_bool(side.sample_counts) + "}";
+         ", \"sample_counts\": " + json_bool(side.sample_counts) +
+         ", \"unit\": " + json_string(side.count_name) + "}";
 }
 
 std::string share_object(const FunctionShare& share) {

@@ -19,9 +19,10 @@ std::string format(const char* pattern, double value) {
   return buffer;
 }
 
+// Whole weights in full (a uint64 count has up to 20 digits), others with two decimals.
 std::string format_weight(double weight) {
-  if (weight == std::floor(weight) && std::fabs(weight) < 1e15) return format("%.0f", weight);
-  return format("%.2f", weight);
+  if (std::fabs(weight) >= 1e20) return format("%.6g", weight);
+  return format(weight == std::floor(weight) ? "%.0f" : "%.2f", weight);
 }
 
 std::string format_points(double points) {

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
+#include <map>
 #include <set>
+#include <span>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "profiler.h"
 
@@ -138,23 +141,34 @@ void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
   if (o.above_max)
     std::fprintf(out, "  %" PRIu64 " blocks longer than --max-block-us not counted\n", o.above_max);
 
-  std::vector<std::pair<uint64_t, size_t>> top;  // (microseconds, stack)
-  for (size_t i = 0; i < profile.stack_count(); ++i)
-    top.emplace_back(static_cast<uint64_t>(profile.weight(i).to_double()), i);
-  std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  // Raw stacks that differ only in what symbolization drops (return addresses within one
+  // function, thread ids under one comm) are one line. symbolize_into adds one profile stack per
+  // raw stack, in order: their block counts line up.
+  const std::vector<RawStack>& raw = result.recording.raw.stacks;
+  struct Blocking {
+    uint64_t us = 0, blocks = 0;
+    std::span<const flamegraph::FrameId> frames;
+  };
+  std::map<std::vector<flamegraph::FrameId>, Blocking> by_frames;
+  for (size_t i = 0; i < profile.stack_count(); ++i) {
+    const auto frames = profile.frames(i);
+    Blocking& b = by_frames[{frames.begin(), frames.end()}];
+    b.us += static_cast<uint64_t>(profile.weight(i).to_double());
+    b.blocks += i < raw.size() ? raw[i].events : 0;
+    b.frames = frames;
+  }
+  std::vector<Blocking> top;
+  for (const auto& [frames, b] : by_frames) top.push_back(b);
+  std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.us > b.us; });
   if (top.size() > 10) top.resize(10);
   const double total = profile.total().to_double();
-  // symbolize_into adds one profile stack per raw stack, in order: their block counts line up.
-  const std::vector<RawStack>& raw = result.recording.raw.stacks;
   if (!top.empty() && total > 0) {
     std::fprintf(out, "  top blocking stacks by off-CPU time (share, time, blocks, mean block):\n");
-    for (const auto& [us, stack] : top) {
-      const uint64_t blocks = stack < raw.size() ? raw[stack].events : 0;
+    for (const Blocking& b : top)
       std::fprintf(out, "  %6.2f%%  %10.3f s  %7" PRIu64 " x %9.3f ms  %s\n",
-                   100.0 * static_cast<double>(us) / total, us / 1e6, blocks,
-                   blocks ? static_cast<double>(us) / 1e3 / static_cast<double>(blocks) : 0.0,
-                   abbreviate(profile, profile.frames(stack)).c_str());
-    }
+                   100.0 * static_cast<double>(b.us) / total, b.us / 1e6, b.blocks,
+                   b.blocks ? static_cast<double>(b.us) / 1e3 / static_cast<double>(b.blocks) : 0.0,
+                   abbreviate(profile, b.frames).c_str());
   }
   for (const std::string& path : written)
     if (path != "-") std::fprintf(out, "kiln: wrote %s\n", path.c_str());

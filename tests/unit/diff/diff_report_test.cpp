@@ -139,6 +139,23 @@ TEST(DiffReport, TimeWeightedProfileIsNotTestedAsSamples) {
   EXPECT_EQ(diff_profiles(before, after, options).tests, 0u);
 }
 
+TEST(DiffReport, LargeWeightsArePrintedInFullWithTheirUnit) {
+  // A whole machine blocked for days, in microseconds: 11 and 17 digits, every one kept.
+  Profile before = profile_of({{"a;sleep", 98765432109}, {"a;work", 1}});
+  Profile after = profile_of({{"a;sleep", 12345678901234567}, {"a;work", 1}});
+  before.metadata.count_name = after.metadata.count_name = "us";
+  const DiffReport report = diff_profiles(before, after, {});
+  std::ostringstream text, json;
+  write_diff_text(text, report, GateResult{}, 10);
+  write_diff_json(json, report, GateResult{});
+  EXPECT_NE(text.str().find("(98765432110 us) -> AFTER"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("(12345678901234568 us)"), std::string::npos) << text.str();
+  EXPECT_NE(json.str().find("\"total\": 98765432110, \"sample_counts\": false, \"unit\": \"us\"}"),
+            std::string::npos)
+      << json.str();
+  EXPECT_NE(json.str().find("\"total\": 12345678901234568,"), std::string::npos) << json.str();
+}
+
 TEST(DiffReport, GateRuleParsing) {
   const GateRule total = parse_gate_rule("total:5");
   EXPECT_EQ(total.share, GateRule::Share::kTotal);
@@ -188,7 +205,7 @@ TEST(DiffReport, TextMarkdownAndJsonAgree) {
   for (const char* key :
        {"\"format\": \"kiln-diff\"", "\"version\": 1",
         "\"before\": {\"file\": \"before.folded\", "
-        "\"total\": 1000, \"sample_counts\": true}",
+        "\"total\": 1000, \"sample_counts\": true, \"unit\": \"samples\"}",
         "\"normalized\": true", "\"alpha\": 0.01", "\"untested_reason\": null",
         "{\"name\": \"parse\", \"before\": {\"total\": 400, \"self\": 100, \"total_percent\": 40, "
         "\"self_percent\": 10}, \"after\": {\"total\": 1200, \"self\": 200, \"total_percent\": "

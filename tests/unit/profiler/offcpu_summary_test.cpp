@@ -98,5 +98,22 @@ TEST(OffCpuSummary, TotalsNotesAndTopStacksByTime) {
   EXPECT_NE(summary.find("kiln: wrote blocked.svg"), std::string::npos);
 }
 
+TEST(OffCpuSummary, RawStacksThatSymbolizeAlikeAreOneLine) {
+  // Two raw stacks of sleeper with the same functions (other return addresses, or another
+  // thread of the same comm): one line with their time and blocks added up.
+  OffCpuRecording result = two_threads();
+  result.recording.raw.stacks.resize(3);
+  result.recording.raw.stacks[2].events = 100;
+  flamegraph::Profile profile = blocked_profile();
+  profile.add_stack({"sleeper", "main", "clock_nanosleep", "hrtimer_nanosleep_[k]",
+                     "do_nanosleep_[k]", "schedule_[k]", "__schedule_[k]"},
+                    flamegraph::Weight::from_integer(1'000'000));
+  const std::string summary = summary_of(result, profile);
+  EXPECT_NE(summary.find("66.67%       3.000 s      300 x    10.000 ms  sleeper;"),
+            std::string::npos)
+      << summary;
+  EXPECT_EQ(summary.find("sleeper;"), summary.rfind("sleeper;")) << summary;
+}
+
 }  // namespace
 }  // namespace kiln::profiler
