@@ -16,8 +16,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define EEXIST 17
-#define PF_KTHREAD 0x00200000
 #define TASK_DEAD_STATE 0x80 /* TASK_DEAD: the thread's last switch */
 
 const volatile __u64 min_block_ns = 1000;
@@ -40,21 +38,6 @@ struct {
   __type(key, __u32);
   __type(value, struct offcpu_start);
 } start SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 32768);
-  __type(key, __u32);
-  __type(value, struct offcpu_seed_stack);
-} seed_stacks SEC(".maps");
-
-/* Zeros, to insert a seed_stacks entry that is then filled in place. */
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct offcpu_seed_stack);
-} seed_zero SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -91,7 +74,7 @@ struct task_facts {
 static __always_inline struct task_facts read_task(struct task_struct* task, bool direct) {
   struct task_facts facts = {.tgid = TASK_FIELD(direct, task, tgid),
                              .pid = TASK_FIELD(direct, task, pid),
-                             .kernel_thread = TASK_FIELD(direct, task, flags) & PF_KTHREAD};
+                             .kernel_thread = TASK_FIELD(direct, task, flags) & KILN_PF_KTHREAD};
   return facts;
 }
 
@@ -147,15 +130,15 @@ static __always_inline void add_block(struct task_struct* task, bool direct,
   }
   /* A process first seen, or seen after an exec, has new keys: announcing it here keeps the
    * announcement's own lookup off the path of the blocks whose key is known. */
-  if (!(TASK_FIELD(direct, task, flags) & PF_KTHREAD)) kiln_announce_process(key.tgid);
+  if (!(TASK_FIELD(direct, task, flags) & KILN_PF_KTHREAD)) kiln_announce_process(key.tgid);
   const struct offcpu_total first = {.blocked_ns = blocked, .blocks = 1};
   long err = bpf_map_update_elem(&counts, &key, &first, BPF_NOEXIST);
-  if (err == -EEXIST) {
+  if (err == -KILN_EEXIST) {
     /* Another CPU inserted the same key meanwhile. */
     total = bpf_map_lookup_elem(&counts, &key);
     if (total) add_to_total(total, blocked);
   } else if (err) {
-    kiln_count(KILN_LOST_COUNTS_MAP_FULL);
+    kiln_count_lost_key(err);
   }
 }
 
@@ -224,20 +207,14 @@ int offcpu_seed_blocked(struct bpf_iter__task* ctx) {
   if (!is_blocked_state(state)) return 0;
   const struct task_facts facts = read_task(task, false);
   if (!is_target(&facts, BPF_CORE_READ(task, thread_info.cpu))) return 0;
-  struct offcpu_start entry = {.timestamp_ns = bpf_ktime_get_ns(),
-                               .kernel_stack_id = OFFCPU_STACK_BEFORE_START,
-                               .user_stack_id = OFFCPU_STACK_BEFORE_START,
-                               .tgid = facts.tgid,
-                               .state = state & state_mask};
+  /* A thread that blocked after attaching has its real stacks recorded already. */
+  if (bpf_map_lookup_elem(&start, &facts.pid)) return 0;
+  struct offcpu_start entry = {.tgid = facts.tgid, .state = state & state_mask};
   read_comm(entry.comm, task, false);
-  /* NOEXIST: a thread that blocked after attaching has its real stacks recorded already. */
+  kiln_store_task_stack(task, &entry.kernel_stack_id);
+  entry.timestamp_ns = bpf_ktime_get_ns();
   if (bpf_map_update_elem(&start, &facts.pid, &entry, BPF_NOEXIST)) return 0;
-
-  __u32 zero_index = 0;
-  struct offcpu_seed_stack* zero = bpf_map_lookup_elem(&seed_zero, &zero_index);
-  if (!zero || bpf_map_update_elem(&seed_stacks, &facts.pid, zero, BPF_ANY)) return 0;
-  struct offcpu_seed_stack* stack = bpf_map_lookup_elem(&seed_stacks, &facts.pid);
-  if (stack) bpf_get_task_stack(task, stack->addresses, sizeof(stack->addresses), 0);
+  kiln_add_in(&offcpu_counters, OFFCPU_BLOCKED_AT_START, 1);
   if (!facts.kernel_thread) kiln_announce_process(facts.tgid);
   return 0;
 }

@@ -12,10 +12,6 @@
 #define OFFCPU_STATE_INTERRUPTIBLE 0x1   /* TASK_INTERRUPTIBLE: sleeps, waits on fds, futexes */
 #define OFFCPU_STATE_UNINTERRUPTIBLE 0x2 /* TASK_UNINTERRUPTIBLE: disk I/O, some locks */
 
-/* Stack id of a thread that was already blocked when tracing started: its kernel stack is in
- * the `seed_stacks` map under its thread id. */
-#define OFFCPU_STACK_BEFORE_START ((__u64)-1000) /* even: never a stack hash (always odd) */
-
 /* What a thread left the CPU with, per thread id; the entry stays while the thread lives, with
  * timestamp 0 while it runs. Threads still blocked when tracing stops are counted from these
  * by user space. */
@@ -35,12 +31,6 @@ struct offcpu_total {
   __u64 blocks;
 };
 
-/* The kernel stack of a thread already blocked when tracing started, innermost first, zero
- * terminated (the user stack of another task cannot be read). */
-struct offcpu_seed_stack {
-  __u64 addresses[KILN_MAX_STACK_DEPTH];
-};
-
 /* Indexes of the per-CPU `offcpu_counters` array (the `counters` of stack_key.h count blocks
  * in KILN_SAMPLES and stack losses as for samples). */
 enum offcpu_counter {
@@ -48,6 +38,7 @@ enum offcpu_counter {
   OFFCPU_BELOW_MIN,           /* shorter than --min-block-us: filtered, not a loss */
   OFFCPU_ABOVE_MAX,           /* longer than --max-block-us: filtered, not a loss */
   OFFCPU_UNINTERRUPTIBLE_NS,  /* nanoseconds of the counted blocks spent in D state */
+  OFFCPU_BLOCKED_AT_START,    /* threads already blocked when tracing started */
   OFFCPU_COUNTER_COUNT,
 };
 

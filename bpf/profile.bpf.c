@@ -14,8 +14,6 @@
 #include "stack_store.bpf.h"
 #include "target_filter.bpf.h"
 
-#define PF_KTHREAD 0x00200000
-
 /* Sized by user space like `stacks`. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -40,8 +38,8 @@ static __always_inline bool sampled_in_user_mode(struct bpf_perf_event_data* ctx
  * existence to false and the verifier drops that branch. */
 static __always_inline bool current_is_kernel_thread(void) {
   if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
-    return bpf_get_current_task_btf()->flags & PF_KTHREAD;
-  return BPF_CORE_READ((struct task_struct*)bpf_get_current_task(), flags) & PF_KTHREAD;
+    return bpf_get_current_task_btf()->flags & KILN_PF_KTHREAD;
+  return BPF_CORE_READ((struct task_struct*)bpf_get_current_task(), flags) & KILN_PF_KTHREAD;
 }
 
 SEC("perf_event")
@@ -78,7 +76,7 @@ int kiln_sample(struct bpf_perf_event_data* ctx) {
     value = bpf_map_lookup_elem(&counts, &key);
     if (value) __sync_fetch_and_add(value, 1);
   } else if (err) {
-    kiln_count(err == -KILN_ENOMEM ? KILN_LOST_ALLOCATION : KILN_LOST_COUNTS_MAP_FULL);
+    kiln_count_lost_key(err);
   }
   return 0;
 }

@@ -13,6 +13,7 @@
 #define KILN_E2BIG 7
 #define KILN_EEXIST 17
 #define KILN_ENOMEM 12
+#define KILN_PF_KTHREAD 0x00200000 /* task_struct.flags: a kernel thread (no user stack) */
 
 struct kiln_stack {
   __u64 addresses[KILN_MAX_STACK_DEPTH];
@@ -51,24 +52,16 @@ static __always_inline void kiln_count(__u32 counter) {
   kiln_add_in(&counters, counter, 1);
 }
 
-/* Stores the current kernel (flags 0) or user (BPF_F_USER_STACK) stack and sets *id to its
- * hash, or to 0 when there is no such stack (a sample in user mode has no kernel frames; an
- * unwalkable user stack is counted). Returns false when the sample is lost, the reason
- * counted. */
-static __always_inline bool kiln_store_stack(void* ctx, __u64 flags, __u64* id) {
-  __u32 zero = 0;
-  struct kiln_stack* stack = bpf_map_lookup_elem(&stack_scratch, &zero);
-  *id = 0;
-  if (!stack) {
-    kiln_count(KILN_LOST_OTHER);
-    return false;
-  }
-  long size = bpf_get_stack(ctx, stack->addresses, sizeof(stack->addresses), flags);
-  if (size <= 0) {
-    if (size < 0 && (flags & BPF_F_USER_STACK)) kiln_count(KILN_USER_STACK_UNREADABLE);
-    return true;
-  }
-  /* bpf_get_stack zeroes the rest of the buffer: equal stacks give equal values. */
+/* A new counts key was not inserted (ERR from bpf_map_update_elem): its sample is lost. */
+static __always_inline void kiln_count_lost_key(long err) {
+  kiln_count(err == -KILN_ENOMEM ? KILN_LOST_ALLOCATION : KILN_LOST_COUNTS_MAP_FULL);
+}
+
+/* Stores the stack of SIZE bytes (> 0) in the scratch buffer under a hash of its addresses
+ * and sets *id to it. Returns false when it is lost, the reason counted (*id stays 0). */
+static __always_inline bool kiln_store_scratch(struct kiln_stack* stack, long size, __u64* id) {
+  /* bpf_get_stack and bpf_get_task_stack zero the rest of the buffer: equal stacks give equal
+   * values. */
   __u32 depth = size / sizeof(__u64);
   __u64 hash = 14695981039346656037ull; /* FNV-1a over the addresses */
   for (__u32 i = 0; i < KILN_MAX_STACK_DEPTH; ++i) {
@@ -76,18 +69,53 @@ static __always_inline bool kiln_store_stack(void* ctx, __u64 flags, __u64* id) 
     hash = (hash ^ stack->addresses[i]) * 1099511628211ull;
   }
   hash |= 1; /* 0 means "no stack" */
-  *id = hash;
   /* Most stacks are stored already: a lookup takes no bucket lock, an update does. */
-  if (bpf_map_lookup_elem(&stacks, &hash)) return true;
+  if (bpf_map_lookup_elem(&stacks, &hash)) {
+    *id = hash;
+    return true;
+  }
   long err = bpf_map_update_elem(&stacks, &hash, stack, BPF_NOEXIST);
   if (err && err != -KILN_EEXIST) {
     kiln_count(err == -KILN_E2BIG    ? KILN_LOST_STACK_MAP_FULL
                : err == -KILN_ENOMEM ? KILN_LOST_ALLOCATION
                                      : KILN_LOST_OTHER);
-    *id = 0;
     return false;
   }
+  *id = hash;
   return true;
+}
+
+static __always_inline struct kiln_stack* kiln_scratch_stack(void) {
+  __u32 zero = 0;
+  struct kiln_stack* stack = bpf_map_lookup_elem(&stack_scratch, &zero);
+  if (!stack) kiln_count(KILN_LOST_OTHER);
+  return stack;
+}
+
+/* Stores the current kernel (flags 0) or user (BPF_F_USER_STACK) stack and sets *id to its
+ * hash, or to 0 when there is no such stack (a sample in user mode has no kernel frames; an
+ * unwalkable user stack is counted). Returns false when the sample is lost, the reason
+ * counted. */
+static __always_inline bool kiln_store_stack(void* ctx, __u64 flags, __u64* id) {
+  *id = 0;
+  struct kiln_stack* stack = kiln_scratch_stack();
+  if (!stack) return false;
+  long size = bpf_get_stack(ctx, stack->addresses, sizeof(stack->addresses), flags);
+  if (size <= 0) {
+    if (size < 0 && (flags & BPF_F_USER_STACK)) kiln_count(KILN_USER_STACK_UNREADABLE);
+    return true;
+  }
+  return kiln_store_scratch(stack, size, id);
+}
+
+/* The same for the kernel stack of TASK, which is not running (the user stack of another task
+ * cannot be read). */
+static __always_inline bool kiln_store_task_stack(struct task_struct* task, __u64* id) {
+  *id = 0;
+  struct kiln_stack* stack = kiln_scratch_stack();
+  if (!stack) return false;
+  long size = bpf_get_task_stack(task, stack->addresses, sizeof(stack->addresses), 0);
+  return size <= 0 || kiln_store_scratch(stack, size, id);
 }
 
 #endif

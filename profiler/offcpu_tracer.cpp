@@ -42,15 +42,6 @@ bool kernel_has_btf_sched_switch() {
   return found;
 }
 
-uint64_t sum_per_cpu(int fd, uint32_t index) {
-  const int cpus = libbpf_num_possible_cpus();
-  std::vector<uint64_t> values(cpus > 0 ? cpus : 1);
-  if (bpf_map_lookup_elem(fd, &index, values.data()) != 0) return 0;
-  uint64_t total = 0;
-  for (uint64_t value : values) total += value;
-  return total;
-}
-
 // Where a kernel function lies, from /proc/kallsyms (sorted by address): up to the next symbol.
 struct AddressRange {
   uint64_t begin = 0, end = 0;
@@ -122,7 +113,6 @@ OffCpuTracer::OffCpuTracer(const TargetFilter& filter, const OffCpuOptions& opti
   bpf_map__set_max_entries(skeleton_->maps.stacks, stack_entries);
   bpf_map__set_max_entries(skeleton_->maps.counts, stack_entries);
   bpf_map__set_max_entries(skeleton_->maps.start, kBlockedThreadEntries);
-  bpf_map__set_max_entries(skeleton_->maps.seed_stacks, btf_tracing_ ? kBlockedThreadEntries : 1);
   if (const int err = offcpu_bpf::load(skeleton_); err != 0) {
     offcpu_bpf::destroy(skeleton_);
     throw EnvironmentError(
@@ -176,11 +166,6 @@ void OffCpuTracer::seed() {
   bpf_link__destroy(link);
   if (fd < 0)
     throw EnvironmentError("cannot run the BPF task iterator: " + std::string(strerror(errno)));
-  const int seeds_fd = bpf_map__fd(skeleton_->maps.seed_stacks);
-  uint32_t tid = 0, next = 0;
-  for (bool first = true; bpf_map_get_next_key(seeds_fd, first ? nullptr : &tid, &next) == 0;
-       first = false, tid = next)
-    ++blocked_at_start_;
 }
 
 void OffCpuTracer::detach() {
@@ -237,43 +222,15 @@ OffCpuCounters OffCpuTracer::offcpu_counters() const {
   counters.above_max = sum_per_cpu(fd, OFFCPU_ABOVE_MAX);
   counters.uninterruptible_ns =
       sum_per_cpu(fd, OFFCPU_UNINTERRUPTIBLE_NS) + uninterruptible_ns_at_end_;
-  counters.blocked_at_start = blocked_at_start_;
+  counters.blocked_at_start = sum_per_cpu(fd, OFFCPU_BLOCKED_AT_START);
   counters.still_blocked_at_end = still_blocked_at_end_;
   return counters;
 }
 
 RawProfile OffCpuTracer::drain() {
-  const int counts_fd = bpf_map__fd(skeleton_->maps.counts);
-  const int seeds_fd = bpf_map__fd(skeleton_->maps.seed_stacks);
-  // Blocks of threads already blocked at the start have no stack ids: their kernel stack was
-  // read by the iterator. Take them out before the shared drain, which knows only stack ids.
-  std::vector<RawStack> seeded;
-  kiln_stack_key key{}, next{};
-  std::vector<kiln_stack_key> seeded_keys;
-  for (bool first = true; bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0;
-       first = false, key = next)
-    if (next.kernel_stack_id == OFFCPU_STACK_BEFORE_START) seeded_keys.push_back(next);
-  for (const kiln_stack_key& seeded_key : seeded_keys) {
-    RawStack stack;
-    stack.tgid = seeded_key.tgid;
-    stack.pid = seeded_key.pid;
-    stack.comm.assign(seeded_key.comm, strnlen(seeded_key.comm, sizeof(seeded_key.comm)));
-    offcpu_total total{};
-    bpf_map_lookup_elem(counts_fd, &seeded_key, &total);
-    stack.weight = total.blocked_ns;
-    stack.events = total.blocks;
-    offcpu_seed_stack addresses{};
-    if (bpf_map_lookup_elem(seeds_fd, &seeded_key.pid, &addresses) == 0)
-      for (uint64_t address : addresses.addresses) {
-        if (address == 0) break;
-        stack.kernel.push_back(address);
-      }
-    bpf_map_delete_elem(counts_fd, &seeded_key);
-    if (stack.weight) seeded.push_back(std::move(stack));
-  }
-  RawProfile profile = drain_stack_counts(counts_fd, bpf_map__fd(skeleton_->maps.stacks));
+  RawProfile profile =
+      drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), bpf_map__fd(skeleton_->maps.stacks));
   trim_to_scheduler(profile);
-  for (RawStack& stack : seeded) profile.stacks.push_back(std::move(stack));
   return profile;
 }
 

@@ -159,6 +159,8 @@ struct SampleCounters {
   }
 };
 SampleCounters read_counters(int counters_fd);
+// Entry `index` of a per-CPU array of __u64 counters, summed over CPUs (0 if unreadable).
+uint64_t sum_per_cpu(int array_fd, uint32_t index);
 // One line per loss reason with its count, share of all samples and the fix; empty if none.
 std::vector<std::string> describe_losses(const SampleCounters& counters);
 
@@ -342,7 +344,7 @@ class OffCpuTracer {
   bool btf_tracing_ = false;  // the kernel has BTF tracepoints (tp_btf, iterators)
   bool follow_children_ = false;
   uint64_t min_block_ns_ = 0, max_block_ns_ = 0;
-  uint64_t blocked_at_start_ = 0, still_blocked_at_end_ = 0, uninterruptible_ns_at_end_ = 0;
+  uint64_t still_blocked_at_end_ = 0, uninterruptible_ns_at_end_ = 0;
 };
 
 struct OffCpuRecording {

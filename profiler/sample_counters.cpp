@@ -10,14 +10,19 @@
 
 namespace kiln::profiler {
 
-SampleCounters read_counters(int counters_fd) {
+uint64_t sum_per_cpu(int array_fd, uint32_t index) {
   const int cpus = libbpf_num_possible_cpus();
   std::vector<uint64_t> per_cpu(cpus > 0 ? cpus : 1);
+  if (bpf_map_lookup_elem(array_fd, &index, per_cpu.data()) != 0) return 0;
+  uint64_t total = 0;
+  for (uint64_t value : per_cpu) total += value;
+  return total;
+}
+
+SampleCounters read_counters(int counters_fd) {
   uint64_t totals[KILN_COUNTER_COUNT] = {};
-  for (uint32_t index = 0; index < KILN_COUNTER_COUNT; ++index) {
-    if (bpf_map_lookup_elem(counters_fd, &index, per_cpu.data()) != 0) continue;
-    for (uint64_t value : per_cpu) totals[index] += value;
-  }
+  for (uint32_t index = 0; index < KILN_COUNTER_COUNT; ++index)
+    totals[index] = sum_per_cpu(counters_fd, index);
   SampleCounters counters;
   counters.samples = totals[KILN_SAMPLES];
   counters.lost_stack_map_full = totals[KILN_LOST_STACK_MAP_FULL];
