@@ -229,6 +229,7 @@ class FrameTree {
   FrameId frame(NodeId n) const { return nodes_[n].frame; }   // kNoFrame for the root
   std::string_view name(NodeId n) const;                      // "all" for the root
   Weight weight(NodeId n) const { return nodes_[n].weight; }  // including descendants
+  // Of the stacks that end at `n` (children left out by min_fraction are not self weight).
   Weight self_weight(NodeId n) const;
   NodeId parent(NodeId n) const { return nodes_[n].parent; }  // kNoNode for the root
   uint32_t depth(NodeId n) const { return nodes_[n].depth; }  // root 0
@@ -254,6 +255,8 @@ class FrameTree {
   void sort_by_weight();
   const Profile* profile_ = nullptr;
   std::vector<Node> nodes_;
+  // Per node, the weight of its children left out by min_fraction; empty when none can be.
+  std::vector<Weight> pruned_;
   uint32_t max_depth_ = 0;
   bool flame_chart_ = false;
 };

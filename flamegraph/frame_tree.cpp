@@ -76,12 +76,19 @@ FrameTree FrameTree::build(const Profile& profile, const TreeOptions& options) {
   const auto min_units = static_cast<Weight::Units>(
       static_cast<long double>(profile.total().units()) * std::max(options.min_fraction, 0.0));
   // Closing a node (no later stack passes through it) fixes its weight; if it is too light its
-  // subtree is the tail of `nodes` and is dropped, so pruned nodes never pile up in memory.
+  // subtree is the tail of `nodes` and is dropped, so pruned nodes never pile up in memory. Its
+  // parent keeps its weight as pruned, not as self, weight.
+  std::vector<Weight>& pruned = tree.pruned_;
+  if (min_units > 0) pruned.emplace_back();
   auto close_to = [&](std::vector<NodeId>& path, size_t keep) {
     while (path.size() > keep) {
       NodeId closed = path.back();
       path.pop_back();
-      if (nodes[closed].weight.units() < min_units) nodes.resize(closed);
+      if (nodes[closed].weight.units() < min_units) {
+        pruned[nodes[closed].parent] += nodes[closed].weight;
+        nodes.resize(closed);
+        pruned.resize(closed);
+      }
     }
   };
   std::vector<NodeId> path{0};  // the nodes of the previous stack, root first
@@ -96,6 +103,7 @@ FrameTree FrameTree::build(const Profile& profile, const TreeOptions& options) {
     for (size_t d = common; d < f.size(); ++d) {
       NodeId id = static_cast<NodeId>(nodes.size());
       nodes.push_back(Node{Weight{}, f[d], path.back(), 0, static_cast<uint32_t>(d + 1)});
+      if (min_units > 0) pruned.emplace_back();
       path.push_back(id);
     }
     Weight w = profile.weight(s);
@@ -122,6 +130,7 @@ FrameTree FrameTree::build(const Profile& profile, const TreeOptions& options) {
 void FrameTree::sort_by_weight() {
   std::vector<Node> sorted;
   sorted.reserve(nodes_.size());
+  std::vector<Weight> sorted_pruned;
   // Depth-first, children heaviest first (ties keep name order); (old id, new parent) pairs.
   std::vector<std::pair<NodeId, NodeId>> todo{{0, kNoNode}};
   std::vector<NodeId> children;
@@ -132,6 +141,7 @@ void FrameTree::sort_by_weight() {
     Node node = nodes_[old_id];
     node.parent = new_parent;
     sorted.push_back(node);
+    if (!pruned_.empty()) sorted_pruned.push_back(pruned_[old_id]);
     children.clear();
     for (NodeId c = first_child(old_id); c != kNoNode; c = next_sibling(c)) children.push_back(c);
     std::stable_sort(children.begin(), children.end(),
@@ -149,6 +159,7 @@ void FrameTree::sort_by_weight() {
   }
   for (NodeId n : open) sorted[n].end = static_cast<NodeId>(sorted.size());
   nodes_.swap(sorted);
+  pruned_.swap(sorted_pruned);
 }
 
 std::string_view FrameTree::name(NodeId n) const {
@@ -158,6 +169,7 @@ std::string_view FrameTree::name(NodeId n) const {
 Weight FrameTree::self_weight(NodeId n) const {
   Weight children;
   for (NodeId c = first_child(n); c != kNoNode; c = next_sibling(c)) children += nodes_[c].weight;
+  if (!pruned_.empty()) children += pruned_[n];
   return nodes_[n].weight - children;
 }
 

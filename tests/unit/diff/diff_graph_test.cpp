@@ -182,5 +182,24 @@ TEST(DiffGraph, FrameTooNarrowToDrawInBeforeStillHasItsBeforeWeight) {
   EXPECT_EQ(frames["rare"].tooltip.substr(0, 30), "before 1 samples (0.00%), self");
 }
 
+TEST(DiffGraph, ChildrenTooNarrowToDrawAreNotSelfTime) {
+  // dispatch calls 10000 handlers of 0.004% each, too narrow to draw (under 0.1 px), in both
+  // profiles; no stack ends in dispatch itself, so its self share is 0 before and after.
+  std::map<std::string, double> before = {{"app;main;work", 60000}};
+  for (int i = 0; i < 10000; ++i) before["app;dispatch;handler" + std::to_string(i)] = 4;
+  std::map<std::string, double> after = before;
+  after["app;main;work"] = 30000;
+  std::ostringstream svg;
+  write_diff_svg(profile_of(before), profile_of(after), {}, svg);
+  auto frames = parse_frames(svg.str());
+  ASSERT_TRUE(frames.count("dispatch"));
+  EXPECT_FALSE(frames.count("handler7"));
+  EXPECT_NE(frames["dispatch"].tooltip.find("), self 0 (0.00%); after 40000 samples (57.14%), "
+                                            "self 0 (0.00%); change: total +17.14 points, self "
+                                            "+0.00 points"),
+            std::string::npos)
+      << frames["dispatch"].tooltip;
+}
+
 }  // namespace
 }  // namespace kiln::flamegraph

@@ -155,7 +155,10 @@ TEST(FrameTree, MinFractionDropsLightFramesButKeepsTheirWeight) {
   fg::Profile p = parse("m;heavy;leaf 96\nm;light;deep;deeper 1\nm;light2 1\nm;heavy;tiny 2\n");
   fg::FrameTree t = fg::FrameTree::build(p, {.min_fraction = 0.015});
   EXPECT_EQ(shape(t, 0), "all(100)[m(100)[heavy(98)[leaf(96) tiny(2)]]]");
-  EXPECT_EQ(t.self_weight(t.find_child(0, "m")).to_string(), "2");  // light + light2
+  // light and light2 stay in m's width (100 = heavy's 98 + 2), not in its self weight: no stack
+  // ends at m. heavy's self is 0 too.
+  EXPECT_EQ(t.self_weight(t.find_child(0, "m")).to_string(), "0");
+  EXPECT_EQ(t.self_weight(t.find_child(t.find_child(0, "m"), "heavy")).to_string(), "0");
   fg::FrameTree flame_chart = fg::FrameTree::build(p, {.flame_chart = true, .min_fraction = 0.015});
   EXPECT_EQ(shape(flame_chart, 0), "all(100)[m(100)[heavy(96)[leaf(96)] heavy(2)[tiny(2)]]]");
 }
