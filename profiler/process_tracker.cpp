@@ -28,13 +28,6 @@ bool read_stat(uint32_t pid, char* state, uint32_t* ppid) {
   return static_cast<bool>(rest >> *state >> *ppid);
 }
 
-// A zombie's maps are empty: a snapshot of it would replace a good one with nothing.
-bool running(uint32_t pid) {
-  char state = 0;
-  uint32_t ppid = 0;
-  return read_stat(pid, &state, &ppid) && state != 'Z' && state != 'X';
-}
-
 }  // namespace
 
 ProcessTracker::ProcessTracker(bpf_map* new_processes, symbolizer::Symbolizer& symbolizer)
@@ -42,9 +35,9 @@ ProcessTracker::ProcessTracker(bpf_map* new_processes, symbolizer::Symbolizer& s
   ring_ = ring_buffer__new(bpf_map__fd(new_processes), &ProcessTracker::on_event, this, nullptr);
   if (!ring_)
     throw EnvironmentError("cannot open the BPF ring buffer: " + std::string(strerror(errno)));
-  // The first snapshot that meets a library parses it (libc: tens of milliseconds), long
-  // enough for a short-lived process to exit unseen. kiln's own snapshot parses the libraries
-  // most processes share before recording starts; it is kept so that they stay cached.
+  // The first snapshot that meets a library opens it and looks for its debug file. kiln's own
+  // snapshot does so for the libraries most processes share before recording starts; it is
+  // kept so that they stay cached.
   symbolizer_.snapshot_process(getpid());
 }
 
@@ -92,8 +85,7 @@ void ProcessTracker::refresh() {
       continue;
     }
     // A process that is gone keeps its last snapshot.
-    const bool alive =
-        running(it->first) && symbolizer_.snapshot_process(static_cast<pid_t>(it->first));
+    const bool alive = symbolizer_.snapshot_process(static_cast<pid_t>(it->first));
     if (!alive || ++recent.refreshes == kRefreshes)
       it = recent_.erase(it);
     else

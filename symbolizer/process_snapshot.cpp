@@ -71,7 +71,11 @@ std::string why_mapped_file_unreadable(pid_t pid, int error) {
 
 bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
   std::vector<Mapping> maps;
-  if (!read_process_maps(pid, &maps)) {
+  const bool read = read_process_maps(pid, &maps);
+  // A zombie's maps are empty: an earlier snapshot of the live process is worth more.
+  const auto executable = [](const Mapping& m) { return m.executable; };
+  if (read && !mappings_.empty() && std::none_of(maps.begin(), maps.end(), executable)) return true;
+  if (!read) {
     if (!taken_) {
       log.note(ProblemLog::kExitedProcess,
                "process " + std::to_string(pid) +

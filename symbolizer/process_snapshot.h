@@ -25,7 +25,8 @@ struct SnapshotMapping {
 
 class ProcessSnapshot {
  public:
-  // Reads the process's mappings and opens its binaries; false when the process is gone.
+  // Reads the process's mappings and opens its binaries. A process gone, or a zombie (empty
+  // maps), keeps the earlier snapshot; false when there is none.
   bool take(pid_t pid, ModuleCache& modules, ProblemLog& log);
 
   // Takes the snapshot again if the last one is older than 100 ms and the process still

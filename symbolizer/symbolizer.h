@@ -31,15 +31,15 @@ enum class AddressKind { kFileOffset, kVirtualAddress };
 
 // Counted problems; each kind is also reported once as a message in Stats::messages.
 struct Stats {
-  uint64_t addresses = 0;           // addresses asked for
-  uint64_t cache_hits = 0;          // answered from the per-address cache
-  uint64_t unknown = 0;             // answered with a "[module]"/"[unknown]" frame
-  uint64_t missing_files = 0;       // binary or perf map that could not be opened
-  uint64_t corrupt_files = 0;       // ELF or DWARF that could not be parsed
-  uint64_t exited_processes = 0;    // pid gone before it could be snapshotted
-  uint64_t unmapped_addresses = 0;  // address in no mapping of its process
-  bool kptr_restricted = false;     // /proc/kallsyms shows only zero addresses
-  uint64_t binaries_parsed = 0;     // distinct binaries (cache keyed by build-id), each parsed once
+  uint64_t addresses = 0;             // addresses asked for
+  uint64_t cache_hits = 0;            // answered from the per-address cache
+  uint64_t unknown = 0;               // answered with a "[module]"/"[unknown]" frame
+  uint64_t missing_files = 0;         // binary or perf map that could not be opened
+  uint64_t corrupt_files = 0;         // ELF or DWARF that could not be parsed
+  uint64_t exited_processes = 0;      // pid gone before it could be snapshotted
+  uint64_t unmapped_addresses = 0;    // address in no mapping of its process
+  bool kptr_restricted = false;       // /proc/kallsyms shows only zero addresses
+  uint64_t binaries_parsed = 0;       // distinct binaries opened, each parsed at most once
   std::vector<std::string> messages;  // one line per kind of problem, with the fix
 };
 
@@ -63,8 +63,9 @@ class Symbolizer {
 
   // Snapshots a live process: its mappings, open handles to its binaries (through
   // /proc/PID/map_files, falling back to /proc/PID/root/PATH) and its JIT perf map, so it is
-  // still symbolized after it exits. Calling it again refreshes the snapshot. Returns false
-  // when the process is gone (and no earlier snapshot exists).
+  // still symbolized after it exits. Calling it again refreshes the snapshot; a process gone
+  // or a zombie (whose maps are empty) keeps the earlier one. Returns false when the process
+  // is gone and no earlier snapshot exists.
   bool snapshot_process(pid_t tgid);
   // Forgets a process snapshot (parsed binaries stay cached for other processes).
   void forget_process(pid_t tgid);

@@ -2,7 +2,9 @@
 // processes that exit, deleted binaries, anonymous memory.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/auxv.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -90,6 +92,34 @@ TEST(ProcessSymbolization, SnapshotStillWorksAfterTheProcessExits) {
   EXPECT_EQ(function_of(symbolizer, pid, lib), "lib_static_helper");
   EXPECT_TRUE(symbolizer.snapshot_process(pid));  // refresh of a gone process keeps the old one
   EXPECT_EQ(function_of(symbolizer, pid, area), "geometry::Shape<double>::area");
+}
+
+TEST(ProcessSymbolization, ZombieKeepsItsSnapshot) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  Symbolizer symbolizer;
+  ASSERT_TRUE(symbolizer.snapshot_process(child));
+  kill(child, SIGKILL);
+  // Not reaped yet: a zombie, whose /proc/PID/maps is empty.
+  std::string stat;
+  for (int i = 0; i < 200 && stat.find(") Z ") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::ifstream in("/proc/" + std::to_string(child) + "/stat");
+    std::getline(in, stat);
+  }
+  ASSERT_NE(stat.find(") Z "), std::string::npos) << stat;
+  EXPECT_TRUE(symbolizer.snapshot_process(child));
+  // The child is a fork of this test: the same code at the same address.
+  const uint64_t address = reinterpret_cast<uint64_t>(&function_of);
+  Symbolizer self;
+  const std::string expected = function_of(self, getpid(), address);
+  EXPECT_NE(expected, "[unknown]");
+  EXPECT_EQ(function_of(symbolizer, child, address), expected);
+  waitpid(child, nullptr, 0);
 }
 
 TEST(ProcessSymbolization, DeletedBinaryIsReadThroughMapFiles) {
