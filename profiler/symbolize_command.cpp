@@ -74,17 +74,20 @@ int run(const SymbolizeArgs& args) {
   static char output_buffer[1 << 20];
   setvbuf(stdout, output_buffer, _IOFBF, sizeof output_buffer);
   int status = kSuccess;
-  // Queued addresses are symbolized first in address order, which walks each binary's tables
-  // sequentially and fills the symbolizer's cache, then printed in input order.
+  // Queued addresses are symbolized once each in address order, which walks each binary's
+  // tables sequentially, then printed in input order.
   std::vector<uint64_t> batch;
   auto flush_batch = [&]() {
-    if (batch.size() > 1) {
-      std::vector<uint64_t> sorted = batch;
-      std::sort(sorted.begin(), sorted.end());
-      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-      for (uint64_t address : sorted) symbolize(address);
+    std::vector<uint64_t> sorted = batch;
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    std::vector<std::vector<symbolizer::Frame>> frames;
+    frames.reserve(sorted.size());
+    for (uint64_t address : sorted) frames.push_back(symbolize(address));
+    for (uint64_t address : batch) {
+      const auto at = std::lower_bound(sorted.begin(), sorted.end(), address) - sorted.begin();
+      print_frames(args, address, frames[static_cast<size_t>(at)]);
     }
-    for (uint64_t address : batch) print_frames(args, address, symbolize(address));
     batch.clear();
     fflush(stdout);
   };

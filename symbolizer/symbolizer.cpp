@@ -14,10 +14,15 @@
 namespace kiln::symbolizer {
 namespace {
 
+// What names an unknown place in `module`: "[libfoo.so]", or "[vdso]" as it is.
+std::string in_brackets(const std::string& module) {
+  return module.starts_with("[") ? module : "[" + module + "]";
+}
+
 Frame unknown_frame(const std::string& module, FrameKind kind) {
   Frame frame;
   frame.module = module;
-  frame.function = module.starts_with("[") ? module : "[" + module + "]";
+  frame.function = in_brackets(module);
   frame.kind = kind;
   return frame;
 }
@@ -41,7 +46,7 @@ struct Symbolizer::Impl {
     result.reserve(refs.size());
     for (const FrameRef& ref : refs) {
       Frame& frame = result.emplace_back();
-      frame.function = ref.function ? *ref.function : "[" + name + "]";
+      frame.function = ref.function ? *ref.function : in_brackets(name);
       frame.module = name;
       if (ref.file) frame.file = ref.file;
       frame.line = ref.line;
