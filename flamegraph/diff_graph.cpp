@@ -47,10 +47,6 @@ std::string format(const char* pattern, Numbers... numbers) {
   return buffer;
 }
 
-std::string format_weight(double weight) {
-  return format(weight == std::floor(weight) ? "%.0f" : "%.2f", weight);
-}
-
 // Colors: grey when unchanged, blending towards saturated red (grew) or blue (shrank).
 constexpr Rgb kUnchanged{221, 221, 221};
 constexpr Rgb kGrew{214, 39, 40};
@@ -108,9 +104,11 @@ SvgStats write_diff_svg(const Profile& before, const Profile& after,
     return c;
   };
 
+  std::vector<FrameChange> changes(drawn.size());
   double largest_points = 0;
   for (NodeId n = 1; n < drawn.size(); ++n) {
-    largest_points = std::max(largest_points, std::fabs(change_of(n).total_points));
+    changes[n] = change_of(n);
+    largest_points = std::max(largest_points, std::fabs(changes[n].total_points));
   }
   const double saturation_points = std::max(largest_points, kFullSaturationPoints);
 
@@ -119,11 +117,12 @@ SvgStats write_diff_svg(const Profile& before, const Profile& after,
   if (svg.count_name.empty()) svg.count_name = after.metadata.count_name;
   const std::string unit = svg.count_name;
   svg.styler = [&, unit](const FrameTree&, NodeId node, FrameStyle& style) {
-    const FrameChange c = change_of(node);
+    const FrameChange& c = changes[node];
     style.fill = change_color(c.total_points, saturation_points);
     const auto side = [&](const char* label, const FrameWeights& w, double scale) {
-      return label + format_weight(w.total) + " " + unit + format(" (%.2f%%)", w.total * scale) +
-             ", self " + format_weight(w.self) + format(" (%.2f%%)", w.self * scale);
+      return label + format_diff_weight(w.total) + " " + unit +
+             format(" (%.2f%%)", w.total * scale) + ", self " + format_diff_weight(w.self) +
+             format(" (%.2f%%)", w.self * scale);
     };
     style.tooltip =
         side("before ", c.before, before_scale) + "; " + side("after ", c.after, after_scale) +

@@ -7,37 +7,10 @@
 #include <string>
 
 #include "flamegraph.h"
+#include "utf8.h"
 
 namespace kiln::flamegraph {
 namespace {
-
-// Length of the valid UTF-8 sequence starting at text[i], or 0 if the bytes there are not one.
-std::size_t utf8_sequence_length(const std::string& text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  std::size_t length = 0;
-  unsigned min_code_point = 0;
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    length = 2;
-    min_code_point = 0x80;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    length = 3;
-    min_code_point = 0x800;
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    length = 4;
-    min_code_point = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  unsigned code_point = lead & (0x7f >> length);
-  for (std::size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xc0) != 0x80) return 0;
-    code_point = (code_point << 6) | (byte(i + k) & 0x3f);
-  }
-  const bool surrogate = code_point >= 0xd800 && code_point <= 0xdfff;
-  return code_point < min_code_point || code_point > 0x10ffff || surrogate ? 0 : length;
-}
 
 // A JSON string; bytes that are not valid UTF-8 (frame names may hold any bytes) become U+FFFD,
 // so the report is always valid JSON.

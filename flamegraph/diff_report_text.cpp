@@ -19,12 +19,6 @@ std::string format(const char* pattern, double value) {
   return buffer;
 }
 
-// Whole weights in full (a uint64 count has up to 20 digits), others with two decimals.
-std::string format_weight(double weight) {
-  if (std::fabs(weight) >= 1e20) return format("%.6g", weight);
-  return format(weight == std::floor(weight) ? "%.0f" : "%.2f", weight);
-}
-
 std::string format_points(double points) {
   return format("%+.2f", points);
 }
@@ -140,12 +134,17 @@ std::string markdown_code(const std::string& name) {
 
 }  // namespace
 
+std::string format_diff_weight(double weight) {
+  if (std::fabs(weight) >= 1e20) return format("%.6g", weight);
+  return format(weight == std::floor(weight) ? "%.0f" : "%.2f", weight);
+}
+
 void write_diff_text(std::ostream& out, const DiffReport& report, const GateResult& gate,
                      std::size_t top) {
   const std::string unit = unit_name(report);
-  out << "kiln diff: BEFORE " << report.before.name << " (" << format_weight(report.before.total)
-      << ' ' << unit << ") -> AFTER " << report.after.name << " ("
-      << format_weight(report.after.total) << ' ' << unit << ")\n"
+  out << "kiln diff: BEFORE " << report.before.name << " ("
+      << format_diff_weight(report.before.total) << ' ' << unit << ") -> AFTER "
+      << report.after.name << " (" << format_diff_weight(report.after.total) << ' ' << unit << ")\n"
       << method_sentence(report) << "\n";
   for (Kind kind : {Kind::kTotal, Kind::kSelf}) {
     const auto rows = top_rows(report, kind, top);
@@ -156,11 +155,12 @@ void write_diff_text(std::ostream& out, const DiffReport& report, const GateResu
                   "function");
     out << line;
     for (const Row& row : rows) {
-      std::snprintf(
-          line, sizeof line, "  %9s %9s %9s %15s %15s  %-16s ", format_points(row.points).c_str(),
-          format_percent(row.before_percent).c_str(), format_percent(row.after_percent).c_str(),
-          format_weight(row.before_weight).c_str(), format_weight(row.after_weight).c_str(),
-          format_significance(row.p, row.significant).c_str());
+      std::snprintf(line, sizeof line, "  %9s %9s %9s %15s %15s  %-16s ",
+                    format_points(row.points).c_str(), format_percent(row.before_percent).c_str(),
+                    format_percent(row.after_percent).c_str(),
+                    format_diff_weight(row.before_weight).c_str(),
+                    format_diff_weight(row.after_weight).c_str(),
+                    format_significance(row.p, row.significant).c_str());
       out << line << row.change->name << "\n";
     }
   }
@@ -169,7 +169,7 @@ void write_diff_text(std::ostream& out, const DiffReport& report, const GateResu
     out << "\nOnly in BEFORE (no frame in AFTER's graph; see --widths before):\n";
     for (std::size_t i = 0; i < removed.size() && i < top; ++i) {
       out << "  " << format_percent(removed[i]->before.total_percent) << " total, "
-          << format_weight(removed[i]->before.total) << ' ' << unit << "  " << removed[i]->name
+          << format_diff_weight(removed[i]->before.total) << ' ' << unit << "  " << removed[i]->name
           << "\n";
     }
     if (removed.size() > top) out << "  ... and " << removed.size() - top << " more\n";
@@ -187,8 +187,8 @@ void write_diff_markdown(std::ostream& out, const DiffReport& report, const Gate
                          std::size_t top) {
   const std::string unit = unit_name(report);
   out << "### kiln diff: `" << report.before.name << "` → `" << report.after.name << "`\n\n"
-      << "BEFORE: " << format_weight(report.before.total) << ' ' << unit
-      << ", AFTER: " << format_weight(report.after.total) << ' ' << unit << ". "
+      << "BEFORE: " << format_diff_weight(report.before.total) << ' ' << unit
+      << ", AFTER: " << format_diff_weight(report.after.total) << ' ' << unit << ". "
       << method_sentence(report) << "\n";
   if (!gate.rules.empty()) {
     out << "\n**Gate `" << gate_rules(gate)
@@ -205,8 +205,9 @@ void write_diff_markdown(std::ostream& out, const DiffReport& report, const Gate
     for (const Row& row : top_rows(report, kind, top)) {
       out << "| " << markdown_code(row.change->name) << " | " << format_points(row.points) << " | "
           << format_percent(row.before_percent) << " | " << format_percent(row.after_percent)
-          << " | " << format_weight(row.before_weight) << " | " << format_weight(row.after_weight)
-          << " | " << format_significance(row.p, row.significant) << " |\n";
+          << " | " << format_diff_weight(row.before_weight) << " | "
+          << format_diff_weight(row.after_weight) << " | "
+          << format_significance(row.p, row.significant) << " |\n";
     }
   }
   const auto removed = only_before(report);
@@ -215,7 +216,7 @@ void write_diff_markdown(std::ostream& out, const DiffReport& report, const Gate
     for (std::size_t i = 0; i < removed.size() && i < top; ++i) {
       out << "- " << markdown_code(removed[i]->name) << ": "
           << format_percent(removed[i]->before.total_percent) << " total ("
-          << format_weight(removed[i]->before.total) << ' ' << unit << ")\n";
+          << format_diff_weight(removed[i]->before.total) << ' ' << unit << ")\n";
     }
     if (removed.size() > top) out << "- ... and " << removed.size() - top << " more\n";
   }

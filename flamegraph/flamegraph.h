@@ -490,6 +490,9 @@ void write_diff_text(std::ostream& out, const DiffReport& report, const GateResu
 void write_diff_markdown(std::ostream& out, const DiffReport& report, const GateResult& gate,
                          std::size_t top);
 void write_diff_json(std::ostream& out, const DiffReport& report, const GateResult& gate);
+// A weight as kiln diff's report and graph print it: whole numbers in full (a uint64 count has
+// up to 20 digits), others with two decimals.
+std::string format_diff_weight(double weight);
 
 // The differential flame graph: frame widths from AFTER (or BEFORE), color from the change of
 // the frame's share (red grew, blue shrank, saturation by size, grey unchanged), and a tooltip

@@ -296,6 +296,11 @@ TEST(SvgEscaping, XmlEscaper) {
             "&lt;a "
             "href=&quot;x&quot;&gt;&amp;&#39;&lt;/"
             "a&gt;\x7f\xF0\x9F\x94\xA5\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  out.clear();
+  // U+FFFE, a non-character XML forbids: each of its bytes is replaced, as for other invalid
+  // sequences.
+  fg::append_xml_escaped(out, "nc\xEF\xBF\xBE");
+  EXPECT_EQ(out, "nc\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST(SvgDeterminism, SameInputAndOptionsGiveTheSameBytes) {
