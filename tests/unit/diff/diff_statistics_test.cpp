@@ -38,6 +38,14 @@ std::vector<std::string> failing_functions(const DiffReport& report,
   return names;
 }
 
+// The report on `samples` draws from kWorkload (BEFORE) and as many from `regressed` (AFTER).
+DiffReport diff_against_workload(const StackDistribution& regressed, int samples,
+                                 SeededGenerator& generator) {
+  const auto before = draw_profile(kWorkload, samples, generator);
+  const auto after = draw_profile(regressed, samples, generator);
+  return diff_folded_counts(before, after, {});
+}
+
 // Same distribution, many seeds, profiles of different lengths, and the strictest gate (any
 // significant growth at all): the gate must pass at a rate of at least 1 - alpha.
 void expect_false_alarm_rate_below_alpha(double alpha, int min_samples, int max_samples) {
@@ -82,9 +90,7 @@ TEST(DiffStatistics, FivePointGrowthWithTenThousandSamplesFailsAndIsNamed) {
   const std::vector<GateRule> gate = {{GateRule::Share::kTotal, 2}};
   for (int seed = 1; seed <= 50; ++seed) {
     SeededGenerator generator(static_cast<std::uint64_t>(seed) * 7919);
-    const auto before = draw_profile(kWorkload, 10000, generator);
-    const auto after = draw_profile(regressed, 10000, generator);
-    const DiffReport report = diff_folded_counts(before, after, {});
+    const DiffReport report = diff_against_workload(regressed, 10000, generator);
     const auto names = failing_functions(report, gate);
     // tokenize grew by 5 points, and so did its caller parse (whose total contains it).
     EXPECT_EQ(names, (std::vector<std::string>{"parse", "tokenize"})) << "seed " << seed;
@@ -94,9 +100,7 @@ TEST(DiffStatistics, FivePointGrowthWithTenThousandSamplesFailsAndIsNamed) {
 TEST(DiffStatistics, SelfGrowthFailsTheSelfGate) {
   const StackDistribution regressed = test::with_growth(kWorkload, "app;main;render;alloc", 5);
   SeededGenerator generator(42);
-  const auto before = draw_profile(kWorkload, 10000, generator);
-  const auto after = draw_profile(regressed, 10000, generator);
-  const DiffReport report = diff_folded_counts(before, after, {});
+  const DiffReport report = diff_against_workload(regressed, 10000, generator);
   const std::vector<GateRule> gate = {{GateRule::Share::kSelf, 2}};
   EXPECT_EQ(failing_functions(report, gate), std::vector<std::string>{"alloc"});
 }
@@ -104,9 +108,7 @@ TEST(DiffStatistics, SelfGrowthFailsTheSelfGate) {
 TEST(DiffStatistics, GrowthBelowThresholdPasses) {
   const StackDistribution regressed = test::with_growth(kWorkload, "app;main;compute", 1);
   SeededGenerator generator(7);
-  const auto before = draw_profile(kWorkload, 100000, generator);
-  const auto after = draw_profile(regressed, 100000, generator);
-  const DiffReport report = diff_folded_counts(before, after, {});
+  const DiffReport report = diff_against_workload(regressed, 100000, generator);
   const std::vector<GateRule> gate = {{GateRule::Share::kTotal, 3}};
   EXPECT_TRUE(failing_functions(report, gate).empty());
   // ...although the 1 point growth itself is significant with 100k samples.
