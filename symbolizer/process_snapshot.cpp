@@ -100,11 +100,12 @@ bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
       auto it = opened.find(m.path);
       if (it == opened.end()) {
         int fd = open_mapped_file(pid, m);
+        const int open_error = errno;  // before the message's allocations
         std::shared_ptr<BinaryModule> module;
         if (fd < 0) {
           log.note(ProblemLog::kMissingFile, "cannot open " + m.path + " of process " +
                                                  std::to_string(pid) + ": " +
-                                                 why_mapped_file_unreadable(pid, errno));
+                                                 why_mapped_file_unreadable(pid, open_error));
         } else {
           module = modules.from_fd(fd, m.path, root);
         }
