@@ -67,6 +67,22 @@ profiler::SymbolizeOptions symbolize_options(const RecordOptions& options,
   return symbolize;
 }
 
+// A command still running when the recording stops (-d, Ctrl-C, SIGTERM) ends with it, as
+// under perf record; its exit status is passed on by finish_record.
+void end_command(profiler::ChildCommand* command) {
+  if (command && !command->reap(false)) command->signal(SIGTERM);
+}
+
+// After the outputs and the summary: the symbolizer's problems, then the exit status (the
+// command's own when there is one).
+int finish_record(const symbolizer::Symbolizer& symbolizer, profiler::ChildCommand* command) {
+  for (const std::string& message : symbolizer.stats().messages)
+    std::fprintf(stderr, "  symbols: %s\n", message.c_str());
+  if (!command) return kSuccess;
+  command->reap(true);
+  return command->exit_code();
+}
+
 // --off-cpu: the time threads spend blocked, by stack, in microseconds, in the io palette.
 int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpus,
                        const profiler::StopSignals& signals, profiler::ChildCommand* command,
@@ -81,7 +97,7 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   off_cpu.progress = isatty(STDERR_FILENO);
   const profiler::OffCpuRecording result =
       profiler::record_off_cpu(options.targets, cpus, off_cpu, command, signals, symbolizer);
-  if (command && !command->reap(false)) command->signal(SIGTERM);
+  end_command(command);
 
   flamegraph::Profile profile;
   profiler::symbolize_into(result.recording.raw, symbolizer,
@@ -96,12 +112,7 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   if (!options.title.empty()) svg.title = options.title;
   const std::vector<std::string> written = profiler::write_outputs(profile, svg, options.outputs);
   profiler::print_off_cpu_summary(stderr, result, profile, written);
-  for (const std::string& message : symbolizer.stats().messages)
-    std::fprintf(stderr, "  symbols: %s\n", message.c_str());
-
-  if (!command) return kSuccess;
-  command->reap(true);
-  return command->exit_code();
+  return finish_record(symbolizer, command);
 }
 
 int run_record(RecordOptions options) {
@@ -134,9 +145,7 @@ int run_record(RecordOptions options) {
   profiler::Recording recording =
       profiler::record_on_cpu(options.targets, cpus, sampler, command.get(), signals, symbolizer);
 
-  // A command still running when the recording stops (-d, Ctrl-C, SIGTERM) ends with it, as
-  // under perf record; its exit status is passed on below.
-  if (command && !command->reap(false)) command->signal(SIGTERM);
+  end_command(command.get());
 
   flamegraph::Profile profile;
   profiler::symbolize_into(recording.raw, symbolizer, symbolize_options(options, recording),
@@ -166,12 +175,7 @@ int run_record(RecordOptions options) {
   summary.counters = recording.counters;
   summary.written = profiler::write_outputs(profile, svg, options.outputs);
   profiler::print_summary(stderr, summary, profile);
-  for (const std::string& message : symbolizer.stats().messages)
-    std::fprintf(stderr, "  symbols: %s\n", message.c_str());
-
-  if (!command) return kSuccess;
-  command->reap(true);
-  return command->exit_code();
+  return finish_record(symbolizer, command.get());
 }
 
 }  // namespace
