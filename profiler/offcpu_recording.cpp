@@ -61,8 +61,7 @@ flamegraph::SvgOptions off_cpu_svg_options(const OffCpuRecording& result,
                 "off-CPU time of %s: %.1f s traced, %.3f s blocked in %zu thread%s, %" PRIu64
                 " blocks, %" PRIu64 " lost",
                 targets.c_str(), result.recording.seconds, result.blocked_ns / 1e9, result.threads,
-                result.threads == 1 ? "" : "s", result.recording.counters.samples,
-                result.recording.counters.lost() + result.offcpu.lost_start_map_full);
+                result.threads == 1 ? "" : "s", result.recording.counters.samples, result.lost());
   svg.subtitle = subtitle;
   svg.palette = flamegraph::Palette::kIo;
   // The renderer gives kernel and inlined frames hues of their own in every palette; off-CPU
@@ -109,7 +108,7 @@ void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
                "thread%s, %" PRIu64 " blocks, %" PRIu64 " lost\n",
                result.recording.seconds, result.raw_tracepoint ? "raw_tp" : "tp_btf",
                result.blocked_ns / 1e9, result.threads, result.threads == 1 ? "" : "s", c.samples,
-               c.lost() + o.lost_start_map_full);
+               result.lost());
   if (result.blocked_ns > 0)
     std::fprintf(out,
                  "  %.3f s interruptible (S: sleeps, waits for events, locks, pipes, sockets), "

@@ -350,6 +350,8 @@ class OffCpuTracer {
 struct OffCpuRecording {
   Recording recording;  // raw weights in microseconds; counters.samples counts blocks
   OffCpuCounters offcpu;
+  // Blocks lost: their stacks or counts could not be stored, or their thread remembered.
+  uint64_t lost() const { return recording.counters.lost() + offcpu.lost_start_map_full; }
   bool raw_tracepoint = false;
   size_t threads = 0;       // threads with blocked time
   uint64_t blocked_ns = 0;  // their blocked time, summed

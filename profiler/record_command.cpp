@@ -105,7 +105,7 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   profile.metadata.measured = "off-cpu";
   profile.metadata.count_name = "us";
   profile.metadata.duration_s = result.recording.seconds;
-  profile.metadata.lost_samples = result.recording.counters.lost();
+  profile.metadata.lost_samples = result.lost();
 
   flamegraph::SvgOptions svg =
       profiler::off_cpu_svg_options(result, describe_targets(options.targets));

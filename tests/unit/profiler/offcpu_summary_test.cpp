@@ -59,6 +59,15 @@ TEST(OffCpuSvg, SubtitleGivesTotalThreadsBlocksAndLosses) {
   EXPECT_EQ(svg.palette, flamegraph::Palette::kIo);
 }
 
+TEST(OffCpuSvg, BlocksLostToAFullStartMapCountAsLost) {
+  OffCpuRecording result = two_threads();
+  result.offcpu.lost_start_map_full = 4;
+  EXPECT_EQ(result.lost(), 7u);  // and 3 stacks lost to a full stack map
+  EXPECT_NE(off_cpu_svg_options(result, "pid 42").subtitle.find("300 blocks, 7 lost"),
+            std::string::npos);
+  EXPECT_NE(summary_of(result, blocked_profile()).find("300 blocks, 7 lost"), std::string::npos);
+}
+
 TEST(OffCpuSvg, EveryFrameIsBlueKernelFramesIncluded) {
   const flamegraph::Profile profile = blocked_profile();
   const flamegraph::FrameTree tree = flamegraph::FrameTree::build(profile);
