@@ -84,9 +84,9 @@ void ProcessTracker::refresh() {
       ++it;
       continue;
     }
-    // A process that is gone keeps its last snapshot.
-    const bool alive = symbolizer_.snapshot_process(static_cast<pid_t>(it->first));
-    if (!alive || ++recent.refreshes == kRefreshes)
+    // A process gone, or a zombie, keeps its last snapshot; one never snapshotted is dropped.
+    const bool snapshotted = symbolizer_.snapshot_process(static_cast<pid_t>(it->first));
+    if (!snapshotted || ++recent.refreshes == kRefreshes)
       it = recent_.erase(it);
     else
       ++it;
