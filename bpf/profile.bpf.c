@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* kiln's on-CPU sampler: runs on each cpu-clock sample, records the kernel stack (the kernel's
  * unwinder, ORC here) and the user stack (frame pointers) of the interrupted task and counts
- * the sample under {tgid, pid, comm, kernel stack id, user stack id}. Every sample that cannot
- * be recorded whole is counted by reason in `counters`. */
+ * the sample under {tgid, pid, comm, kernel stack id, user stack id}. With dwarf_unwind, a user
+ * thread's sample goes to the user_stacks ring buffer instead, with a copy of its user registers
+ * and stack, for user space to unwind and count. Every sample that cannot be recorded whole is
+ * counted by reason in `counters`. */
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -13,6 +15,10 @@
 #include "stack_key.h"
 #include "stack_store.bpf.h"
 #include "target_filter.bpf.h"
+#include "user_stack_copy.bpf.h"
+
+/* --unwind dwarf: user stacks are copied for user space (user_stack_copy.bpf.h). */
+const volatile bool dwarf_unwind = false;
 
 /* Sized by user space like `stacks`. */
 struct {
@@ -56,6 +62,17 @@ int kiln_sample(struct bpf_perf_event_data* ctx) {
   if (!sampled_in_user_mode(ctx) && !kiln_store_stack(ctx, 0, &key.kernel_stack_id)) return 0;
 
   const bool user_process = pid != 0 && !current_is_kernel_thread();
+  if (user_process && dwarf_unwind) {
+    struct task_struct* task = bpf_get_current_task_btf();
+    struct kiln_user_stack_record* record = kiln_copy_user_stack(
+        task, (struct pt_regs*)bpf_task_pt_regs(task), KILN_RECORD_SAMPLE, tgid, pid);
+    if (!record) return 0;
+    __builtin_memcpy(record->comm, key.comm, KILN_COMM_LEN);
+    record->kernel_stack_id = key.kernel_stack_id;
+    kiln_announce_process(tgid);
+    bpf_ringbuf_submit(record, 0);
+    return 0;
+  }
   if (!user_process)
     kiln_count(KILN_NO_USER_STACK);
   else if (!kiln_store_stack(ctx, BPF_F_USER_STACK, &key.user_stack_id))

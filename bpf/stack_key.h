@@ -33,6 +33,7 @@ enum kiln_counter {
   KILN_LOST_ALLOCATION,       /* -ENOMEM: no kernel memory for a new entry at that moment */
   KILN_LOST_COUNTS_MAP_FULL,  /* the counts hash had no room for a new key */
   KILN_LOST_OTHER,            /* any other helper failure */
+  KILN_LOST_RINGBUF_FULL,     /* --unwind dwarf: no room in the user_stacks ring buffer */
   KILN_NO_USER_STACK,         /* kernel thread: no user stack, not a loss */
   KILN_USER_STACK_UNREADABLE, /* user stack could not be walked; kernel part kept */
   KILN_COUNTER_COUNT,

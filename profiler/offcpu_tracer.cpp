@@ -228,8 +228,8 @@ OffCpuCounters OffCpuTracer::offcpu_counters() const {
 }
 
 RawProfile OffCpuTracer::drain() {
-  RawProfile profile =
-      drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), bpf_map__fd(skeleton_->maps.stacks));
+  StackReader stacks(bpf_map__fd(skeleton_->maps.stacks));
+  RawProfile profile = drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks);
   trim_to_scheduler(profile);
   return profile;
 }

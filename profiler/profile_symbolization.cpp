@@ -78,6 +78,8 @@ void symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
   for (const RawStack& stack : raw.stacks) {
     frames.clear();
     frames.push_back(root_frame(stack, options.root));
+    // An unwind that stopped short: its outermost frame is not a child of the root.
+    if (stack.truncated) frames.push_back("[truncated]");
     for (size_t i = stack.user.size(); i-- > 0;)
       for (const std::string& name : names.user(stack.tgid, lookup_address(stack.user, i)))
         frames.push_back(name);

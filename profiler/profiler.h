@@ -17,9 +17,13 @@
 #include <string>
 #include <vector>
 
+#include <unordered_map>
+
 #include "flamegraph/flamegraph.h"
 #include "offcpu.h"
 #include "stack_key.h"
+#include "unwind/unwind.h"
+#include "user_stack.h"
 
 struct bpf_object;
 struct bpf_map;
@@ -152,10 +156,12 @@ struct SampleCounters {
   uint64_t lost_counts_map_full = 0;
   uint64_t lost_allocation = 0;
   uint64_t lost_other = 0;
+  uint64_t lost_ring_full = 0;  // --unwind dwarf: the user_stacks ring buffer was full
   uint64_t no_user_stack = 0;
   uint64_t user_stack_unreadable = 0;
   uint64_t lost() const {
-    return lost_stack_map_full + lost_counts_map_full + lost_allocation + lost_other;
+    return lost_stack_map_full + lost_counts_map_full + lost_allocation + lost_other +
+           lost_ring_full;
   }
 };
 SampleCounters read_counters(int counters_fd);
@@ -177,17 +183,87 @@ struct RawStack {
   std::string comm;
   std::vector<uint64_t> user;
   std::vector<uint64_t> kernel;
-  uint64_t weight = 0;  // samples, or nanoseconds off CPU
-  uint64_t events = 0;  // samples, or blocks off CPU
+  uint64_t weight = 0;     // samples, or nanoseconds off CPU
+  uint64_t events = 0;     // samples, or blocks off CPU
+  bool truncated = false;  // the user stack was not unwound to its root (--unwind dwarf)
 };
 struct RawProfile {
   std::vector<RawStack> stacks;
   uint64_t total_weight() const;
 };
+// Stacks of the `stacks` map of bpf/stack_store.bpf.h by id, each read once however many
+// keys share it.
+class StackReader {
+ public:
+  explicit StackReader(int stacks_fd) : fd_(stacks_fd) {}
+  // Addresses innermost first; empty for id 0 or a stack that is not there.
+  const std::vector<uint64_t>& read(uint64_t id);
+
+ private:
+  int fd_;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> cache_;
+};
 // Reads every {key -> value} of a counts map keyed by kiln_stack_key, resolving stack ids
-// through the `stacks` map of bpf/stack_store.bpf.h. A value is the weight (__u64 samples), or
-// {weight, events} (offcpu_total of bpf/offcpu.h); with the weight alone, events = weight.
-RawProfile drain_stack_counts(int counts_fd, int stacks_fd);
+// through `stacks`. A value is the weight (__u64 samples), or {weight, events} (offcpu_total of
+// bpf/offcpu.h); with the weight alone, events = weight.
+RawProfile drain_stack_counts(int counts_fd, StackReader& stacks);
+
+// ---- DWARF unwinding (--unwind dwarf) ------------------------------------------------------
+
+enum class UnwindMode { kDwarf, kFramePointers };
+
+// What became of the user stacks copied for unwinding.
+struct UnwindCounters {
+  uint64_t stacks = 0;                           // user stacks unwound
+  uint64_t ended[unwind::kUnwindEndCount] = {};  // by how the unwind ended
+  uint64_t stack_bytes = 0;                      // stack bytes copied, summed
+  uint64_t blocks_without_stack = 0;             // off-CPU: block whose copy was lost
+  uint64_t incomplete() const { return stacks - ended[0]; }
+};
+// One line per kind of incomplete stack with its count, share and fix; empty if none.
+std::vector<std::string> describe_incomplete(const UnwindCounters& counters);
+
+// Consumes the user_stacks ring buffer of bpf/user_stack.h while recording: unwinds each
+// sample's (or each counted block's) user stack and counts the stacks it gives.
+class UnwoundStacks {
+ public:
+  UnwoundStacks(bpf_map* user_stacks, unwind::UserStackUnwinder& unwinder);
+  ~UnwoundStacks();
+  UnwoundStacks(const UnwoundStacks&) = delete;
+  UnwoundStacks& operator=(const UnwoundStacks&) = delete;
+  int epoll_fd() const;
+  void consume();
+  // Adds the counted stacks to `profile`, their kernel stacks read through `stacks`.
+  void drain_into(RawProfile& profile, StackReader& stacks);
+  const UnwindCounters& counters() const { return counters_; }
+
+ private:
+  struct Key {
+    uint32_t tgid = 0;
+    uint32_t pid = 0;
+    uint64_t kernel_stack_id = 0;
+    std::string comm;
+    std::vector<uint64_t> user;
+    bool truncated = false;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& key) const;
+  };
+  struct Weights {
+    uint64_t weight = 0;
+    uint64_t events = 0;
+  };
+  static int on_record(void* self, void* data, size_t size);
+  void count(const kiln_user_stack_record& record, size_t size, uint64_t weight,
+             uint64_t kernel_stack_id, const char* comm);
+  ring_buffer* ring_ = nullptr;
+  unwind::UserStackUnwinder& unwinder_;
+  UnwindCounters counters_;
+  std::unordered_map<Key, Weights, KeyHash> counts_;
+  std::unordered_map<uint32_t, std::vector<uint8_t>> switched_out_;  // tid -> its last SWITCH_OUT
+  Key scratch_;
+};
 
 // ---- While recording -----------------------------------------------------------------------
 
@@ -243,11 +319,20 @@ class StopSignals {
   int fd_ = -1;
 };
 
+// A file descriptor the recording loop polls, and what to do when it is readable.
+struct EventSource {
+  int fd = -1;
+  std::function<void()> on_ready;
+};
+
 struct RecordLoopOptions {
   double duration_seconds = 0;      // 0: until a signal or the command exits
   ChildCommand* command = nullptr;  // stop when it exits
   std::vector<pid_t> watched;       // -p processes and -t threads: stop when all have exited
   ProcessTracker* tracker = nullptr;
+  // Read as they fill, after the tracker's announcements (a sample's process is snapshotted
+  // before the sample is read), and once more at the stop.
+  std::vector<EventSource> sources;
   std::function<uint64_t()> samples_so_far;  // for the progress line
   bool progress = false;                     // live progress line on stderr
   const char* progress_unit = "samples";
@@ -266,9 +351,12 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
 
 struct SamplerOptions {
   unsigned hz = 99;
-  double duration_seconds = 0;  // 0: until a signal or the command exits
-  uint32_t stack_map_size = 0;  // 0: from hz, CPUs and duration (stack_map_entries)
-  bool progress = false;        // live progress line on stderr
+  UnwindMode unwind = UnwindMode::kDwarf;
+  uint32_t stack_size = 16384;            // --unwind dwarf: user stack bytes copied per sample
+  uint32_t ring_size = 32 * 1024 * 1024;  // --unwind dwarf: bytes of the user_stacks ring
+  double duration_seconds = 0;            // 0: until a signal or the command exits
+  uint32_t stack_map_size = 0;            // 0: from hz, CPUs and duration (stack_map_entries)
+  bool progress = false;                  // live progress line on stderr
 };
 
 // What a recorder hands to symbolization and output.
@@ -279,6 +367,7 @@ struct Recording {
   size_t cpus = 0;
   StopReason stop = StopReason::kDuration;
   std::map<uint32_t, uint32_t> parents;  // tgid -> parent tgid (ProcessTracker::parents)
+  UnwindCounters unwinding;              // --unwind dwarf
 };
 
 // Loads and attaches the sampler for `targets` on `cpus`, lets `command` (if any) exec, waits

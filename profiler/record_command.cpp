@@ -31,6 +31,7 @@ struct RecordOptions {
   bool off_cpu = false;  // --off-cpu: blocked time at sched_switch instead of samples
   profiler::OffCpuOptions off_cpu_options;
   std::string state = "both";
+  std::string unwind = "dwarf";
 };
 
 std::string join(const std::vector<std::string>& words) {
@@ -142,6 +143,8 @@ int run_record(RecordOptions options) {
   if (options.off_cpu) return run_record_off_cpu(options, cpus, signals, command.get(), symbolizer);
   profiler::SamplerOptions sampler = options.sampler;
   sampler.progress = isatty(STDERR_FILENO);
+  sampler.unwind =
+      options.unwind == "fp" ? profiler::UnwindMode::kFramePointers : profiler::UnwindMode::kDwarf;
   profiler::Recording recording =
       profiler::record_on_cpu(options.targets, cpus, sampler, command.get(), signals, symbolizer);
 
@@ -215,6 +218,20 @@ void add_record_command(CLI::App& app, int& exit_code) {
       ->delimiter(',');
   record->add_option("-t,--tid", options->targets.tids, "Only these threads")->delimiter(',');
   record->add_option("-C,--cpu", options->targets.cpus, "Only these CPUs")->delimiter(',');
+  record
+      ->add_option("--unwind", options->unwind,
+                   "How user stacks are walked: dwarf (default: a copy of each sample's user "
+                   "stack is unwound with the binaries' call frame information, complete for "
+                   "programs built without frame pointers) or fp (frame pointers, in the "
+                   "kernel: cheapest, for programs built with -fno-omit-frame-pointer)")
+      ->check(CLI::IsMember({"dwarf", "fp"}))
+      ->default_val("dwarf");
+  record
+      ->add_option("--stack-size", options->sampler.stack_size,
+                   "With --unwind dwarf: bytes of user stack copied per sample (default 16384); "
+                   "raise it when the summary reports stacks deeper than the copy")
+      ->check(CLI::Range(64u, 65528u))
+      ->default_val(16384);
   record->add_option("-o,--output", options->outputs,
                      "Output by extension: .svg flame graph, .folded/.txt folded stacks, - "
                      "folded to stdout; repeatable (default: kiln.svg and kiln.folded)");

@@ -117,7 +117,16 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
     event.data.fd = options.tracker->epoll_fd();
     epoll_ctl(epoll, EPOLL_CTL_ADD, options.tracker->epoll_fd(), &event);
   }
+  for (const EventSource& source : options.sources) {
+    event.data.fd = source.fd;
+    epoll_ctl(epoll, EPOLL_CTL_ADD, source.fd, &event);
+  }
   TargetExitWatch targets(options.watched, epoll);
+  const auto source_of = [&options](int fd) -> const EventSource* {
+    for (const EventSource& source : options.sources)
+      if (source.fd == fd) return &source;
+    return nullptr;
+  };
 
   StopReason reason = StopReason::kDuration;
   bool stopped = false;
@@ -146,11 +155,16 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
       const int due = options.tracker->refresh_due_ms();
       if (due >= 0) timeout_ms = std::min(timeout_ms, due);
     }
-    epoll_event ready[4];
-    const int n = epoll_wait(epoll, ready, 4, timeout_ms);
+    epoll_event ready[8];
+    const int n = epoll_wait(epoll, ready, 8, timeout_ms);
     for (int i = 0; i < n; ++i) {
       if (options.tracker && ready[i].data.fd == options.tracker->epoll_fd()) {
         options.tracker->consume();
+        continue;
+      }
+      if (const EventSource* source = source_of(ready[i].data.fd)) {
+        if (options.tracker) options.tracker->consume();
+        source->on_ready();
         continue;
       }
       if (targets.owns(ready[i].data.fd)) {
@@ -175,6 +189,7 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
     }
   }
   if (options.tracker) options.tracker->consume();
+  for (const EventSource& source : options.sources) source.on_ready();
   if (options.progress) std::fputs("\r\033[K", stderr);
   return reason;
 }

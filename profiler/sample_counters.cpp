@@ -29,6 +29,7 @@ SampleCounters read_counters(int counters_fd) {
   counters.lost_counts_map_full = totals[KILN_LOST_COUNTS_MAP_FULL];
   counters.lost_allocation = totals[KILN_LOST_ALLOCATION];
   counters.lost_other = totals[KILN_LOST_OTHER];
+  counters.lost_ring_full = totals[KILN_LOST_RINGBUF_FULL];
   counters.no_user_stack = totals[KILN_NO_USER_STACK];
   counters.user_stack_unreadable = totals[KILN_USER_STACK_UNREADABLE];
   return counters;
@@ -50,6 +51,8 @@ std::vector<std::string> describe_losses(const SampleCounters& counters) {
   add(counters.lost_allocation, "kernel memory for new stacks momentarily exhausted",
       "usually rare; lower -F if it is frequent");
   add(counters.lost_other, "stack walk failures", "report this to kiln's authors");
+  add(counters.lost_ring_full, "user stack ring buffer full (kiln read it too slowly)",
+      "lower -F or --stack-size, or raise --ring-size");
   return lines;
 }
 

@@ -15,37 +15,23 @@ uint64_t RawProfile::total_weight() const {
   return total;
 }
 
-namespace {
-
-// Each stack id is read once even though many keys share it.
-class StackReader {
- public:
-  explicit StackReader(int stacks_fd) : fd_(stacks_fd) {}
-  const std::vector<uint64_t>& read(uint64_t id) {
-    static const std::vector<uint64_t> kNone;
-    if (id == 0) return kNone;
-    auto [it, inserted] = cache_.try_emplace(id);
-    if (inserted) {
-      uint64_t addresses[KILN_MAX_STACK_DEPTH] = {};
-      if (bpf_map_lookup_elem(fd_, &id, addresses) == 0)
-        for (uint64_t address : addresses) {
-          if (address == 0) break;
-          it->second.push_back(address);
-        }
-    }
-    return it->second;
+const std::vector<uint64_t>& StackReader::read(uint64_t id) {
+  static const std::vector<uint64_t> kNone;
+  if (id == 0) return kNone;
+  auto [it, inserted] = cache_.try_emplace(id);
+  if (inserted) {
+    uint64_t addresses[KILN_MAX_STACK_DEPTH] = {};
+    if (bpf_map_lookup_elem(fd_, &id, addresses) == 0)
+      for (uint64_t address : addresses) {
+        if (address == 0) break;
+        it->second.push_back(address);
+      }
   }
+  return it->second;
+}
 
- private:
-  int fd_;
-  std::unordered_map<uint64_t, std::vector<uint64_t>> cache_;
-};
-
-}  // namespace
-
-RawProfile drain_stack_counts(int counts_fd, int stacks_fd) {
+RawProfile drain_stack_counts(int counts_fd, StackReader& stacks) {
   RawProfile profile;
-  StackReader stacks(stacks_fd);
   kiln_stack_key key{}, next{};
   bool first = true;
   while (bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0) {

@@ -125,6 +125,8 @@ bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
     return a.mapping.start < b.mapping.start;
   });
   mappings_ = std::move(result);
+  static uint64_t generations = 0;
+  generation_ = ++generations;
   if (!perf_map_) {
     perf_map_looked_for_ = {};
     perf_map();
@@ -132,8 +134,9 @@ bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
   return true;
 }
 
-bool ProcessSnapshot::refresh(ModuleCache& modules, ProblemLog& log) {
-  if (std::chrono::steady_clock::now() - taken_at_ < std::chrono::milliseconds(100)) return false;
+bool ProcessSnapshot::refresh(ModuleCache& modules, ProblemLog& log,
+                              std::chrono::milliseconds min_age) {
+  if (std::chrono::steady_clock::now() - taken_at_ < min_age) return false;
   std::chrono::steady_clock::time_point before = taken_at_;
   take(pid_, modules, log);
   return taken_at_ != before;

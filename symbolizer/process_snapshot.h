@@ -29,16 +29,22 @@ class ProcessSnapshot {
   // maps), keeps the earlier snapshot; false when there is none.
   bool take(pid_t pid, ModuleCache& modules, ProblemLog& log);
 
-  // Takes the snapshot again if the last one is older than 100 ms and the process still
+  // Takes the snapshot again if the last one is older than `min_age` and the process still
   // lives; true if it did.
-  bool refresh(ModuleCache& modules, ProblemLog& log);
+  bool refresh(ModuleCache& modules, ProblemLog& log,
+               std::chrono::milliseconds min_age = std::chrono::milliseconds(100));
   // The mapping containing `address`; nullptr if none.
   const SnapshotMapping* find(uint64_t address) const;
   // The JIT perf map, if the process has one (looked for again while none was found).
   PerfMap* perf_map();
+  // Executable mappings, sorted by start.
+  const std::vector<SnapshotMapping>& mappings() const { return mappings_; }
+  // Changes (unique among all snapshots) each time the mappings are read anew.
+  uint64_t generation() const { return generation_; }
 
  private:
   bool taken_ = false;  // once: a later failure keeps the earlier snapshot
+  uint64_t generation_ = 0;
   std::chrono::steady_clock::time_point taken_at_{};
   pid_t pid_ = 0;
   pid_t namespace_pid_ = 0;                // the pid inside the process's own pid namespace (NSpid)

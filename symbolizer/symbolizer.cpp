@@ -92,6 +92,36 @@ void Symbolizer::forget_process(pid_t tgid) {
   impl_->processes.erase(tgid);
 }
 
+uint64_t Symbolizer::process_binaries(pid_t tgid, uint64_t address, uint64_t known,
+                                      std::vector<MappedBinary>* mappings) {
+  auto it = impl_->processes.find(tgid);
+  if (it == impl_->processes.end()) {
+    if (!snapshot_process(tgid)) return 0;
+    it = impl_->processes.find(tgid);
+  }
+  ProcessSnapshot& process = it->second;
+  // An unwinder asks while the process most likely still runs, and a library just mapped by
+  // ld.so or dlopen is needed now, not at the next timed refresh: look again at once.
+  if (!process.find(address))
+    process.refresh(impl_->modules, impl_->log, std::chrono::milliseconds(0));
+  if (process.generation() == known) return known;
+  mappings->clear();
+  for (const SnapshotMapping& sm : process.mappings()) {
+    MappedBinary& binary = mappings->emplace_back();
+    binary.start = sm.mapping.start;
+    binary.end = sm.mapping.end;
+    binary.name = sm.name;
+    if (!sm.module) continue;
+    const ElfFile& file = sm.module->binary();
+    const auto vaddr = file.offset_to_vaddr(sm.mapping.offset);
+    if (!vaddr) continue;
+    binary.bias = sm.mapping.start - *vaddr;
+    binary.elf = file.elf();
+    binary.fd = file.fd();
+  }
+  return process.generation();
+}
+
 std::vector<Frame> Symbolizer::symbolize_user(pid_t tgid, uint64_t address) {
   ++impl_->log.stats().addresses;
   auto it = impl_->processes.find(tgid);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+struct Elf;
+
 namespace kiln::symbolizer {
 
 enum class FrameKind { kUser, kKernel, kJit, kInlined };
@@ -43,6 +45,16 @@ struct Stats {
   std::vector<std::string> messages;  // one line per kind of problem, with the fix
 };
 
+// An executable mapping of a process and the binary behind it, as an unwinder needs them.
+struct MappedBinary {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint64_t bias = 0;   // run-time address minus link-time address in the binary
+  std::string name;    // "libc.so.6", "[vdso]", "[anon]"
+  Elf* elf = nullptr;  // owned by the Symbolizer; nullptr: no binary (anonymous, JIT, unreadable)
+  int fd = -1;         // the binary's file; -1 for an image read from memory (the vDSO)
+};
+
 struct SymbolizerOptions {
   bool demangle = true;
   bool full_signatures = false;  // keep parameter lists, return types and qualifiers
@@ -69,6 +81,12 @@ class Symbolizer {
   bool snapshot_process(pid_t tgid);
   // Forgets a process snapshot (parsed binaries stay cached for other processes).
   void forget_process(pid_t tgid);
+  // The executable mappings of a process's snapshot (taken now if it has none, and again
+  // while the process lives when `address` is in none of them). Returns a
+  // number that changes whenever they do, 0 when the process is unknown; fills *mappings
+  // only when that number differs from `known`.
+  uint64_t process_binaries(pid_t tgid, uint64_t address, uint64_t known,
+                            std::vector<MappedBinary>* mappings);
 
   // Frames for an address, innermost first: inlined frames, then the containing function.
   // `address` is a virtual address in the process (callers pass return addresses minus 1 for
