@@ -492,6 +492,7 @@ struct RecordSummary {
   size_t cpus = 0;
   unsigned hz = 0;  // 0: not a sampler (no "at N Hz")
   SampleCounters counters;
+  const UnwindCounters* unwinding = nullptr;  // --unwind dwarf
   std::vector<std::string> written;
 };
 // The stderr summary: duration, CPUs, samples, lost samples with reasons, top 10 self functions.

@@ -169,6 +169,12 @@ int run_record(RecordOptions options) {
                 recording.cpus, recording.cpus == 1 ? "" : "s", recording.counters.samples,
                 recording.counters.lost());
   svg.subtitle = subtitle;
+  if (const uint64_t incomplete = recording.unwinding.incomplete()) {
+    std::snprintf(
+        subtitle, sizeof(subtitle), ", %.1f%% of user stacks incomplete ([truncated])",
+        100.0 * static_cast<double>(incomplete) / static_cast<double>(recording.unwinding.stacks));
+    svg.subtitle += subtitle;
+  }
 
   profiler::RecordSummary summary;
   summary.what = "samples";
@@ -176,6 +182,7 @@ int run_record(RecordOptions options) {
   summary.cpus = recording.cpus;
   summary.hz = options.sampler.hz;
   summary.counters = recording.counters;
+  summary.unwinding = &recording.unwinding;
   summary.written = profiler::write_outputs(profile, svg, options.outputs);
   profiler::print_summary(stderr, summary, profile);
   return finish_record(symbolizer, command.get());

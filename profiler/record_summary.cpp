@@ -23,6 +23,17 @@ void print_summary(std::FILE* out, const RecordSummary& summary,
   if (c.user_stack_unreadable)
     std::fprintf(out, "  %" PRIu64 " %s with an unreadable user stack (kernel frames kept)\n",
                  c.user_stack_unreadable, summary.what.c_str());
+  if (const UnwindCounters* unwinding = summary.unwinding; unwinding && unwinding->stacks) {
+    std::fprintf(
+        out,
+        "  user stacks unwound (DWARF): %" PRIu64 ", %.2f%% complete, %" PRIu64
+        " stack bytes copied on average\n",
+        unwinding->stacks,
+        100.0 * static_cast<double>(unwinding->ended[0]) / static_cast<double>(unwinding->stacks),
+        unwinding->stack_bytes / unwinding->stacks);
+    for (const std::string& line : describe_incomplete(*unwinding))
+      std::fprintf(out, "  %s\n", line.c_str());
+  }
 
   // Self weight per function: the leaf frame of each stack.
   std::map<std::string_view, uint64_t> self;
