@@ -13,6 +13,7 @@
 #include "stack_key.h"
 #include "stack_store.bpf.h"
 #include "target_filter.bpf.h"
+#include "user_stack_copy.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -22,6 +23,9 @@ const volatile __u64 min_block_ns = 1000;
 const volatile __u64 max_block_ns = ~0ULL;
 const volatile __u32 state_mask = OFFCPU_STATE_INTERRUPTIBLE | OFFCPU_STATE_UNINTERRUPTIBLE;
 const volatile bool include_kernel_threads = false;
+/* --unwind dwarf (tp_btf only): a user thread's stack is copied at switch-out into user_stacks
+ * and its counted blocks are sent there too, for user space to unwind and count. */
+const volatile bool dwarf_unwind = false;
 
 /* Sizes are set by user space before loading (and for `stacks` of stack_store.bpf.h). */
 /* Blocked nanoseconds and blocks per thread and stacks. */
@@ -116,6 +120,24 @@ static __always_inline void add_block(struct task_struct* task, bool direct,
   kiln_count(KILN_SAMPLES);
   if (start->state & OFFCPU_STATE_UNINTERRUPTIBLE)
     kiln_add_in(&offcpu_counters, OFFCPU_UNINTERRUPTIBLE_NS, blocked);
+  if (direct && dwarf_unwind && !(task->flags & KILN_PF_KTHREAD)) {
+    struct kiln_block_record* block = bpf_ringbuf_reserve(&user_stacks, sizeof(*block), 0);
+    if (!block) {
+      kiln_count(KILN_LOST_RINGBUF_FULL);
+      return;
+    }
+    block->kind = KILN_RECORD_BLOCK_END;
+    block->tgid = task->tgid;
+    block->pid = task->pid;
+    block->state = start->state;
+    read_comm(block->comm, task, direct);
+    block->kernel_stack_id = start->kernel_stack_id;
+    block->switch_out_ns = start->timestamp_ns;
+    block->blocked_ns = blocked;
+    kiln_announce_process(block->tgid);
+    bpf_ringbuf_submit(block, 0);
+    return;
+  }
   struct kiln_stack_key key = {};
   key.tgid = TASK_FIELD(direct, task, tgid);
   key.pid = TASK_FIELD(direct, task, pid);
@@ -170,13 +192,26 @@ static __always_inline int on_switch(void* ctx, bool direct, bool preempt, struc
   struct offcpu_start entry = {.tgid = task.tgid, .state = prev_state & state_mask};
   read_comm(entry.comm, prev, direct);
   entry.kernel_stack_id = stack_id(ctx, 0);
+  struct kiln_user_stack_record* copy = NULL;
   if (task.kernel_thread) {
     kiln_count(KILN_NO_USER_STACK);
     entry.user_stack_id = 0;
+  } else if (direct && dwarf_unwind) {
+    /* Copied now, while the thread's memory is the current one; unwound only if the block is
+     * counted. A lost copy leaves the block with its kernel stack. */
+    entry.user_stack_id = 0;
+    copy = kiln_copy_user_stack(prev, (struct pt_regs*)bpf_task_pt_regs(prev),
+                                KILN_RECORD_SWITCH_OUT, task.tgid, task.pid);
   } else {
     entry.user_stack_id = stack_id(ctx, BPF_F_USER_STACK);
   }
   entry.timestamp_ns = bpf_ktime_get_ns();
+  if (copy) {
+    __builtin_memcpy(copy->comm, entry.comm, KILN_COMM_LEN);
+    copy->kernel_stack_id = entry.kernel_stack_id;
+    copy->switch_out_ns = entry.timestamp_ns;
+    bpf_ringbuf_submit(copy, 0);
+  }
   struct offcpu_start* slot = bpf_map_lookup_elem(&start, &task.pid);
   if (slot)
     *slot = entry;

@@ -29,6 +29,7 @@ struct kiln_user_stack_record {
   __u32 pid;
   __u32 stack_size;      /* bytes copied: the stack from SP up to its end, at most --stack-size */
   char comm[KILN_COMM_LEN];
+  __u64 switch_out_ns;   /* SWITCH_OUT: when the block began (offcpu_start.timestamp_ns) */
   __u64 kernel_stack_id; /* in the `stacks` map of stack_store.bpf.h; 0 for none */
   __u64 regs[KILN_USER_REGS];
   __u8 stack[];
@@ -42,6 +43,7 @@ struct kiln_block_record {
   __u32 state; /* OFFCPU_STATE_* it blocked in */
   char comm[KILN_COMM_LEN];
   __u64 kernel_stack_id;
+  __u64 switch_out_ns; /* matches the SWITCH_OUT record that holds the thread's stack */
   __u64 blocked_ns;
 };
 

@@ -52,6 +52,7 @@ static __always_inline struct kiln_user_stack_record* kiln_copy_user_stack(
   record->tgid = tgid;
   record->pid = pid;
   record->kernel_stack_id = 0;
+  record->switch_out_ns = 0;
   __u64* r = record->regs;
   r[0] = BPF_CORE_READ(regs, ax);
   r[1] = BPF_CORE_READ(regs, dx);

@@ -18,7 +18,8 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
                                const OffCpuOptions& options, ChildCommand* command,
                                const StopSignals& signals, symbolizer::Symbolizer& symbolizer) {
   const TargetFilter filter(targets, command ? command->pid() : 0);
-  OffCpuTracer tracer(filter, options);
+  unwind::UserStackUnwinder unwinder(symbolizer);
+  OffCpuTracer tracer(filter, options, &unwinder);
   OffCpuRecording result;
   result.recording.cpus = cpus.size();
   result.raw_tracepoint = tracer.uses_raw_tracepoint();
@@ -32,12 +33,15 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
         record_loop_options(targets, command, tracker, options.duration_seconds, options.progress);
     loop.progress_unit = "blocks";
     loop.samples_so_far = [&] { return tracer.blocks_so_far(); };
+    if (UnwoundStacks* unwound = tracer.unwound())
+      loop.sources.push_back({unwound->epoll_fd(), [unwound] { unwound->consume(); }});
     result.recording.stop = run_until_stopped(signals, loop);
     tracer.detach();
     result.recording.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     tracker.consume();
     result.recording.raw = tracer.drain();
+    if (UnwoundStacks* unwound = tracer.unwound()) result.unwinding = unwound->counters();
     tracker.snapshot_missing(result.recording.raw);
     result.recording.parents = tracker.parents();
   }
@@ -117,6 +121,7 @@ void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
                  o.uninterruptible_ns / 1e9);
   for (const std::string& line : describe_losses(c))
     std::fprintf(out, "  lost: %s\n", line.c_str());
+  print_unwinding(out, result.unwinding);
   if (o.lost_start_map_full)
     std::fprintf(out,
                  "  lost: %" PRIu64

@@ -82,7 +82,8 @@ void trim_to_scheduler(RawProfile& profile) {
 
 }  // namespace
 
-OffCpuTracer::OffCpuTracer(const TargetFilter& filter, const OffCpuOptions& options)
+OffCpuTracer::OffCpuTracer(const TargetFilter& filter, const OffCpuOptions& options,
+                           unwind::UserStackUnwinder* unwinder)
     : follow_children_(filter.follows_children()),
       min_block_ns_(options.min_block_us * 1000),
       max_block_ns_(options.max_block_us ? options.max_block_us * 1000 : UINT64_MAX) {
@@ -108,6 +109,12 @@ OffCpuTracer::OffCpuTracer(const TargetFilter& filter, const OffCpuOptions& opti
   skeleton_->rodata->max_block_ns = max_block_ns_;
   skeleton_->rodata->state_mask = options.states;
   skeleton_->rodata->include_kernel_threads = options.include_kernel_threads;
+  // Copying a stack needs the trusted task pointers of tp_btf (bpf_task_pt_regs).
+  const bool dwarf = unwinder && options.unwind == UnwindMode::kDwarf && !raw_tracepoint_;
+  skeleton_->rodata->dwarf_unwind = dwarf;
+  skeleton_->rodata->user_stack_size = options.stack_size;
+  bpf_map__set_max_entries(skeleton_->maps.user_stacks,
+                           dwarf ? options.ring_size : static_cast<uint32_t>(getpagesize()));
   const uint32_t stack_entries =
       options.stack_map_size ? options.stack_map_size : kDefaultStackMapEntries;
   bpf_map__set_max_entries(skeleton_->maps.stacks, stack_entries);
@@ -122,6 +129,7 @@ OffCpuTracer::OffCpuTracer(const TargetFilter& filter, const OffCpuOptions& opti
   }
   try {
     filter.populate(skeleton_->obj);
+    if (dwarf) unwound_.emplace(skeleton_->maps.user_stacks, *unwinder);
   } catch (...) {
     offcpu_bpf::destroy(skeleton_);
     throw;
@@ -172,6 +180,7 @@ void OffCpuTracer::detach() {
   if (!links_) return;
   const uint64_t end_ns = monotonic_ns();
   links_.reset();
+  if (unwound_) unwound_->consume();  // the copies of the threads blocked now
   count_still_blocked(end_ns);
 }
 
@@ -188,6 +197,20 @@ void OffCpuTracer::count_still_blocked(uint64_t end_ns) {
       continue;
     const uint64_t blocked = end_ns - entry.timestamp_ns;
     if (blocked < min_block_ns_ || blocked > max_block_ns_) continue;
+    ++still_blocked_at_end_;
+    if (entry.state & OFFCPU_STATE_UNINTERRUPTIBLE) uninterruptible_ns_at_end_ += blocked;
+    if (unwound_ && unwound_->has_copy(next, entry.timestamp_ns)) {
+      kiln_block_record block{};
+      block.tgid = entry.tgid;
+      block.pid = next;
+      block.state = entry.state;
+      std::memcpy(block.comm, entry.comm, sizeof(block.comm));
+      block.kernel_stack_id = entry.kernel_stack_id;
+      block.switch_out_ns = entry.timestamp_ns;
+      block.blocked_ns = blocked;
+      unwound_->count_block(block);
+      continue;
+    }
     kiln_stack_key key{};
     key.tgid = entry.tgid;
     key.pid = next;
@@ -198,9 +221,7 @@ void OffCpuTracer::count_still_blocked(uint64_t end_ns) {
     bpf_map_lookup_elem(counts_fd, &key, &total);
     total.blocked_ns += blocked;
     total.blocks += 1;
-    if (bpf_map_update_elem(counts_fd, &key, &total, BPF_ANY) != 0) continue;
-    ++still_blocked_at_end_;
-    if (entry.state & OFFCPU_STATE_UNINTERRUPTIBLE) uninterruptible_ns_at_end_ += blocked;
+    bpf_map_update_elem(counts_fd, &key, &total, BPF_ANY);
   }
 }
 
@@ -230,6 +251,7 @@ OffCpuCounters OffCpuTracer::offcpu_counters() const {
 RawProfile OffCpuTracer::drain() {
   StackReader stacks(bpf_map__fd(skeleton_->maps.stacks));
   RawProfile profile = drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks);
+  if (unwound_) unwound_->drain_into(profile, stacks);
   trim_to_scheduler(profile);
   return profile;
 }

@@ -222,6 +222,8 @@ struct UnwindCounters {
 };
 // One line per kind of incomplete stack with its count, share and fix; empty if none.
 std::vector<std::string> describe_incomplete(const UnwindCounters& counters);
+// The summary's lines on unwinding: stacks unwound, complete, incomplete by kind.
+void print_unwinding(std::FILE* out, const UnwindCounters& counters);
 
 // Consumes the user_stacks ring buffer of bpf/user_stack.h while recording: unwinds each
 // sample's (or each counted block's) user stack and counts the stacks it gives.
@@ -236,6 +238,11 @@ class UnwoundStacks {
   // Adds the counted stacks to `profile`, their kernel stacks read through `stacks`.
   void drain_into(RawProfile& profile, StackReader& stacks);
   const UnwindCounters& counters() const { return counters_; }
+  // Off-CPU: whether thread `tid` has the stack copied when it blocked at `switch_out_ns`.
+  bool has_copy(uint32_t tid, uint64_t switch_out_ns) const;
+  // Counts a block of `tid` with the stack copied at its switch-out; without one (lost, or the
+  // thread was blocked before tracing began) with its kernel stack only, as truncated.
+  void count_block(const kiln_block_record& block);
 
  private:
   struct Key {
@@ -386,9 +393,12 @@ struct OffCpuOptions {
   uint64_t max_block_us = 0;    // 0: no limit; longer blocks are not counted
   uint32_t states = OFFCPU_STATE_INTERRUPTIBLE | OFFCPU_STATE_UNINTERRUPTIBLE;
   bool include_kernel_threads = false;
-  bool raw_tracepoint = false;  // use raw_tp/sched_switch even where tp_btf exists
-  uint32_t stack_map_size = 0;  // 0: 32768 entries
-  bool progress = false;        // live progress line on stderr
+  bool raw_tracepoint = false;             // use raw_tp/sched_switch even where tp_btf exists
+  uint32_t stack_map_size = 0;             // 0: 32768 entries
+  UnwindMode unwind = UnwindMode::kDwarf;  // kDwarf needs tp_btf; raw_tp walks frame pointers
+  uint32_t stack_size = 16384;             // --unwind dwarf: user stack bytes copied per block
+  uint32_t ring_size = 32 * 1024 * 1024;   // --unwind dwarf: bytes of the user_stacks ring
+  bool progress = false;                   // live progress line on stderr
 };
 
 // Accounting of off-CPU blocks beyond the shared SampleCounters (where `samples` are blocks).
@@ -402,11 +412,14 @@ struct OffCpuCounters {
 };
 
 // bpf/offcpu.bpf.c loaded for a target filter: on tp_btf/sched_switch, or raw_tp/sched_switch
-// when the kernel has no BTF tracepoints (or `options.raw_tracepoint`). Throws
-// EnvironmentError when it cannot be loaded or attached; detaches on destruction.
+// when the kernel has no BTF tracepoints (or `options.raw_tracepoint`). With `unwinder` and
+// options.unwind kDwarf (tp_btf only), user stacks are copied at switch-out and unwound by
+// `unwinder` as the blocks are counted. Throws EnvironmentError when it cannot be loaded or
+// attached; detaches on destruction.
 class OffCpuTracer {
  public:
-  OffCpuTracer(const TargetFilter& filter, const OffCpuOptions& options);
+  OffCpuTracer(const TargetFilter& filter, const OffCpuOptions& options,
+               unwind::UserStackUnwinder* unwinder = nullptr);
   ~OffCpuTracer();
   OffCpuTracer(const OffCpuTracer&) = delete;
   OffCpuTracer& operator=(const OffCpuTracer&) = delete;
@@ -421,6 +434,8 @@ class OffCpuTracer {
   uint64_t blocks_so_far() const;
   SampleCounters counters() const;
   OffCpuCounters offcpu_counters() const;
+  // --unwind dwarf: the ring buffer the recording loop reads while tracing; nullptr otherwise.
+  UnwoundStacks* unwound() { return unwound_ ? &*unwound_ : nullptr; }
   // Blocked nanoseconds by thread and stacks.
   RawProfile drain();
 
@@ -429,6 +444,7 @@ class OffCpuTracer {
   void count_still_blocked(uint64_t end_ns);
   offcpu_bpf* skeleton_ = nullptr;
   std::unique_ptr<Links> links_;
+  std::optional<UnwoundStacks> unwound_;
   bool raw_tracepoint_ = false;
   bool btf_tracing_ = false;  // the kernel has BTF tracepoints (tp_btf, iterators)
   bool follow_children_ = false;
@@ -439,6 +455,7 @@ class OffCpuTracer {
 struct OffCpuRecording {
   Recording recording;  // raw weights in microseconds; counters.samples counts blocks
   OffCpuCounters offcpu;
+  UnwindCounters unwinding;  // --unwind dwarf
   // Blocks lost: their stacks or counts could not be stored, or their thread remembered.
   uint64_t lost() const { return recording.counters.lost() + offcpu.lost_start_map_full; }
   bool raw_tracepoint = false;

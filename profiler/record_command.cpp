@@ -68,6 +68,11 @@ profiler::SymbolizeOptions symbolize_options(const RecordOptions& options,
   return symbolize;
 }
 
+profiler::UnwindMode unwind_mode(const RecordOptions& options) {
+  return options.unwind == "fp" ? profiler::UnwindMode::kFramePointers
+                                : profiler::UnwindMode::kDwarf;
+}
+
 // A command still running when the recording stops (-d, Ctrl-C, SIGTERM) ends with it, as
 // under perf record; its exit status is passed on by finish_record.
 void end_command(profiler::ChildCommand* command) {
@@ -95,6 +100,8 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
                        : OFFCPU_STATE_INTERRUPTIBLE | OFFCPU_STATE_UNINTERRUPTIBLE;
   off_cpu.duration_seconds = options.sampler.duration_seconds;
   off_cpu.stack_map_size = options.sampler.stack_map_size;
+  off_cpu.unwind = unwind_mode(options);
+  off_cpu.stack_size = options.sampler.stack_size;
   off_cpu.progress = isatty(STDERR_FILENO);
   const profiler::OffCpuRecording result =
       profiler::record_off_cpu(options.targets, cpus, off_cpu, command, signals, symbolizer);
@@ -143,8 +150,7 @@ int run_record(RecordOptions options) {
   if (options.off_cpu) return run_record_off_cpu(options, cpus, signals, command.get(), symbolizer);
   profiler::SamplerOptions sampler = options.sampler;
   sampler.progress = isatty(STDERR_FILENO);
-  sampler.unwind =
-      options.unwind == "fp" ? profiler::UnwindMode::kFramePointers : profiler::UnwindMode::kDwarf;
+  sampler.unwind = unwind_mode(options);
   profiler::Recording recording =
       profiler::record_on_cpu(options.targets, cpus, sampler, command.get(), signals, symbolizer);
 

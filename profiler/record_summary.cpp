@@ -7,6 +7,26 @@
 
 namespace kiln::profiler {
 
+void print_unwinding(std::FILE* out, const UnwindCounters& unwinding) {
+  if (unwinding.stacks) {
+    std::fprintf(
+        out,
+        "  user stacks unwound (DWARF): %" PRIu64 ", %.2f%% complete, %" PRIu64
+        " stack bytes copied on average\n",
+        unwinding.stacks,
+        100.0 * static_cast<double>(unwinding.ended[0]) / static_cast<double>(unwinding.stacks),
+        unwinding.stack_bytes / unwinding.stacks);
+    for (const std::string& line : describe_incomplete(unwinding))
+      std::fprintf(out, "  %s\n", line.c_str());
+  }
+  if (unwinding.blocks_without_stack)
+    std::fprintf(out,
+                 "  %" PRIu64
+                 " blocks without a user stack copy (their threads were blocked "
+                 "before tracing began, or the copy was lost): kernel frames under [truncated]\n",
+                 unwinding.blocks_without_stack);
+}
+
 void print_summary(std::FILE* out, const RecordSummary& summary,
                    const flamegraph::Profile& profile) {
   const SampleCounters& c = summary.counters;
@@ -23,17 +43,7 @@ void print_summary(std::FILE* out, const RecordSummary& summary,
   if (c.user_stack_unreadable)
     std::fprintf(out, "  %" PRIu64 " %s with an unreadable user stack (kernel frames kept)\n",
                  c.user_stack_unreadable, summary.what.c_str());
-  if (const UnwindCounters* unwinding = summary.unwinding; unwinding && unwinding->stacks) {
-    std::fprintf(
-        out,
-        "  user stacks unwound (DWARF): %" PRIu64 ", %.2f%% complete, %" PRIu64
-        " stack bytes copied on average\n",
-        unwinding->stacks,
-        100.0 * static_cast<double>(unwinding->ended[0]) / static_cast<double>(unwinding->stacks),
-        unwinding->stack_bytes / unwinding->stacks);
-    for (const std::string& line : describe_incomplete(*unwinding))
-      std::fprintf(out, "  %s\n", line.c_str());
-  }
+  if (summary.unwinding) print_unwinding(out, *summary.unwinding);
 
   // Self weight per function: the leaf frame of each stack.
   std::map<std::string_view, uint64_t> self;

@@ -58,18 +58,38 @@ int UnwoundStacks::on_record(void* self, void* data, size_t size) {
     const auto* bytes = static_cast<const uint8_t*>(data);
     copy.assign(bytes, bytes + std::min(size, sizeof(*record) + record->stack_size));
   } else if (kind == KILN_RECORD_BLOCK_END && size >= sizeof(kiln_block_record)) {
-    const auto* block = static_cast<const kiln_block_record*>(data);
-    auto it = stacks->switched_out_.find(block->pid);
-    if (it == stacks->switched_out_.end()) {
-      ++stacks->counters_.blocks_without_stack;
-      return 0;
-    }
-    // The kernel stack is the one at the switch, which the block record carries.
-    stacks->count(*reinterpret_cast<const kiln_user_stack_record*>(it->second.data()),
-                  it->second.size(), block->blocked_ns, block->kernel_stack_id, block->comm);
-    stacks->switched_out_.erase(it);
+    stacks->count_block(*static_cast<const kiln_block_record*>(data));
   }
   return 0;
+}
+
+bool UnwoundStacks::has_copy(uint32_t tid, uint64_t switch_out_ns) const {
+  const auto it = switched_out_.find(tid);
+  if (it == switched_out_.end()) return false;
+  kiln_user_stack_record header;
+  std::memcpy(&header, it->second.data(), sizeof(header));
+  return header.switch_out_ns == switch_out_ns;
+}
+
+void UnwoundStacks::count_block(const kiln_block_record& block) {
+  if (has_copy(block.pid, block.switch_out_ns)) {
+    const std::vector<uint8_t>& copy = switched_out_[block.pid];
+    // The kernel stack is the one of the block, which its record carries.
+    count(*reinterpret_cast<const kiln_user_stack_record*>(copy.data()), copy.size(),
+          block.blocked_ns, block.kernel_stack_id, block.comm);
+    switched_out_.erase(block.pid);
+    return;
+  }
+  ++counters_.blocks_without_stack;
+  scratch_.tgid = block.tgid;
+  scratch_.pid = block.pid;
+  scratch_.kernel_stack_id = block.kernel_stack_id;
+  scratch_.comm.assign(block.comm, strnlen(block.comm, KILN_COMM_LEN));
+  scratch_.user.clear();
+  scratch_.truncated = true;
+  Weights& weights = counts_[scratch_];
+  weights.weight += block.blocked_ns;
+  ++weights.events;
 }
 
 void UnwoundStacks::count(const kiln_user_stack_record& record, size_t size, uint64_t weight,

@@ -108,6 +108,24 @@ xz_vs_perf | python_vs_perf)
     fail "kiln reaches main in $kiln_share% of $kiln_total samples, perf --call-graph dwarf in $perf_share% of $perf_total"
   pass "main reached in $kiln_share% of $kiln_total samples (perf --call-graph dwarf: $perf_share% of $perf_total)"
   ;;
+offcpu_read | offcpu_sleep)
+  # Blocked in glibc's read (on a pipe) or nanosleep: the blocked time carries the whole chain.
+  if [[ $case_name == offcpu_read ]]; then
+    (sleep 1; echo x) | "$kiln" record --off-cpu -o out.folded -- "$samples/unwind_chains" read 1 2>err.txt ||
+      fail "kiln exited $?: $(cat err.txt)"
+    chain="${main_chain}wait_for_input;[^;]*read;.*_\\[k\\]\$"
+  else
+    "$kiln" record --off-cpu -o out.folded -- "$samples/unwind_chains" sleep 1 2>err.txt ||
+      fail "kiln exited $?: $(cat err.txt)"
+    chain="${main_chain}nap;[^;]*nanosleep;(clock_nanosleep;)?.*_\\[k\\]\$"
+  fi
+  total=$(awk '!/^#/ && NF && /^unwind_chains;/ { s += $NF } END { print s + 0 }' out.folded)
+  whole=$(awk -v re="$chain" '!/^#/ && NF { w = $NF; sub(/ [^ ]+$/, ""); if ($0 ~ re) s += w } END { print s + 0 }' out.folded)
+  ((total >= 500000)) || fail "only $total us blocked: $(cat out.folded)"
+  between "$(percent "$whole" "$total")" 99 100 || fail "only $(percent "$whole" "$total")% of the blocked time carries the chain $chain: $(grep -v '^#' out.folded)"
+  grep -q 'user stacks unwound (DWARF)' err.txt || fail "the summary says nothing of the unwinding: $(cat err.txt)"
+  pass "$(percent "$whole" "$total")% of $total us blocked carry the whole chain"
+  ;;
 fp_mode)
   # --unwind fp walks frame pointers in the kernel: on a frame-pointer-less program the chain
   # breaks (what DWARF unwinding is for), and no stack is copied.
