@@ -83,6 +83,12 @@ std::string run_command(const std::string& command) {
   return output;
 }
 
+std::string hex(uint64_t value) {
+  std::ostringstream out;
+  out << "0x" << std::hex << value;
+  return out.str();
+}
+
 std::map<std::string, uint64_t> nm_text_symbols(const std::string& binary) {
   std::map<std::string, uint64_t> symbols;
   std::istringstream lines(run_command("nm --defined-only " + binary));

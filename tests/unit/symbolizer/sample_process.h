@@ -34,6 +34,8 @@ class SampleProcess {
 
 // Line number of the line holding "MARK:name" in the sample source.
 unsigned marked_line(const std::string& name);
+// "0x1a2b": an address as kiln and nm-based expectations write it.
+std::string hex(uint64_t value);
 // Output of a shell command.
 std::string run_command(const std::string& command);
 // "name -> address" of the defined text symbols, weak ones included (nm, mangled names).
