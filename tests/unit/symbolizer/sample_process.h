@@ -38,6 +38,11 @@ unsigned marked_line(const std::string& name);
 std::string hex(uint64_t value);
 // Output of a shell command.
 std::string run_command(const std::string& command);
+struct Section {
+  uint64_t address = 0, offset = 0, size = 0;
+};
+// A section of `binary` as `readelf -SW` lists it (all zero when absent).
+Section section_of(const std::string& binary, const std::string& name);
 // "name -> address" of the defined text symbols, weak ones included (nm, mangled names).
 std::map<std::string, uint64_t> nm_text_symbols(const std::string& binary);
 

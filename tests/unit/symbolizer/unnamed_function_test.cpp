@@ -101,16 +101,8 @@ TEST(UnnamedFunctions, DebianStrippedLibrary) {
   std::istringstream dynsym(test::run_command("nm -D --defined-only " + library));
   for (std::string address, type, name; dynsym >> address >> type >> name;)
     exported.insert(std::stoull(address, nullptr, 16));
-  uint64_t text_start = 0, text_end = 0;
-  std::istringstream sections(test::run_command("readelf -SW " + library));
-  for (std::string line; std::getline(sections, line);) {
-    std::istringstream words(line.substr(line.find(']') + 1));
-    std::string name, type, address, offset, size;
-    if (words >> name >> type >> address >> offset >> size && name == ".text") {
-      text_start = std::stoull(address, nullptr, 16);
-      text_end = text_start + std::stoull(size, nullptr, 16);
-    }
-  }
+  test::Section text = test::section_of(library, ".text");
+  const uint64_t text_start = text.address, text_end = text.address + text.size;
   ASSERT_LT(text_start, text_end);
 
   // FDE lines: "00000018 0000000000000014 0000001c FDE cie=00000000 pc=...4b30..0000...4c3c".
