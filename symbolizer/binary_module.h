@@ -42,7 +42,8 @@ class BinaryModule {
 
   const ElfFile& binary() const { return *binary_; }
 
-  // Frames (innermost first) for a link-time virtual address; empty when nothing names it.
+  // Frames (innermost first) for a link-time virtual address; an unnamed function has only
+  // its start (FrameRef::function_start); empty when no symbol, DWARF or FDE covers it.
   void symbolize(uint64_t vaddr, const Symbolizer::Options& options, std::vector<FrameRef>* frames);
 
  private:
