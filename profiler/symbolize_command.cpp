@@ -160,7 +160,9 @@ void add_symbolize_command(CLI::App& app, int& exit_code) {
   cmd->footer(
       "Output: for each address, one pair of lines per frame (function, then file:line or ??:0),\n"
       "innermost (inlined) frame first, then a blank line, like `llvm-symbolizer --inlines`.\n"
-      "A frame that cannot be named prints as [module] (e.g. [libfoo.so], [anon], [kernel]).\n\n"
+      "A function without a symbol (a stripped binary) prints as [module]+0xSTART, START being\n"
+      "where its .eh_frame entry says it begins (install its -dbgsym package for real names);\n"
+      "other addresses without a name print as [module] (e.g. [libfoo.so], [anon], [kernel]).\n\n"
       "Examples:\n"
       "  kiln symbolize --elf ./app 0x401136               a link-time address in ./app\n"
       "  kiln symbolize --elf libfoo.so --offsets 0x1a2b   a file offset in a shared library\n"

@@ -30,6 +30,12 @@ void BinaryModule::parse() {
   }
 }
 
+std::optional<uint64_t> BinaryModule::unnamed_function_start(uint64_t vaddr) {
+  if (!call_frames_) call_frames_ = CallFrameIndex::read(*binary_, debug_.get());
+  auto function = call_frames_->function_at(vaddr);
+  return function ? std::optional(function->start) : std::nullopt;
+}
+
 const std::string& BinaryModule::display_name(const char* raw, const Symbolizer::Options& options) {
   auto [it, inserted] = names_.try_emplace(raw);
   if (inserted) {
@@ -55,7 +61,11 @@ void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
     if (debug_symbol && (!dwarf_named || debug_symbol->name.starts_with("_Z")))
       symbol = debug_symbol;
   }
-  if (scratch_.empty() && !symbol) return;
+  if (scratch_.empty() && !symbol) {
+    // No name anywhere: the function is still told apart by where its FDE starts.
+    if (auto start = unnamed_function_start(vaddr)) frames->push_back({.function_start = start});
+    return;
+  }
   if (scratch_.empty()) scratch_.push_back({});
   for (size_t i = 0; i < scratch_.size(); ++i) {
     const DwarfFrame& d = scratch_[i];
@@ -77,6 +87,7 @@ void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
     } else if (options.want_lines && outermost && symbol && symbol->file) {
       frame.file = symbol->file;  // no line table here; the symbol table knows the file
     }
+    if (!frame.function && outermost) frame.function_start = unnamed_function_start(vaddr);
     frame.kind = d.inlined ? FrameKind::kInlined : FrameKind::kUser;
     frames->push_back(frame);
   }

@@ -1,13 +1,16 @@
-// One parsed binary: its ELF symbols, its DWARF (from the binary or its separate debug file)
-// and the demangled names already computed. Shared by every process that maps it.
+// One parsed binary: its ELF symbols, its DWARF (from the binary or its separate debug file),
+// its call frame information (where unnamed functions start) and the demangled names already
+// computed. Shared by every process that maps it.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "call_frame_index.h"
 #include "debug_file_locator.h"
 #include "dwarf_index.h"
 #include "elf_file.h"
@@ -19,8 +22,11 @@ namespace kiln::symbolizer {
 
 // A frame as cached: pointers into strings the module owns for its whole life.
 struct FrameRef {
-  const std::string* function = nullptr;  // demangled name; nullptr: unnamed ("[module]")
-  const char* file = nullptr;             // nullptr: unknown
+  const std::string* function = nullptr;  // demangled name; nullptr: unnamed
+  // Of an unnamed function: its start from the call frame information ("[module]+0xSTART");
+  // none when no FDE covers the address either ("[module]").
+  std::optional<uint64_t> function_start;
+  const char* file = nullptr;  // nullptr: unknown
   unsigned line = 0;
   FrameKind kind = FrameKind::kUser;
 };
@@ -36,12 +42,14 @@ class BinaryModule {
 
   const ElfFile& binary() const { return *binary_; }
 
-  // Frames (innermost first) for a link-time virtual address; empty when nothing names it.
+  // Frames (innermost first) for a link-time virtual address; an unnamed function has only
+  // its start (FrameRef::function_start); empty when no symbol, DWARF or FDE covers it.
   void symbolize(uint64_t vaddr, const Symbolizer::Options& options, std::vector<FrameRef>* frames);
 
  private:
   const std::string& display_name(const char* raw, const Symbolizer::Options& options);
   void parse();
+  std::optional<uint64_t> unnamed_function_start(uint64_t vaddr);
 
   std::unique_ptr<ElfFile> binary_;
   std::unique_ptr<ElfFile> debug_;
@@ -51,6 +59,7 @@ class BinaryModule {
   SymbolTable symbols_;        // the binary's own .symtab/.dynsym and PLT
   SymbolTable debug_symbols_;  // the debug file's .symtab (names stripped from the binary)
   std::unique_ptr<DwarfIndex> dwarf_;
+  std::optional<CallFrameIndex> call_frames_;           // read at the first unnamed address
   std::unordered_map<const char*, std::string> names_;  // raw name -> demangled
   std::vector<DwarfFrame> scratch_;
 };

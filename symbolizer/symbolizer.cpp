@@ -19,6 +19,13 @@ std::string in_brackets(const std::string& module) {
   return module.starts_with("[") ? module : "[" + module + "]";
 }
 
+// An unnamed function told apart by its start: "[libfoo.so]+0x1b3f20".
+std::string unnamed_function(const std::string& module, uint64_t start) {
+  char offset[24];
+  snprintf(offset, sizeof offset, "+0x%" PRIx64, start);
+  return in_brackets(module) + offset;
+}
+
 Frame unknown_frame(const std::string& module, FrameKind kind) {
   Frame frame;
   frame.module = module;
@@ -46,7 +53,13 @@ struct Symbolizer::Impl {
     result.reserve(refs.size());
     for (const FrameRef& ref : refs) {
       Frame& frame = result.emplace_back();
-      frame.function = ref.function ? *ref.function : in_brackets(name);
+      if (ref.function) {
+        frame.function = *ref.function;
+      } else if (ref.function_start) {
+        frame.function = unnamed_function(name, *ref.function_start);
+      } else {
+        frame.function = in_brackets(name);
+      }
       frame.module = name;
       if (ref.file) frame.file = ref.file;
       frame.line = ref.line;

@@ -17,8 +17,10 @@ namespace kiln::symbolizer {
 enum class FrameKind { kUser, kKernel, kJit, kInlined };
 
 struct Frame {
-  // Demangled, without parameter list unless Options::full_signatures; "[module]" when the
-  // address has no symbol (e.g. "[libfoo.so]", "[kernel]", "[anon]", "[unknown]").
+  // Demangled, without parameter list unless Options::full_signatures. Without a symbol:
+  // "[module]+0xSTART" when the binary's call frame information (.eh_frame) says where the
+  // containing function starts (START: its link-time address, e.g. "[python3.11]+0x1b3f20"),
+  // else "[module]" (e.g. "[libfoo.so]", "[kernel]", "[anon]", "[unknown]").
   std::string function;
   // "libc.so.6", "[kernel]", "ext4", "[vdso]", "[anon]", "[unknown]", "perf-PID.map" (JIT).
   std::string module;
@@ -35,7 +37,7 @@ enum class AddressKind { kFileOffset, kVirtualAddress };
 struct Stats {
   uint64_t addresses = 0;             // addresses asked for
   uint64_t cache_hits = 0;            // answered from the per-address cache
-  uint64_t unknown = 0;               // answered with a "[module]"/"[unknown]" frame
+  uint64_t unknown = 0;               // answered with an unnamed "[...]" frame (no symbol)
   uint64_t missing_files = 0;         // binary or perf map that could not be opened
   uint64_t corrupt_files = 0;         // ELF or DWARF that could not be parsed
   uint64_t exited_processes = 0;      // pid gone before it could be snapshotted

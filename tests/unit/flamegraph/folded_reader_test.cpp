@@ -209,6 +209,23 @@ TEST(FoldedReader, SharedPrefixesStillSplitFramesExactly) {
   EXPECT_EQ(names_of(r.profile, 7), (V{"main", "", "y"}));
 }
 
+// kiln names a function of a stripped binary "[module]+0xSTART": an ordinary name (only `;` and
+// the trailing count are special), kept apart from its module's other functions, not annotated.
+TEST(FoldedReader, UnnamedFunctionFramesAreOrdinaryNames) {
+  const std::string text =
+      "xz;main;[liblzma.so.5.4.1] 3\nxz;main;[liblzma.so.5.4.1]+0x15ae0 258\n"
+      "xz;main;[liblzma.so.5.4.1]+0x15cf0 295\n";
+  ReadResult r = read_text(text);
+  EXPECT_EQ(r.bad, 0u) << r.diagnostics;
+  ASSERT_EQ(r.profile.stack_count(), 3u);
+  using V = std::vector<std::string>;
+  EXPECT_EQ(names_of(r.profile, 0), (V{"xz", "main", "[liblzma.so.5.4.1]"}));
+  EXPECT_EQ(names_of(r.profile, 1), (V{"xz", "main", "[liblzma.so.5.4.1]+0x15ae0"}));
+  EXPECT_EQ(names_of(r.profile, 2), (V{"xz", "main", "[liblzma.so.5.4.1]+0x15cf0"}));
+  EXPECT_EQ(fg::annotation_of("[liblzma.so.5.4.1]+0x15ae0"), fg::Annotation::kNone);
+  EXPECT_EQ(folded(r.profile), text);  // written back as read
+}
+
 // An empty frame name as the first name a profile sees (";a 5", "; 5") crashed the reader.
 TEST(FoldedReader, EmptyFrameNameFirstInTheProfile) {
   ReadResult r = read_text(";a 5\n; 2\n;;; 1\n");

@@ -1,6 +1,7 @@
 // Damaged binaries never crash or hang the symbolizer: copies of the sample program truncated
-// at many points and with bytes flipped give "[module]" frames or real names, plus a counted
-// warning when the file cannot be read. (Run under ASan+UBSan in CI.)
+// at many points and with bytes flipped (anywhere, and in the .eh_frame of a stripped one)
+// give "[module]" frames or real names, plus a counted warning when the file cannot be read.
+// (Run under ASan+UBSan in CI.)
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <set>
 
 #include "sample_process.h"
 #include "symbolizer.h"
@@ -98,6 +100,42 @@ TEST(CorruptInput, FlippedBytes) {
     if (stats.unknown < stats.addresses) ++named;
   }
   EXPECT_GT(named, 0);  // damage outside the symbol table still leaves names
+  std::filesystem::remove(copy);
+}
+
+// A stripped binary names its functions from .eh_frame: damage there gives other or fewer
+// "[module]+0xSTART" names, never a crash or a read outside the section (ASan).
+TEST(CorruptInput, DamagedUnwindInformation) {
+  std::string original = kDir + "/stripped_unnamed";
+  std::vector<char> bytes = read_bytes(original);
+  test::Section eh_frame = test::section_of(original, ".eh_frame");
+  ASSERT_GT(eh_frame.size, 16u);
+  ASSERT_LE(eh_frame.offset + eh_frame.size, bytes.size());
+  auto addresses = probe_addresses(kDir + "/kiln_unnamed_functions");
+  std::string copy = "/tmp/kiln-eh-frame-" + std::to_string(getpid());
+  std::mt19937_64 random(11);
+  int still_told_apart = 0;
+  for (int round = 0; round < 200; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    std::vector<char> damaged = bytes;
+    for (int flips = 0; flips < 1 + round % 8; ++flips) {
+      damaged[eh_frame.offset + random() % eh_frame.size] ^= static_cast<char>(1 + random() % 255);
+    }
+    write_bytes(copy, damaged, damaged.size());
+    Symbolizer symbolizer;
+    std::set<std::string> names;
+    for (uint64_t address : addresses) {
+      auto frames = symbolizer.symbolize_file(copy, address, AddressKind::kVirtualAddress);
+      ASSERT_EQ(frames.size(), 1u);
+      const std::string& name = frames[0].function;
+      ASSERT_TRUE(name == "[" + copy.substr(5) + "]" ||
+                  name.starts_with("[" + copy.substr(5) + "]+0x"))
+          << name;
+      names.insert(name);
+    }
+    if (names.size() > 2) ++still_told_apart;
+  }
+  EXPECT_GT(still_told_apart, 0);  // a few flipped bytes spoil some FDEs, not all
   std::filesystem::remove(copy);
 }
 

@@ -83,6 +83,28 @@ std::string run_command(const std::string& command) {
   return output;
 }
 
+std::string hex(uint64_t value) {
+  std::ostringstream out;
+  out << "0x" << std::hex << value;
+  return out.str();
+}
+
+Section section_of(const std::string& binary, const std::string& name) {
+  // "  [14] .text  PROGBITS  0000000000001060 001060 000185 00  AX  0   0 16"
+  std::istringstream lines(run_command("readelf -SW " + binary));
+  for (std::string line; std::getline(lines, line);) {
+    size_t bracket = line.find(']');
+    if (line.find('[') == std::string::npos || bracket == std::string::npos) continue;
+    std::istringstream words(line.substr(bracket + 1));
+    std::string section, type, address, offset, size;
+    if (words >> section >> type >> address >> offset >> size && section == name) {
+      return {std::stoull(address, nullptr, 16), std::stoull(offset, nullptr, 16),
+              std::stoull(size, nullptr, 16)};
+    }
+  }
+  return {};
+}
+
 std::map<std::string, uint64_t> nm_text_symbols(const std::string& binary) {
   std::map<std::string, uint64_t> symbols;
   std::istringstream lines(run_command("nm --defined-only " + binary));

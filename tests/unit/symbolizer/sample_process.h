@@ -34,8 +34,15 @@ class SampleProcess {
 
 // Line number of the line holding "MARK:name" in the sample source.
 unsigned marked_line(const std::string& name);
+// "0x1a2b": an address as kiln and nm-based expectations write it.
+std::string hex(uint64_t value);
 // Output of a shell command.
 std::string run_command(const std::string& command);
+struct Section {
+  uint64_t address = 0, offset = 0, size = 0;
+};
+// A section of `binary` as `readelf -SW` lists it (all zero when absent).
+Section section_of(const std::string& binary, const std::string& name);
 // "name -> address" of the defined text symbols, weak ones included (nm, mangled names).
 std::map<std::string, uint64_t> nm_text_symbols(const std::string& binary);
 

@@ -49,6 +49,14 @@ exec {keep_open}>&-
 wait "$pid" || true
 [[ $actual == "geometry::Shape<double>::area" ]] || fail "--pid: got $actual"
 
+# A stripped binary without a debug file: a static function is named after its module and its
+# start (from .eh_frame), the start nm gives in the unstripped program.
+start=$(nm "$dir/kiln_unnamed_functions" | awk '/ t mix_bits$/ {print $1}')
+[[ -n $start ]] || fail "no mix_bits in kiln_unnamed_functions"
+actual=$("$kiln" symbolize --elf "$dir/stripped_unnamed" "$(printf '%x' $((0x$start + 3)))")
+[[ $actual == "$(printf '[stripped_unnamed]+0x%x\n??:0' $((0x$start)))" ]] || fail "unnamed function: got
+$actual"
+
 # Bad input names where it is, with exit code 1.
 set +e
 err=$(printf '0x10\nnot-hex\n' | "$kiln" symbolize --elf "$dir/kiln_sample_pie" 2>&1 >/dev/null)
