@@ -7,8 +7,8 @@
 #include "stack_store.bpf.h"
 #include "user_stack.h"
 
-/* Bytes of stack copied per record (--stack-size), a multiple of 8 up to KILN_MAX_STACK_COPY;
- * read-only, so the verifier knows it as a constant. */
+/* Bytes of stack copied per record (--stack-size), a multiple of the page size up to
+ * KILN_MAX_STACK_COPY; read-only, so the verifier knows it as a constant. */
 const volatile __u32 user_stack_size = 16384;
 
 /* Sized by user space. */
@@ -26,15 +26,27 @@ static long remember_vma_end(struct task_struct* task, struct vm_area_struct* vm
   return 0;
 }
 
-/* Bytes of stack to copy from SP: up to the end of its mapping (a read past it would fail
- * whole), at most user_stack_size. Where the mapping cannot be looked up (its lock is taken),
- * the whole size is tried. */
-static __always_inline __u32 stack_bytes(struct task_struct* task, __u64 sp) {
+#define KILN_PAGE 4096
+
+/* Copies the stack from SP up to the end of its mapping (a read past it would fail whole), at
+ * most user_stack_size bytes, into DST; returns the bytes copied. */
+static __always_inline __u32 copy_stack(struct task_struct* task, __u8* dst, __u64 sp) {
   struct vma_end vma = {};
-  if (bpf_find_vma(task, sp, remember_vma_end, &vma, 0) == 0 && vma.end > sp &&
-      vma.end - sp < user_stack_size)
-    return vma.end - sp;
-  return user_stack_size;
+  if (bpf_find_vma(task, sp, remember_vma_end, &vma, 0) == 0 && vma.end > sp) {
+    __u32 size = vma.end - sp < user_stack_size ? vma.end - sp : user_stack_size;
+    return bpf_probe_read_user(dst, size, (void*)sp) == 0 ? size : 0;
+  }
+  /* The mapping could not be looked up (its lock is taken, or another BPF program holds the
+   * unlock work of this CPU): page by page, up to the first that cannot be read. */
+  __u32 done = KILN_PAGE - (sp & (KILN_PAGE - 1));
+  if (done > user_stack_size) done = user_stack_size;
+  if (bpf_probe_read_user(dst, done, (void*)sp) != 0) return 0;
+  for (int i = 0; i < KILN_MAX_STACK_COPY / KILN_PAGE; ++i) {
+    if (done > user_stack_size - KILN_PAGE) break;
+    if (bpf_probe_read_user(dst + done, KILN_PAGE, (void*)(sp + done)) != 0) break;
+    done += KILN_PAGE;
+  }
+  return done;
 }
 
 /* Reserves a record of KIND for the current thread (TGID, PID) and fills its registers and
@@ -71,15 +83,9 @@ static __always_inline struct kiln_user_stack_record* kiln_copy_user_stack(
   r[14] = BPF_CORE_READ(regs, r14);
   r[15] = BPF_CORE_READ(regs, r15);
   r[16] = BPF_CORE_READ(regs, ip);
-  __u32 size = stack_bytes(task, r[KILN_DWARF_SP]);
-  if (size > user_stack_size) size = user_stack_size;
-  if (bpf_probe_read_user(record->stack, size, (void*)r[KILN_DWARF_SP]) != 0) {
-    /* Unreadable (not resident, or the whole size past the mapping's end): the leaf frame
-     * alone can still be named from the registers. */
-    kiln_count(KILN_USER_STACK_UNREADABLE);
-    size = 0;
-  }
-  record->stack_size = size;
+  record->stack_size = copy_stack(task, record->stack, r[KILN_DWARF_SP]);
+  /* Unreadable (not resident): the leaf frame alone can still be named from the registers. */
+  if (record->stack_size == 0) kiln_count(KILN_USER_STACK_UNREADABLE);
   return record;
 }
 

@@ -217,6 +217,7 @@ struct UnwindCounters {
   uint64_t stacks = 0;                           // user stacks unwound
   uint64_t ended[unwind::kUnwindEndCount] = {};  // by how the unwind ended
   uint64_t stack_bytes = 0;                      // stack bytes copied, summed
+  uint64_t unwind_ns = 0;                        // time spent unwinding, summed
   uint64_t blocks_without_stack = 0;             // off-CPU: block whose copy was lost
   uint64_t incomplete() const { return stacks - ended[0]; }
 };

@@ -11,11 +11,12 @@ void print_unwinding(std::FILE* out, const UnwindCounters& unwinding) {
   if (unwinding.stacks) {
     std::fprintf(
         out,
-        "  user stacks unwound (DWARF): %" PRIu64 ", %.2f%% complete, %" PRIu64
-        " stack bytes copied on average\n",
+        "  user stacks unwound (DWARF): %" PRIu64 ", %.2f%% complete; per stack %" PRIu64
+        " bytes copied and %.1f us to unwind on average\n",
         unwinding.stacks,
         100.0 * static_cast<double>(unwinding.ended[0]) / static_cast<double>(unwinding.stacks),
-        unwinding.stack_bytes / unwinding.stacks);
+        unwinding.stack_bytes / unwinding.stacks,
+        static_cast<double>(unwinding.unwind_ns) / 1e3 / static_cast<double>(unwinding.stacks));
     for (const std::string& line : describe_incomplete(unwinding))
       std::fprintf(out, "  %s\n", line.c_str());
   }

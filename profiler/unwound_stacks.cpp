@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cinttypes>
 #include <cstring>
 
@@ -101,8 +102,12 @@ void UnwoundStacks::count(const kiln_user_stack_record& record, size_t size, uin
   unwind::UserStackCopy copy;
   copy.regs = regs;
   copy.stack = {record.stack, stack_size};
+  const auto start = std::chrono::steady_clock::now();
   const unwind::UnwindEnd end = unwinder_.unwind(
       static_cast<pid_t>(record.tgid), static_cast<pid_t>(record.pid), copy, &scratch_.user);
+  counters_.unwind_ns += static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count());
   ++counters_.stacks;
   ++counters_.ended[static_cast<int>(end)];
   counters_.stack_bytes += stack_size;
@@ -148,6 +153,9 @@ std::vector<std::string> describe_incomplete(const UnwindCounters& counters) {
         break;
       case unwind::UnwindEnd::kTooDeep:
         fix = "deep recursion: the innermost 512 frames are kept";
+        break;
+      case unwind::UnwindEnd::kNoStack:
+        fix = "its pages were not resident (swapped out, or the process was exiting)";
         break;
       case unwind::UnwindEnd::kNoProcess:
         fix = "the process exited before kiln read its mappings (lives a few milliseconds)";

@@ -186,13 +186,18 @@ UnwindEnd ProcessDwfl::unwind(pid_t tid, const UserStackCopy& copy, std::vector<
   copy_ = &copy;
   pcs_ = pcs;
   read_past_copy_ = false;
+  read_failed_ = false;
   const int result = dwfl_getthread_frames(dwfl_, tid, on_frame, this);
   copy_ = nullptr;
   pcs_ = nullptr;
   if (pcs->empty()) pcs->push_back(copy.regs[16]);
-  if (result == 0) return UnwindEnd::kComplete;
+  // libdwfl also ends without an error when a read fails (the caller's frame then reads as
+  // undefined): only an end with every read answered is the thread's first function.
+  // A lone frame is a whole stack only at the program's entry point.
+  if (result == 0 && !read_failed_ && pcs->size() > 1) return UnwindEnd::kComplete;
   if (pcs->size() >= UserStackUnwinder::kMaxFrames) return UnwindEnd::kTooDeep;
   if (at_entry_point(pcs->back(), pcs->size() > 1)) return UnwindEnd::kComplete;
+  if (copy.stack.empty()) return UnwindEnd::kNoStack;
   return read_past_copy_ ? UnwindEnd::kStackCopyShort : UnwindEnd::kNoUnwindInfo;
 }
 

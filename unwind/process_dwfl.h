@@ -60,6 +60,7 @@ class ProcessDwfl {
   const UserStackCopy* copy_ = nullptr;
   std::vector<uint64_t>* pcs_ = nullptr;
   bool read_past_copy_ = false;
+  bool read_failed_ = false;
 };
 
 }  // namespace kiln::unwind

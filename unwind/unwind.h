@@ -28,8 +28,9 @@ enum class UnwindEnd {
   kNoUnwindInfo,    // a frame could not be unwound (no CFI, and no usable frame pointer)
   kTooDeep,         // more than UserStackUnwinder::kMaxFrames frames
   kNoProcess,       // the process exited before its mappings could be read
+  kNoStack,         // no stack could be copied (its pages were not resident)
 };
-inline constexpr int kUnwindEndCount = 5;
+inline constexpr int kUnwindEndCount = 6;
 
 // A thread's state at the sample: x86-64 registers in DWARF numbering (bpf/user_stack.h) and
 // the stack copied from regs[7] (the stack pointer) upwards.

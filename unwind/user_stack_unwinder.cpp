@@ -83,6 +83,8 @@ const char* describe(UnwindEnd end) {
       return "more than 512 frames";
     case UnwindEnd::kNoProcess:
       return "process exited before its mappings were read";
+    case UnwindEnd::kNoStack:
+      return "user stack not readable when sampled";
   }
   return "?";
 }
