@@ -159,6 +159,8 @@ class Profile {
 // ---------------------------------------------------------------------------------------------
 // Folded stacks: `frame;frame;frame COUNT` per line (see ARCHITECTURE.md).
 
+class TextInput;  // a file or standard input read in blocks (text_input.h, internal)
+
 // Reads folded text into a Profile. Accepts what flamegraph.pl and inferno accept: spaces and
 // any punctuation but `;` in names, fractional counts, blank lines, CRLF, `#` comment lines
 // (`# key: value` lines become metadata: measured, countname, frequency, duration, lost), input
@@ -174,6 +176,7 @@ class FoldedReader {
   // Reads a file ("-" = standard input). False if it cannot be opened or read; the reason is
   // reported like a bad line (`FILE: reason`) and kept in error().
   bool read_file(const std::string& path);
+  bool read_input(TextInput& input);  // an input already opened (see StackFileReader)
   // Reads text held in memory; `source` names it in diagnostics.
   void read_text(std::string_view text, std::string_view source = "<input>");
 
@@ -188,6 +191,83 @@ class FoldedReader {
   std::ostream* diagnostics_;
   uint64_t bad_lines_ = 0;
   uint64_t stacks_read_ = 0;
+  std::string error_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// `perf script` text: samples (an event line, then stack lines leaf first, then a blank line)
+// folded into a Profile the way stackcollapse-perf.pl folds them (README, "perf script input").
+
+struct PerfScriptOptions {
+  enum class Root { kComm, kPid, kTid };  // root frame: comm, comm-PID or comm-PID/TID
+  Root root = Root::kComm;
+  bool annotate_kernel = false;  // kernel frames get `_[k]`
+  bool annotate_jit = false;     // frames in perf maps and jitdump files get `_[j]`
+  bool annotate_inline = false;  // perf's `(inlined)` frames get `_[i]` (`a->b` chains always)
+  bool include_addrs = false;    // unsymbolized frames as `[module <address>]`
+  bool sample_counts = false;    // weight 1 per sample instead of the sample's period
+  // Every sample in input (time) order, for flame charts; otherwise identical stacks are
+  // added up as they are read.
+  bool keep_sample_order = false;
+  // Keep samples of this event only ("cycles", "cpu-clock", with or without modifiers such
+  // as ":u"); empty: the first event of the input.
+  std::string event_filter;
+};
+
+// Reads `perf script` output into a Profile (metadata: the unit of the weights, `event`). Every
+// line it cannot read is reported as `FILE:LINE: reason` and counted; an input cut in the middle of
+// a line or holding binary data is an error (read_file returns false). Never throws on bad input.
+class PerfScriptReader {
+ public:
+  PerfScriptReader(Profile& into, PerfScriptOptions options, std::ostream* diagnostics);
+  ~PerfScriptReader();
+
+  // Reads a file ("-" = standard input); several files go into one Profile.
+  bool read_file(const std::string& path);
+  bool read_input(TextInput& input);  // an input already opened (see StackFileReader)
+  // Reads text held in memory; `source` names it in diagnostics.
+  bool read_text(std::string_view text, std::string_view source = "<input>");
+
+  uint64_t bad_lines() const { return bad_lines_; }
+  uint64_t samples_read() const { return samples_read_; }
+  // Samples of other events than the one kept.
+  uint64_t samples_filtered() const { return samples_filtered_; }
+  // The event kept ("" if no sample named one).
+  const std::string& event() const;
+  const std::string& error() const { return error_; }
+
+ private:
+  class Parser;
+  void report(std::string_view source, uint64_t line, std::string_view reason);
+  bool finish(std::string_view source, bool ended_with_newline, uint64_t samples_before,
+              uint64_t bad_before);
+  bool fail();              // reports error_; returns false
+  void describe_weights();  // the unit of the weights and the event, in the metadata
+  Profile& profile_;
+  std::ostream* diagnostics_;
+  std::unique_ptr<Parser> parser_;  // kept across files: caches and the event filter
+  uint64_t bad_lines_ = 0;
+  uint64_t samples_read_ = 0;
+  uint64_t samples_filtered_ = 0;
+  std::string error_;
+};
+
+// Whether `head` (the start of an input) is `perf script` output rather than folded stacks: its
+// first line that is neither blank nor a `#` comment is a perf sample's event line.
+bool looks_like_perf_script(std::string_view head);
+
+// Reads files of folded stacks or `perf script` text, telling them apart by content, into one
+// Profile (what `kiln render` and `kiln diff` read). perf script text is folded with `perf`.
+class StackFileReader {
+ public:
+  StackFileReader(Profile& into, std::ostream* diagnostics, PerfScriptOptions perf);
+  bool read_file(const std::string& path);  // false: the reason is reported and in error()
+  uint64_t bad_lines() const { return folded_.bad_lines() + perf_.bad_lines(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  FoldedReader folded_;
+  PerfScriptReader perf_;
   std::string error_;
 };
 

@@ -1,23 +1,16 @@
 // FoldedReader: folded stacks text -> Profile, streamed in large blocks.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <iostream>
 
 #include "flamegraph.h"
+#include "text_input.h"
 
 namespace kiln::flamegraph {
 
 namespace {
-
-// Real stacks are kilobytes (perf's deepest, 1024 frames of long C++ names: a few MB).
-constexpr size_t kMaxLineBytes = size_t{64} << 20;
 
 bool is_blank(char c) {
   return c == ' ' || c == '\t';
@@ -60,23 +53,6 @@ std::optional<std::pair<std::string_view, Weight>> split_count(std::string_view 
   while (!rest.empty() && is_blank(rest.back())) rest.remove_suffix(1);
   return std::pair{rest, *count};
 }
-
-// RAII file descriptor for the file being read.
-class InputFile {
- public:
-  explicit InputFile(const std::string& path)
-      : fd_(path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC)), owned_(path != "-") {}
-  ~InputFile() {
-    if (owned_ && fd_ >= 0) ::close(fd_);
-  }
-  InputFile(const InputFile&) = delete;
-  InputFile& operator=(const InputFile&) = delete;
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-  bool owned_;
-};
 
 }  // namespace
 
@@ -201,58 +177,21 @@ void FoldedReader::read_text(std::string_view text, std::string_view source) {
 }
 
 bool FoldedReader::read_file(const std::string& path) {
-  std::string source = path == "-" ? std::string("<stdin>") : path;
-  InputFile file(path);
-  if (file.fd() < 0) {
-    error_ = source + ": cannot open: " + std::strerror(errno);
+  TextInput input(path);
+  return read_input(input);
+}
+
+bool FoldedReader::read_input(TextInput& input) {
+  // Reserving from the file size (generously: untouched pages cost no memory) spares the
+  // copies and page faults of growing the stack arrays many times.
+  if (size_t size = input.file_size(); size > 0) profile_.reserve(size / 256, size / 24);
+  LineParser parser(*this, input.source());
+  if (!input.for_each_line(
+          [&](std::string_view line, uint64_t number) { parser.parse(line, number); })) {
+    error_ = input.error();
     if (diagnostics_) *diagnostics_ << error_ << '\n';
     return false;
   }
-  // Reserving from the file size (generously: untouched pages cost no memory) spares the
-  // copies and page faults of growing the stack arrays many times.
-  struct stat info;
-  if (::fstat(file.fd(), &info) == 0 && S_ISREG(info.st_mode)) {
-    auto size = static_cast<size_t>(info.st_size);
-    profile_.reserve(size / 256, size / 24);
-  }
-  LineParser parser(*this, source);
-  std::vector<char> buffer(1 << 17);  // small enough to stay in cache while it is parsed
-  size_t filled = 0;
-  uint64_t number = 0;
-  for (;;) {
-    if (filled == buffer.size()) {  // a line longer than the buffer
-      // Without a bound an endless line (/dev/zero, a binary file) grows it until the
-      // allocation fails.
-      if (buffer.size() >= kMaxLineBytes) {
-        error_ = source + ':' + std::to_string(number + 1) + ": a line longer than " +
-                 std::to_string(kMaxLineBytes >> 20) + " MB: not folded stacks";
-        if (diagnostics_) *diagnostics_ << error_ << '\n';
-        return false;
-      }
-      buffer.resize(buffer.size() * 2);
-    }
-    ssize_t got = ::read(file.fd(), buffer.data() + filled, buffer.size() - filled);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      error_ = source + ": cannot read: " + std::strerror(errno);
-      if (diagnostics_) *diagnostics_ << error_ << '\n';
-      return false;
-    }
-    if (got == 0) break;
-    size_t end = filled + static_cast<size_t>(got);
-    size_t start = 0;
-    size_t scan = filled;  // the carried-over part has no newline: search only the new bytes
-    for (;;) {
-      const void* nl = std::memchr(buffer.data() + scan, '\n', end - scan);
-      if (!nl) break;
-      size_t stop = static_cast<size_t>(static_cast<const char*>(nl) - buffer.data());
-      parser.parse({buffer.data() + start, stop - start}, ++number);
-      start = scan = stop + 1;
-    }
-    std::memmove(buffer.data(), buffer.data() + start, end - start);
-    filled = end - start;
-  }
-  if (filled > 0) parser.parse({buffer.data(), filled}, ++number);
   return true;
 }
 

@@ -18,6 +18,7 @@ void add_render_command(CLI::App& app, int& exit_code);
 void add_symbolize_command(CLI::App& app, int& exit_code);
 void add_record_command(CLI::App& app, int& exit_code);
 void add_diff_command(CLI::App& app, int& exit_code);
+void add_collapse_command(CLI::App& app, int& exit_code);
 // Takes the words after the first `--` out of argv (they are the command `kiln record -- CMD
 // ARGS` runs, whose options CLI11 2.1 would otherwise parse as kiln's) and returns the argc
 // left for CLI11.

@@ -42,7 +42,12 @@ struct InputError : std::runtime_error {
 
 fg::Profile read_profile(const std::string& path) {
   fg::Profile profile;
-  fg::FoldedReader reader(profile, &std::cerr);
+  // perf script text: annotated and counted in samples like kiln record's folded output, so
+  // the two compare, and the significance test gets sample counts.
+  fg::PerfScriptOptions perf;
+  perf.annotate_kernel = perf.annotate_jit = perf.annotate_inline = true;
+  perf.sample_counts = true;
+  fg::StackFileReader reader(profile, &std::cerr, perf);
   if (!reader.read_file(path)) throw InputError("kiln diff: cannot read profile " + path);
   if (reader.bad_lines() > 0) {
     throw InputError("kiln diff: " + path + ": " + std::to_string(reader.bad_lines()) +
@@ -214,8 +219,11 @@ void add_diff_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<DiffArguments>();
   CLI::App* diff = app.add_subcommand(
       "diff", "Compare two profiles: regression report, differential flame graph, CI gate");
-  diff->add_option("BEFORE", args->before_path, "Folded profile of the baseline")->required();
-  diff->add_option("AFTER", args->after_path, "Folded profile of the change")->required();
+  diff->add_option("BEFORE", args->before_path,
+                   "Folded profile (or perf script text) of the baseline")
+      ->required();
+  diff->add_option("AFTER", args->after_path, "Folded profile (or perf script text) of the change")
+      ->required();
   diff->add_option("-o,--output", args->svg_path, "Write the differential flame graph (SVG)");
   diff->add_option("--widths", args->widths,
                    "Frame widths from AFTER (default) or BEFORE (shows removed code)")

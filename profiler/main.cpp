@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
       "  kiln render perf.folded -o perf.svg   draw a flame graph from folded stacks\n"
       "  sudo kiln record -- ./app              profile a command, write kiln.svg\n"
       "  kiln diff a.folded b.folded -o d.svg   compare two profiles; --fail-on for CI\n"
+      "  perf script | kiln collapse perf       fold perf's stacks (render/diff read them too)\n"
       "Run `kiln SUBCOMMAND --help` for the options of each subcommand.");
 
   int exit_code = kiln::cli::kSuccess;
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   kiln::cli::add_symbolize_command(app, exit_code);
   kiln::cli::add_record_command(app, exit_code);
   kiln::cli::add_diff_command(app, exit_code);
+  kiln::cli::add_collapse_command(app, exit_code);
 
   try {
     // Only `record` takes a COMMAND after `--`; for the others `--` ends the options.

@@ -64,7 +64,13 @@ int run_render(const RenderArgs& args) {
   }
 
   fg::Profile profile;
-  fg::FoldedReader reader(profile, &std::cerr);
+  // perf script text is drawn with every annotation, one count per sample, as `kiln collapse
+  // perf --all --count samples` folds it (README, "perf script input").
+  fg::PerfScriptOptions perf;
+  perf.annotate_kernel = perf.annotate_jit = perf.annotate_inline = true;
+  perf.sample_counts = true;
+  perf.keep_sample_order = args.flame_chart;
+  fg::StackFileReader reader(profile, &std::cerr, perf);
   for (const std::string& input : args.inputs) {
     if (!reader.read_file(input)) return kInputError;
   }
@@ -153,7 +159,7 @@ void add_render_command(CLI::App& app, int& exit_code) {
       "render",
       "Draw an interactive SVG flame graph (or icicle graph, flame chart) from folded stacks");
   cmd->add_option("FOLDED", args->inputs,
-                  "Folded stack files (`-` for stdin); several files are merged into one graph")
+                  "Folded stack or perf script files (`-` for stdin); several are merged")
       ->required();
   cmd->add_option("-o,--output", args->output, "Output SVG file, `-` for stdout")
       ->capture_default_str();
@@ -195,12 +201,14 @@ void add_render_command(CLI::App& app, int& exit_code) {
       "Input: one stack per line, frames root first separated by ';', then a space and a count:\n"
       "  app;main;parse;memcpy_[k] 42\n"
       "Frame suffixes _[k] kernel, _[j] JIT, _[i] inlined, _[w] wakeup set the color and are\n"
-      "hidden from labels. Unreadable lines are reported as FILE:LINE: reason.\n\n"
+      "hidden from labels. Unreadable lines are reported as FILE:LINE: reason.\n"
+      "`perf script` output is read too (recognized by its content).\n\n"
       "Examples:\n"
       "  kiln render perf.folded -o perf.svg\n"
       "  kiln render a.folded b.folded --title 'Two runs' -o both.svg\n"
       "  kiln render --icicle --palette java --minwidth 0.5% app.folded -o app.svg\n"
       "  kiln render --reverse --sort weight perf.folded -o bottom-up.svg\n"
+      "  perf script | kiln render - -o perf.svg            (perf record -g)\n"
       "  profile-bpfcc -f 10 | kiln render - > bcc.svg     (BCC's profile)\n"
       "In the browser: click a frame to zoom, Escape or 'Reset Zoom' to go back, Ctrl-F or\n"
       "'Search' for a regular expression; the URL keeps zoom and search.");

@@ -34,6 +34,36 @@ size_t operator_length(std::string_view s, size_t i) {
   return 8;  // operator new/delete/conversion: words and brackets handled normally
 }
 
+// One identifier of a Rust legacy path, its escapes ("$LT$", "$u7b$", ..) decoded.
+void append_rust_legacy_identifier(std::string& out, std::string_view part) {
+  static const std::pair<const char*, const char*> kEscapes[] = {
+      {"$SP$", "@"},  {"$BP$", "*"},  {"$RF$", "&"},   {"$LT$", "<"},  {"$GT$", ">"},
+      {"$LP$", "("},  {"$RP$", ")"},  {"$C$", ","},    {"$u20$", " "}, {"$u27$", "'"},
+      {"$u5b$", "["}, {"$u5d$", "]"}, {"$u7b$", "{"},  {"$u7d$", "}"}, {"$u7e$", "~"},
+      {"$u3b$", ";"}, {"$u2b$", "+"}, {"$u22$", "\""}, {"..", "::"}};
+  if (part.starts_with("_$")) part.remove_prefix(1);  // escaped leading '$'
+  for (size_t k = 0; k < part.size();) {
+    bool replaced = false;
+    for (auto [from, to] : kEscapes) {
+      if (part.compare(k, strlen(from), from) == 0) {
+        out += to;
+        k += strlen(from);
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += part[k++];
+  }
+}
+
+bool is_rust_hash(std::string_view s) {
+  if (s.size() != 17 || s[0] != 'h') return false;
+  for (size_t k = 1; k < s.size(); ++k) {
+    if (!isxdigit(static_cast<unsigned char>(s[k]))) return false;
+  }
+  return true;
+}
+
 // Rust legacy symbols: "_ZN" (length, identifier)... "17h<16 hex digits>E", identifiers with
 // "$LT$"-style escapes and ".." for "::" (LLVM's Itanium demangler rejects the '$').
 bool demangle_rust_legacy(const std::string& mangled, bool keep_hash, std::string* out) {
@@ -51,39 +81,37 @@ bool demangle_rust_legacy(const std::string& mangled, bool keep_hash, std::strin
     parts.push_back(mangled.substr(i, length));
     i += length;
   }
-  const std::string& hash = parts.empty() ? mangled : parts.back();
-  if (parts.size() < 2 || hash.size() != 17 || hash[0] != 'h') return false;
-  for (size_t k = 1; k < hash.size(); ++k) {
-    if (!isxdigit(static_cast<unsigned char>(hash[k]))) return false;
-  }
+  if (parts.size() < 2 || !is_rust_hash(parts.back())) return false;
   if (!keep_hash) parts.pop_back();
-  static const std::pair<const char*, const char*> kEscapes[] = {
-      {"$SP$", "@"},  {"$BP$", "*"},  {"$RF$", "&"},   {"$LT$", "<"},  {"$GT$", ">"},
-      {"$LP$", "("},  {"$RP$", ")"},  {"$C$", ","},    {"$u20$", " "}, {"$u27$", "'"},
-      {"$u5b$", "["}, {"$u5d$", "]"}, {"$u7b$", "{"},  {"$u7d$", "}"}, {"$u7e$", "~"},
-      {"$u3b$", ";"}, {"$u2b$", "+"}, {"$u22$", "\""}, {"..", "::"}};
   out->clear();
   for (size_t p = 0; p < parts.size(); ++p) {
     if (p > 0) *out += "::";
-    std::string_view part = parts[p];
-    if (part.starts_with("_$")) part.remove_prefix(1);  // escaped leading '$'
-    for (size_t k = 0; k < part.size();) {
-      bool replaced = false;
-      for (auto [from, to] : kEscapes) {
-        if (part.compare(k, strlen(from), from) == 0) {
-          *out += to;
-          k += strlen(from);
-          replaced = true;
-          break;
-        }
-      }
-      if (!replaced) *out += part[k++];
-    }
+    append_rust_legacy_identifier(*out, parts[p]);
   }
   return true;
 }
 
 }  // namespace
+
+std::string finish_rust_legacy_name(std::string_view name) {
+  // "a::b::h0123456789abcdef": the last "::" separates the hash.
+  constexpr size_t kHashPart = 2 + 17;
+  if (name.size() <= kHashPart || name.compare(name.size() - kHashPart, 2, "::") != 0 ||
+      !is_rust_hash(name.substr(name.size() - 17))) {
+    return std::string(name);
+  }
+  name.remove_suffix(kHashPart);
+  std::string out;
+  out.reserve(name.size());
+  for (size_t start = 0;;) {
+    size_t end = name.find("::", start);
+    append_rust_legacy_identifier(out, name.substr(start, end - start));
+    if (end == std::string_view::npos) break;
+    out += "::";
+    start = end + 2;
+  }
+  return out;
+}
 
 std::string strip_enclosing_parameters(std::string_view name) {
   std::string out;

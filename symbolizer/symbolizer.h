@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct Elf;
@@ -110,5 +111,10 @@ class Symbolizer {
 // "name_[k]", "name_[j]", "name_[i]" or "name": the flamegraph.pl annotation of a frame
 // used in folded stacks.
 std::string annotated_name(const Frame& frame);
+
+// Finishes a Rust legacy name that was demangled only as far as the Itanium scheme goes (as
+// perf prints them): "_$LT$a..B$u20$as$u20$C$GT$::f::h0123456789abcdef" becomes "<a::B as C>::f".
+// Names without the trailing hash are returned unchanged.
+std::string finish_rust_legacy_name(std::string_view name);
 
 }  // namespace kiln::symbolizer
