@@ -122,9 +122,12 @@ command_mode)
   between "$(percent "$total" "$expected")" 90 105 || fail "$total samples for $cpu s of CPU at 499 Hz (expected about $expected)"
   main=$(weight_of out.folded '^cpu_split;(.*;)?main;')
   between "$(percent "$main" "$total")" 90 100 || fail "only $(percent "$main" "$total")% of the samples are under main"
-  "$kiln" record -o out2.folded -- sh -c 'exit 7' 2>err2.txt
+  "$kiln" record -o out2.folded -o out2.svg -- sh -c 'exit 7' 2>err2.txt
   status=$?
   ((status == 7)) || fail "kiln returned $status for a command that exited 7"
+  # The subtitle quotes the command as it was typed (the quotes were lost).
+  grep -q "on-CPU samples of sh -c &#39;exit 7&#39;: " out2.svg ||
+    fail "the subtitle lost the command's quoting: $(grep -o '<text id="subtitle"[^<]*' out2.svg)"
   "$kiln" record -o out3.folded -- sh -c 'kill -TERM $$' 2>err3.txt
   status=$?
   ((status == 143)) || fail "kiln returned $status for a command killed by SIGTERM (expected 143)"
