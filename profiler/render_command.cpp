@@ -75,13 +75,20 @@ int run_render(const RenderArgs& args) {
               << (args.strict ? " (--strict): no graph written\n" : " and were skipped\n");
     if (args.strict) return kInputError;
   }
-  if (profile.empty()) {
-    std::cerr << "kiln render: no stacks in the input (";
-    for (size_t i = 0; i < args.inputs.size(); ++i) std::cerr << (i ? ", " : "") << args.inputs[i];
-    std::cerr << "): expected lines like 'main;parse;memcpy 42'\n";
+  std::string inputs;
+  for (const std::string& input : args.inputs) inputs += (inputs.empty() ? "" : ", ") + input;
+  if (profile.empty() && (profile.metadata.measured.empty() || reader.bad_lines() > 0)) {
+    std::cerr << "kiln render: no stacks in the input (" << inputs
+              << "): expected lines like 'main;parse;memcpy 42'\n";
     return kInputError;
   }
-  if (profile.total().is_zero()) {
+  if (profile.empty()) {
+    // A recording (its `# measured:` header says so) in which nothing ran: a valid, empty
+    // profile, drawn as such, as `kiln record` draws it.
+    std::cerr << "kiln render: warning: no stacks in " << inputs << ": a recording of 0 "
+              << profile.metadata.count_name << " (" << profile.metadata.lost_samples
+              << " lost); the graph says it is empty\n";
+  } else if (profile.total().is_zero()) {
     std::cerr << "kiln render: every count in the input is zero: nothing to draw\n";
     return kInputError;
   }

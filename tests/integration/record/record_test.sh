@@ -190,6 +190,21 @@ losses)
   grep -q "$lost lost" out.svg || fail "the SVG subtitle does not say $lost lost"
   pass "$lost of $samples samples lost, reported with the fix; $recorded recorded"
   ;;
+empty)
+  # A process that only sleeps is never on a CPU: 0 samples, said on stderr and in the SVG, and
+  # kiln render takes the folded file (it used to exit 1: "no stacks in the input").
+  sleep 30 & sleeper=$!
+  "$kiln" record -p "$sleeper" -d 1 -o out.folded -o out.svg 2>err.txt
+  status=$?
+  kill "$sleeper"; wait "$sleeper" 2>/dev/null
+  ((status == 0)) || fail "kiln exited $status: $(cat err.txt)"
+  grep -q '^  no samples: nothing of the target ran on a CPU' err.txt || fail "no word of the empty recording: $(cat err.txt)"
+  grep -q '>Empty profile: nothing was recorded (0 samples)<' out.svg || fail "the SVG does not say it is empty"
+  "$kiln" render out.folded -o rendered.svg 2>render_err.txt || fail "kiln render exited $? on the recording: $(cat render_err.txt)"
+  grep -q 'warning: no stacks in out.folded' render_err.txt || fail "kiln render gave no warning: $(cat render_err.txt)"
+  grep -q '>Empty profile: nothing was recorded (0 samples)<' rendered.svg || fail "the rendered SVG does not say it is empty"
+  pass "a sleeping process: 0 samples, said by kiln record and kiln render, both exit 0"
+  ;;
 nothing_attached)
   before=$(bpf_program_ids "$sampler_programs")
   "$kiln" record -d 1 -o a.folded 2>/dev/null || fail "kiln -d 1 failed"
