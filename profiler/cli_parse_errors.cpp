@@ -170,7 +170,20 @@ int report_parse_error(CLI::App& app, const CLI::ParseError& error, int argc, ch
     }
     return kInputError;
   }
-  std::fprintf(stderr, "%s: %s (%s --help)\n", who.c_str(), error.what(), who.c_str());
+  // CLI11 says "Could not convert: --frequency = abc"; kiln names the value and its type.
+  const std::string text = error.what(), prefix = "Could not convert: ";
+  const size_t equals = text.find(" = ");
+  const CLI::Option* option =
+      text.starts_with(prefix) && equals != std::string::npos
+          ? sub.get_option_no_throw(text.substr(prefix.size(), equals - prefix.size()))
+          : nullptr;
+  if (option) {
+    std::fprintf(stderr, "%s: %s '%s': not a valid %s (%s --help)\n", who.c_str(),
+                 option->get_name().c_str(), text.substr(equals + 3).c_str(),
+                 option->get_type_name().c_str(), who.c_str());
+    return kInputError;
+  }
+  std::fprintf(stderr, "%s: %s (%s --help)\n", who.c_str(), text.c_str(), who.c_str());
   return kInputError;
 }
 

@@ -194,7 +194,7 @@ void add_render_command(CLI::App& app, int& exit_code) {
                   "Unit of the counts shown in tooltips (default: from the file, else samples)")
       ->type_name("NAME");
   cmd->add_option("--factor", args->factor, "Multiply counts by this in tooltips")
-      ->type_name("F")
+      ->type_name("FACTOR")
       ->capture_default_str();
   cmd->add_option("--sort", args->sort, "Sibling order: name (stable to compare) or weight")
       ->type_name("name|weight")

@@ -42,6 +42,9 @@ unknown_option)
     diff a.folded b.folded --fail total:5
   expect 1 "kiln diff: unknown option '--zzzz' (kiln diff --help)" diff a.folded b.folded --zzzz
   expect 1 "kiln diff: unexpected argument 'c.folded' (kiln diff --help)" diff a.folded b.folded c.folded
+  # A value of the wrong type is named with the type expected, not in CLI11's words.
+  expect 1 "kiln record: --frequency 'abc': not a valid HZ (kiln record --help)" record -F abc
+  expect 1 "kiln render: --factor 'x2': not a valid FACTOR (kiln render --help)" render a.folded --factor x2
   ;;
 command_without_separator)
   # Without `--` the command's words used to be taken as more outputs (-o ls: unknown format).
