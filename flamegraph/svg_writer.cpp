@@ -277,7 +277,8 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
   if (tree.weight(tree.root()).is_zero()) {
     out << "<text id=\"empty\" x=\"" << int64_t{width / 2} << "\" y=\""
         << int64_t{options.icicle ? top + fh - 4 : top + frames_height - 4}
-        << "\" style=\"text-anchor:middle;pointer-events:none\">Empty profile: nothing was recorded (0 ";
+        << "\" style=\"text-anchor:middle;pointer-events:none\">Empty profile: nothing was "
+           "recorded (0 ";
     out.escaped(count_name) << ")</text>\n";
   }
   out << "<g id=\"tip\" class=\"hide\"><rect rx=\"3\"/><text></text></g>\n";
