@@ -273,6 +273,14 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
     out << '\n';
   }
   out << "</g>\n<g id=\"zoom\"></g>\n";
+  // A recording in which nothing ran is a valid profile: the picture says why it is blank.
+  if (tree.weight(tree.root()).is_zero()) {
+    out << "<text id=\"empty\" x=\"" << int64_t{width / 2} << "\" y=\""
+        << int64_t{options.icicle ? top + fh - 4 : top + frames_height - 4}
+        << "\" style=\"text-anchor:middle;pointer-events:none\">Empty profile: nothing was "
+           "recorded (0 ";
+    out.escaped(count_name) << ")</text>\n";
+  }
   out << "<g id=\"tip\" class=\"hide\"><rect rx=\"3\"/><text></text></g>\n";
 
   // One name per line; names never contain a newline (the escaper replaces control chars).

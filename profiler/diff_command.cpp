@@ -1,6 +1,8 @@
 // `kiln diff BEFORE AFTER`: compares two profiles function by function, prints a report, draws a
 // differential flame graph, and with --fail-on sets exit code 3 for CI when a function grew.
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -129,7 +131,9 @@ void write_report(const DiffArguments& args, const fg::DiffReport& report,
   std::ofstream file;
   if (args.report_path != "-") {
     file.open(args.report_path);
-    if (!file) throw InputError("kiln diff: cannot write report " + args.report_path);
+    if (!file)
+      throw InputError("kiln diff: cannot write report " + args.report_path + ": " +
+                       std::strerror(errno));
   }
   std::ostream& out = args.report_path == "-" ? std::cout : file;
   if (args.format == "json") {
@@ -140,7 +144,9 @@ void write_report(const DiffArguments& args, const fg::DiffReport& report,
     fg::write_diff_text(out, report, gate, args.top);
   }
   out.flush();
-  if (!out) throw InputError("kiln diff: cannot write report " + args.report_path);
+  if (!out)
+    throw InputError("kiln diff: cannot write report " + args.report_path + ": " +
+                     std::strerror(errno));
 }
 
 void write_graph(const DiffArguments& args, const fg::Profile& before, const fg::Profile& after) {
@@ -154,10 +160,12 @@ void write_graph(const DiffArguments& args, const fg::Profile& before, const fg:
                          "; color: change of share from BEFORE " + args.before_path + " to AFTER " +
                          args.after_path + " (red grew, blue shrank)";
   std::ofstream out(args.svg_path);
-  if (!out) throw InputError("kiln diff: cannot write " + args.svg_path);
+  if (!out)
+    throw InputError("kiln diff: cannot write " + args.svg_path + ": " + std::strerror(errno));
   fg::write_diff_svg(before, after, options, out);
   out.flush();
-  if (!out) throw InputError("kiln diff: cannot write " + args.svg_path);
+  if (!out)
+    throw InputError("kiln diff: cannot write " + args.svg_path + ": " + std::strerror(errno));
 }
 
 int run_diff(const DiffArguments& args) {
@@ -221,40 +229,55 @@ void add_diff_command(CLI::App& app, int& exit_code) {
       "diff", "Compare two profiles: regression report, differential flame graph, CI gate");
   diff->add_option("BEFORE", args->before_path,
                    "Folded profile (or perf script text) of the baseline")
+      ->type_name("")
       ->required();
   diff->add_option("AFTER", args->after_path, "Folded profile (or perf script text) of the change")
+      ->type_name("")
       ->required();
-  diff->add_option("-o,--output", args->svg_path, "Write the differential flame graph (SVG)");
+  diff->add_option("-o,--output", args->svg_path, "Write the differential flame graph (SVG)")
+      ->type_name("FILE");
   diff->add_option("--widths", args->widths,
                    "Frame widths from AFTER (default) or BEFORE (shows removed code)")
-      ->check(CLI::IsMember({"after", "before"}));
+      ->type_name("after|before")
+      ->check(CLI::IsMember({"after", "before"}).description(""));
   diff->add_flag("--no-normalize", args->no_normalize,
                  "Compare raw weights instead of shares of each profile's total (profiles of "
                  "the same duration and rate); shares are then percent of BEFORE's total");
   diff->add_option("--format", args->format, "Report format: text (default), markdown, json")
-      ->check(CLI::IsMember({"text", "markdown", "json"}));
-  diff->add_option("--report", args->report_path, "Write the report to FILE (default: stdout)");
-  diff->add_option("--top", args->top, "Rows per table in text and markdown reports")
-      ->check(CLI::Range(1, 100000));
+      ->type_name("text|markdown|json")
+      ->check(CLI::IsMember({"text", "markdown", "json"}).description(""));
+  diff->add_option("--report", args->report_path, "Write the report to FILE (default: stdout)")
+      ->type_name("FILE");
+  diff->add_option("--top", args->top, "Rows per table in text and markdown reports (default 10)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 100000).description(""));
   diff->add_option("--fail-on", args->fail_on,
                    "total:POINTS or self:POINTS: exit 3 when a function's total (self) share "
-                   "grew by more than POINTS percentage points, significantly (repeatable)");
+                   "grew by more than POINTS percentage points, significantly (repeatable)")
+      ->type_name("RULE");
   diff->add_option("--alpha", args->alpha,
                    "Family-wise false alarm rate of the gate (Bonferroni-corrected), default "
-                   "0.01")
-      ->check(CLI::Range(1e-12, 0.5));
-  diff->add_option("--focus", args->focus, "Consider only functions matching this regex");
-  diff->add_option("--ignore", args->ignore, "Skip functions matching this regex");
+                   "0.01 (at most 0.5)")
+      ->type_name("A")
+      ->check(CLI::Range(1e-12, 0.5).description(""));
+  diff->add_option("--focus", args->focus, "Consider only functions matching this regex")
+      ->type_name("REGEX");
+  diff->add_option("--ignore", args->ignore, "Skip functions matching this regex")
+      ->type_name("REGEX");
   diff->add_option("--effective-samples", args->effective_samples,
                    "Treat each profile as N independent samples for the significance test "
                    "(time-weighted profiles: e.g. the number of off-CPU events)")
-      ->check(CLI::PositiveNumber);
+      ->type_name("N")
+      ->check(CLI::Validator(CLI::PositiveNumber).description(""));
   diff->add_option("--min-samples", args->min_samples,
                    "Profiles with fewer samples are not tested (default 100)")
-      ->check(CLI::NonNegativeNumber);
+      ->type_name("N")
+      ->check(CLI::Validator(CLI::NonNegativeNumber).description(""));
   diff->add_option("--title", args->title, "Title of the graph");
-  diff->add_option("--width", args->width, "Width of the graph in pixels")
-      ->check(CLI::Range(100u, 100000u));
+  diff->add_option("--width", args->width,
+                   "Width of the graph in pixels (100-100000, default 1200)")
+      ->type_name("PX")
+      ->check(CLI::Range(100u, 100000u).description(""));
   diff->footer(
       "Exit codes: 0 ok, 1 usage or input error, 3 a --fail-on threshold was crossed.\n"
       "Examples:\n"

@@ -5,7 +5,7 @@
 #include "commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"kiln: sample stacks with BPF and draw flame graphs"};
+  CLI::App app{"kiln: sample stacks with BPF and draw flame graphs", "kiln"};
   app.set_version_flag("--version", "kiln 0.1.0");
   app.require_subcommand(1);
   app.footer(
@@ -23,12 +23,13 @@ int main(int argc, char** argv) {
   kiln::cli::add_diff_command(app, exit_code);
   kiln::cli::add_collapse_command(app, exit_code);
 
+  // Only `record` takes a COMMAND after `--`; for the others `--` ends the options.
+  const bool record = argc > 1 && std::string_view(argv[1]) == "record";
+  const int options = record ? kiln::cli::take_trailing_command(argc, argv) : argc;
   try {
-    // Only `record` takes a COMMAND after `--`; for the others `--` ends the options.
-    bool record = argc > 1 && std::string_view(argv[1]) == "record";
-    app.parse(record ? kiln::cli::take_trailing_command(argc, argv) : argc, argv);
+    app.parse(options, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kiln::cli::kSuccess : kiln::cli::kInputError;
+    return kiln::cli::report_parse_error(app, e, options, argv);
   }
   return exit_code;
 }

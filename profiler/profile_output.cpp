@@ -1,4 +1,9 @@
 // The outputs of a recording, chosen by file extension.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -23,11 +28,18 @@ std::optional<Format> format_of(const std::string& path) {
 }  // namespace
 
 void check_output_paths(const std::vector<std::string>& paths) {
-  for (const std::string& path : paths)
+  for (const std::string& path : paths) {
     if (!format_of(path))
       throw UsageError("-o " + path +
                        ": unknown output format; use .svg (flame graph), .folded or .txt (folded "
                        "stacks) or - (folded stacks to standard output)");
+    // Said before a recording, not after it: its samples would be lost.
+    const std::filesystem::path directory = std::filesystem::path(path).parent_path();
+    if (path != "-" && access(directory.empty() ? "." : directory.c_str(), W_OK) != 0)
+      throw UsageError("-o " + path + ": cannot write into " +
+                       (directory.empty() ? std::string(".") : directory.string()) + ": " +
+                       std::strerror(errno));
+  }
 }
 
 std::vector<std::string> write_outputs(const flamegraph::Profile& profile,
@@ -42,7 +54,7 @@ std::vector<std::string> write_outputs(const flamegraph::Profile& profile,
       continue;
     }
     std::ofstream out(path, std::ios::binary);
-    if (!out) throw UsageError(path + ": cannot open for writing");
+    if (!out) throw UsageError(path + ": cannot write: " + std::strerror(errno));
     if (*format_of(path) == Format::kSvg) {
       const flamegraph::FrameTree tree = flamegraph::FrameTree::build(profile);
       flamegraph::write_svg(tree, svg, out);
@@ -50,7 +62,7 @@ std::vector<std::string> write_outputs(const flamegraph::Profile& profile,
       flamegraph::FoldedWriter{}.write(profile, out);
     }
     out.close();
-    if (!out) throw UsageError(path + ": write failed (disk full?)");
+    if (!out) throw UsageError(path + ": write failed: " + std::strerror(errno));
   }
   return paths;
 }

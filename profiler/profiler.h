@@ -62,6 +62,11 @@ struct TargetSpec {
   bool include_idle = false;
 };
 
+// The words of a command as one would type them in a shell: words that need it (empty, or with
+// blanks, quotes or characters the shell interprets) in single quotes, e.g.
+// {"sh", "-c", "exit 7"} -> "sh -c 'exit 7'".
+std::string shell_words(const std::vector<std::string>& words);
+
 // Online CPUs from /sys/devices/system/cpu/online.
 std::vector<int> online_cpus();
 // The CPUs to open events on: spec.cpus (each must be online, else UsageError) or all online.

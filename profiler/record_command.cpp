@@ -34,12 +34,6 @@ struct RecordOptions {
   std::string unwind = "dwarf";
 };
 
-std::string join(const std::vector<std::string>& words) {
-  std::string text;
-  for (const std::string& word : words) text += (text.empty() ? "" : " ") + word;
-  return text;
-}
-
 // "the command ...", "pid 12,34", "all CPUs": what was recorded, for the subtitle.
 std::string describe_targets(const profiler::TargetSpec& targets) {
   const auto ids = [](const char* what, const auto& list) {
@@ -48,7 +42,7 @@ std::string describe_targets(const profiler::TargetSpec& targets) {
     return text;
   };
   std::string text;
-  if (!targets.command.empty()) text = join(targets.command);
+  if (!targets.command.empty()) text = profiler::shell_words(targets.command);
   if (!targets.pids.empty()) text = ids("pid", targets.pids);
   if (!targets.tids.empty()) text += (text.empty() ? "" : ", ") + ids("tid", targets.tids);
   if (!targets.cpus.empty()) text += (text.empty() ? "" : ", ") + ids("CPU", targets.cpus);
@@ -129,6 +123,8 @@ int run_record(RecordOptions options) {
       !(options.targets.pids.empty() && options.targets.tids.empty()))
     throw profiler::UsageError("-p and -t cannot be combined with a COMMAND");
   profiler::check_output_paths(options.outputs);
+  // Whole pages: the BPF copy falls back to reading page by page.
+  options.sampler.stack_size = (options.sampler.stack_size + 4095) / 4096 * 4096;
   if (options.sampler.hz == 0 || options.sampler.hz > 100000)
     throw profiler::UsageError("-F " + std::to_string(options.sampler.hz) +
                                ": the frequency must be between 1 and 100000 Hz");
@@ -212,50 +208,63 @@ void add_record_command(CLI::App& app, int& exit_code) {
       "Sample on-CPU stacks (or, with --off-cpu, blocked time) with BPF and write a flame graph "
       "and folded stacks");
   record->add_option("-F,--frequency", options->sampler.hz, "Samples per second on each CPU")
+      ->type_name("HZ")
       ->default_val(99);
   record
       ->add_option("-d,--duration", options->sampler.duration_seconds,
                    "Stop after SECONDS (default: at Ctrl-C, SIGTERM, when COMMAND exits or when "
                    "every -p/-t target has exited); a COMMAND still running when the recording "
                    "stops gets SIGTERM")
+      ->type_name("SECONDS")
       ->check(CLI::Validator(
           [](std::string& text) {
             const double seconds = std::strtod(text.c_str(), nullptr);
             return seconds > 0 ? std::string()
                                : "must be a positive number of seconds, e.g. -d 10 or -d 0.5";
           },
-          "SECONDS"));
-  record
-      ->add_option("-p,--pid", options->targets.pids,
-                   "Only these processes (and the processes they start)")
+          ""));
+  one_value_per_use(record->add_option("-p,--pid", options->targets.pids,
+                                       "Only these processes (and the processes they start)"))
+      ->type_name("PID[,PID]")
       ->delimiter(',');
-  record->add_option("-t,--tid", options->targets.tids, "Only these threads")->delimiter(',');
-  record->add_option("-C,--cpu", options->targets.cpus, "Only these CPUs")->delimiter(',');
+  one_value_per_use(record->add_option("-t,--tid", options->targets.tids, "Only these threads"))
+      ->type_name("TID[,TID]")
+      ->delimiter(',');
+  one_value_per_use(record->add_option("-C,--cpu", options->targets.cpus, "Only these CPUs"))
+      ->type_name("CPU[,CPU]")
+      ->delimiter(',');
+  one_value_per_use(
+      record->add_option("-o,--output", options->outputs,
+                         "Output by extension: .svg flame graph, .folded/.txt folded stacks, - "
+                         "folded to stdout; repeatable (default: kiln.svg and kiln.folded)"))
+      ->type_name("FILE");
   record
       ->add_option("--unwind", options->unwind,
                    "How user stacks are walked: dwarf (default: a copy of each sample's user "
                    "stack is unwound with the binaries' call frame information, complete for "
                    "programs built without frame pointers) or fp (frame pointers, in the "
                    "kernel: cheapest, for programs built with -fno-omit-frame-pointer)")
-      ->check(CLI::IsMember({"dwarf", "fp"}))
+      ->type_name("dwarf|fp")
+      ->check(CLI::Validator(CLI::IsMember({"dwarf", "fp"})).description(""))
       ->default_val("dwarf");
   record
       ->add_option("--stack-size", options->sampler.stack_size,
-                   "With --unwind dwarf: bytes of user stack copied per sample (default 16384); "
-                   "raise it when the summary reports stacks deeper than the copy")
-      ->check(CLI::Range(64u, 65528u))
+                   "With --unwind dwarf: bytes of user stack copied per sample or block, rounded "
+                   "up to a multiple of 4096 (default 16384); raise it when the summary reports "
+                   "stacks deeper than the copy")
+      ->type_name("BYTES")
+      ->check(CLI::Validator(CLI::Range(4096u, 65536u)).description(""))
       ->default_val(16384);
-  record->add_option("-o,--output", options->outputs,
-                     "Output by extension: .svg flame graph, .folded/.txt folded stacks, - "
-                     "folded to stdout; repeatable (default: kiln.svg and kiln.folded)");
   record->add_flag("--per-pid", options->per_pid, "Root frame comm-PID instead of comm");
   record->add_flag("--per-tid", options->per_tid, "Root frame comm-PID/TID instead of comm");
   record->add_flag("--include-idle", options->targets.include_idle,
                    "Also sample the idle task (swapper)");
-  record->add_option("--stack-map-size", options->sampler.stack_map_size,
-                     "Entries of the stack and count maps, about 1 KiB each (default: 2 x -F x "
-                     "CPUs x -d within 16384-262144; 65536 when open ended); raise it when "
-                     "samples are lost because they are full");
+  record
+      ->add_option("--stack-map-size", options->sampler.stack_map_size,
+                   "Entries of the stack and count maps, about 1 KiB each (default: 2 x -F x "
+                   "CPUs x -d within 16384-262144; 65536 when open ended); raise it when "
+                   "samples are lost because they are full")
+      ->type_name("N");
   record->add_option(
       "--title", options->title,
       "SVG title (default: CPU Flame Graph; with --off-cpu: Off-CPU Time Flame Graph)");
@@ -269,26 +278,29 @@ void add_record_command(CLI::App& app, int& exit_code) {
   record
       ->add_option("--min-block-us", options->off_cpu_options.min_block_us,
                    "With --off-cpu: count only blocks of at least this many microseconds")
+      ->type_name("US")
       ->default_val(1)
       ->needs("--off-cpu");
   record
       ->add_option("--max-block-us", options->off_cpu_options.max_block_us,
                    "With --off-cpu: count only blocks of at most this many microseconds "
                    "(default: no limit)")
+      ->type_name("US")
       ->needs("--off-cpu");
   record
       ->add_option("--state", options->state,
                    "With --off-cpu: which blocked states count: interruptible (sleeps, waits "
                    "for events), uninterruptible (disk I/O, some locks) or both")
-      ->check(CLI::IsMember({"interruptible", "uninterruptible", "both"}))
+      ->type_name("interruptible|uninterruptible|both")
+      ->check(CLI::IsMember({"interruptible", "uninterruptible", "both"}).description(""))
       ->default_val("both")
       ->needs("--off-cpu");
   record
       ->add_flag("--include-kernel-threads", options->off_cpu_options.include_kernel_threads,
                  "With --off-cpu: also trace kernel threads")
       ->needs("--off-cpu");
+  record->formatter(usage_formatter("[OPTIONS] [-- COMMAND [ARGS...]]"));
   record->footer(
-      "Usage: kiln record [OPTIONS] [-- COMMAND [ARGS...]]\n"
       "Examples:\n"
       "  sudo kiln record -- ./app --flag         profile a command until it exits\n"
       "  sudo kiln record -p 1234 -d 30 -o app.svg   a running process for 30 s\n"

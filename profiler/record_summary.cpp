@@ -38,6 +38,11 @@ void print_summary(std::FILE* out, const RecordSummary& summary,
                summary.what.c_str(), c.lost());
   for (const std::string& line : describe_losses(c))
     std::fprintf(out, "  lost: %s\n", line.c_str());
+  if (c.samples == 0)
+    std::fprintf(out,
+                 "  no %s: nothing of the target ran on a CPU while it was recorded (a program "
+                 "that sleeps or waits shows with --off-cpu); the graph says it is empty\n",
+                 summary.what.c_str());
   if (c.no_user_stack)
     std::fprintf(out, "  %" PRIu64 " %s in kernel threads (no user stack, not a loss)\n",
                  c.no_user_stack, summary.what.c_str());

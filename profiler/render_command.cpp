@@ -1,4 +1,6 @@
 // `kiln render`: folded stacks -> interactive SVG flame graph, icicle graph or flame chart.
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -79,13 +81,20 @@ int run_render(const RenderArgs& args) {
               << (args.strict ? " (--strict): no graph written\n" : " and were skipped\n");
     if (args.strict) return kInputError;
   }
-  if (profile.empty()) {
-    std::cerr << "kiln render: no stacks in the input (";
-    for (size_t i = 0; i < args.inputs.size(); ++i) std::cerr << (i ? ", " : "") << args.inputs[i];
-    std::cerr << "): expected lines like 'main;parse;memcpy 42'\n";
+  std::string inputs;
+  for (const std::string& input : args.inputs) inputs += (inputs.empty() ? "" : ", ") + input;
+  if (profile.empty() && (profile.metadata.measured.empty() || reader.bad_lines() > 0)) {
+    std::cerr << "kiln render: no stacks in the input (" << inputs
+              << "): expected lines like 'main;parse;memcpy 42'\n";
     return kInputError;
   }
-  if (profile.total().is_zero()) {
+  if (profile.empty()) {
+    // A recording (its `# measured:` header says so) in which nothing ran: a valid, empty
+    // profile, drawn as such, as `kiln record` draws it.
+    std::cerr << "kiln render: warning: no stacks in " << inputs << ": a recording of 0 "
+              << profile.metadata.count_name << " (" << profile.metadata.lost_samples
+              << " lost); the graph says it is empty\n";
+  } else if (profile.total().is_zero()) {
     std::cerr << "kiln render: every count in the input is zero: nothing to draw\n";
     return kInputError;
   }
@@ -124,7 +133,8 @@ int run_render(const RenderArgs& args) {
   if (args.output != "-") {
     file = std::make_unique<std::ofstream>(args.output, std::ios::binary | std::ios::trunc);
     if (!*file) {
-      std::cerr << "kiln render: cannot write " << args.output << '\n';
+      std::cerr << "kiln render: cannot write " << args.output << ": " << std::strerror(errno)
+                << '\n';
       return kInputError;
     }
     out = file.get();
@@ -132,11 +142,13 @@ int run_render(const RenderArgs& args) {
   fg::SvgStats stats = fg::write_svg(tree, svg, *out);
   out->flush();
   if (!*out) {
-    std::cerr << "kiln render: writing " << args.output << " failed\n";
+    std::cerr << "kiln render: writing " << args.output << " failed: " << std::strerror(errno)
+              << '\n';
     return kInputError;
   }
   if (!args.palette_file.empty() && !palette_map.save(args.palette_file)) {
-    std::cerr << "kiln render: cannot write palette file " << args.palette_file << '\n';
+    std::cerr << "kiln render: cannot write palette file " << args.palette_file << ": "
+              << std::strerror(errno) << '\n';
     return kInputError;
   }
   if (args.output != "-") {
@@ -160,42 +172,52 @@ void add_render_command(CLI::App& app, int& exit_code) {
       "Draw an interactive SVG flame graph (or icicle graph, flame chart) from folded stacks");
   cmd->add_option("FOLDED", args->inputs,
                   "Folded stack or perf script files (`-` for stdin); several are merged")
+      ->type_name("")
       ->required();
   cmd->add_option("-o,--output", args->output, "Output SVG file, `-` for stdout")
+      ->type_name("FILE")
       ->capture_default_str();
   cmd->add_flag("--icicle,--inverted", args->icicle, "Root at the top (icicle graph)");
   cmd->add_flag("--flamechart", args->flame_chart,
                 "Input order is time order: adjacent identical frames merge, nothing is sorted");
   cmd->add_flag("--reverse", args->reverse, "Reverse stacks: leaf functions become the roots");
-  cmd->add_option("--width", args->width, "Image width in pixels")
+  cmd->add_option("--width", args->width, "Image width in pixels (50-100000)")
+      ->type_name("PX")
       ->capture_default_str()
-      ->check(CLI::Range(50u, 100000u));
-  cmd->add_option("--height", args->frame_height, "Frame height in pixels")
+      ->check(CLI::Range(50u, 100000u).description(""));
+  cmd->add_option("--height", args->frame_height, "Frame height in pixels (4-200)")
+      ->type_name("PX")
       ->capture_default_str()
-      ->check(CLI::Range(4u, 200u));
+      ->check(CLI::Range(4u, 200u).description(""));
   cmd->add_option("--minwidth", args->min_width,
                   "Leave out frames narrower than this: pixels (0.1) or % of the width (0.5%)")
+      ->type_name("PX|PCT%")
       ->capture_default_str();
   cmd->add_option("--title", args->title,
                   "Title (default: Flame Graph / Icicle Graph / Flame Chart)");
   cmd->add_option("--subtitle", args->subtitle, "Second line under the title");
   cmd->add_option("--countname", args->count_name,
-                  "Unit of the counts shown in tooltips (default: from the file, else samples)");
+                  "Unit of the counts shown in tooltips (default: from the file, else samples)")
+      ->type_name("NAME");
   cmd->add_option("--factor", args->factor, "Multiply counts by this in tooltips")
+      ->type_name("FACTOR")
       ->capture_default_str();
   cmd->add_option("--sort", args->sort, "Sibling order: name (stable to compare) or weight")
+      ->type_name("name|weight")
       ->capture_default_str()
-      ->check(CLI::IsMember({"name", "weight"}));
+      ->check(CLI::IsMember({"name", "weight"}).description(""));
   std::string palettes;
   for (std::string_view name : fg::palette_names()) {
     palettes += palettes.empty() ? "" : ", ";
     palettes += name;
   }
   cmd->add_option("--palette,--colors", args->palette, "Color palette: " + palettes)
+      ->type_name("NAME")
       ->capture_default_str();
   cmd->add_option("--palette-file", args->palette_file,
                   "Keep frame colors in FILE (name->rgb(r,g,b) lines), read and updated, so "
-                  "several graphs color a function alike");
+                  "several graphs color a function alike")
+      ->type_name("FILE");
   cmd->add_flag("--strict", args->strict, "Exit 1 if any input line cannot be read");
   cmd->footer(
       "Input: one stack per line, frames root first separated by ';', then a space and a count:\n"

@@ -1,10 +1,15 @@
 // `kiln symbolize`: addresses of a process, an ELF file or the kernel to function names,
 // inline chains and file:line, in llvm-symbolizer's output format.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -57,6 +62,18 @@ int run(const SymbolizeArgs& args) {
   options.inlines = !args.no_inlines;
   options.demangle = !args.no_demangle;
   options.full_signatures = args.full_signatures;
+  if (!args.elf.empty()) {
+    struct stat file;
+    if (stat(args.elf.c_str(), &file) != 0 || access(args.elf.c_str(), R_OK) != 0) {
+      fprintf(stderr, "kiln symbolize: cannot read %s: %s\n", args.elf.c_str(), strerror(errno));
+      return kInputError;
+    }
+    if (!S_ISREG(file.st_mode)) {
+      fprintf(stderr, "kiln symbolize: %s is not a file (--elf takes an executable or library)\n",
+              args.elf.c_str());
+      return kInputError;
+    }
+  }
   symbolizer::Symbolizer symbolizer(options);
   if (args.pid && !symbolizer.snapshot_process(args.pid)) {
     fprintf(stderr, "kiln symbolize: process %d does not exist (or /proc/%d/maps is unreadable)\n",
@@ -139,9 +156,10 @@ void add_symbolize_command(CLI::App& app, int& exit_code) {
                                    ? ""
                                    : "a process id is 1 or more (see `ps -e`), not " + value;
                       },
-                      ""));
-  auto* elf = cmd->add_option("-e,--elf", args->elf, "Addresses are in this ELF file")
-                  ->check(CLI::ExistingFile);
+                      ""))
+                  ->type_name("PID");
+  auto* elf =
+      cmd->add_option("-e,--elf", args->elf, "Addresses are in this ELF file")->type_name("FILE");
   auto* kernel =
       cmd->add_flag("-k,--kernel", args->kernel, "Addresses are kernel addresses (/proc/kallsyms)");
   pid->excludes(elf, kernel);
@@ -156,7 +174,8 @@ void add_symbolize_command(CLI::App& app, int& exit_code) {
                 "Print C++ names with return type, parameter list and qualifiers");
   cmd->add_flag("--print-address", args->print_address, "Print each address before its frames");
   cmd->add_option("ADDRESS", args->addresses,
-                  "Hexadecimal addresses (0x optional); read from stdin when none are given");
+                  "Hexadecimal addresses (0x optional); read from stdin when none are given")
+      ->type_name("");
   cmd->footer(
       "Output: for each address, one pair of lines per frame (function, then file:line or ??:0),\n"
       "innermost (inlined) frame first, then a blank line, like `llvm-symbolizer --inlines`.\n"

@@ -231,6 +231,19 @@ test("flame chart keeps time order; long labels are cut with ..", async (context
   assert.ok(cut.length * 12 * 0.6 <= (await attr(rect, "width")), "label wider than its frame");
 });
 
+test("an empty recording opens, says it is empty and answers a hover without NaN", async (context) => {
+  const page = await open(context, render("empty", "# measured: cpu\n# countname: samples\n"));
+  assert.equal(await page.textContent("#empty"), "Empty profile: nothing was recorded (0 samples)");
+  await hover(page, await frameRect(page, "all"));
+  const tip = (await tooltip(page)).join(" ");
+  assert.ok(tip.startsWith("all 0 samples") && !tip.includes("NaN"), tip);
+  await (await frameRect(page, "all")).click();
+  assert.ok(!(await page.textContent("svg")).includes("NaN"), "NaN in the page after a click");
+  const searched = await open(context, path.join(work, "empty.svg"), "#s=all");
+  const matched = await searched.textContent("#matched");
+  assert.ok(!matched.includes("NaN"), matched);
+});
+
 (async () => {
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-chromium-"));
   const context = await chromium.launchPersistentContext(profileDir, {

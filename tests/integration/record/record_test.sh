@@ -122,9 +122,12 @@ command_mode)
   between "$(percent "$total" "$expected")" 90 105 || fail "$total samples for $cpu s of CPU at 499 Hz (expected about $expected)"
   main=$(weight_of out.folded '^cpu_split;(.*;)?main;')
   between "$(percent "$main" "$total")" 90 100 || fail "only $(percent "$main" "$total")% of the samples are under main"
-  "$kiln" record -o out2.folded -- sh -c 'exit 7' 2>err2.txt
+  "$kiln" record -o out2.folded -o out2.svg -- sh -c 'exit 7' 2>err2.txt
   status=$?
   ((status == 7)) || fail "kiln returned $status for a command that exited 7"
+  # The subtitle quotes the command as it was typed (the quotes were lost).
+  grep -q "on-CPU samples of sh -c &#39;exit 7&#39;: " out2.svg ||
+    fail "the subtitle lost the command's quoting: $(grep -o '<text id="subtitle"[^<]*' out2.svg)"
   "$kiln" record -o out3.folded -- sh -c 'kill -TERM $$' 2>err3.txt
   status=$?
   ((status == 143)) || fail "kiln returned $status for a command killed by SIGTERM (expected 143)"
@@ -186,6 +189,21 @@ losses)
   ((recorded + lost == samples)) || fail "$recorded recorded + $lost lost != $samples samples"
   grep -q "$lost lost" out.svg || fail "the SVG subtitle does not say $lost lost"
   pass "$lost of $samples samples lost, reported with the fix; $recorded recorded"
+  ;;
+empty)
+  # A process that only sleeps is never on a CPU: 0 samples, said on stderr and in the SVG, and
+  # kiln render takes the folded file (it used to exit 1: "no stacks in the input").
+  sleep 30 & sleeper=$!
+  "$kiln" record -p "$sleeper" -d 1 -o out.folded -o out.svg 2>err.txt
+  status=$?
+  kill "$sleeper"; wait "$sleeper" 2>/dev/null
+  ((status == 0)) || fail "kiln exited $status: $(cat err.txt)"
+  grep -q '^  no samples: nothing of the target ran on a CPU' err.txt || fail "no word of the empty recording: $(cat err.txt)"
+  grep -q '>Empty profile: nothing was recorded (0 samples)<' out.svg || fail "the SVG does not say it is empty"
+  "$kiln" render out.folded -o rendered.svg 2>render_err.txt || fail "kiln render exited $? on the recording: $(cat render_err.txt)"
+  grep -q 'warning: no stacks in out.folded' render_err.txt || fail "kiln render gave no warning: $(cat render_err.txt)"
+  grep -q '>Empty profile: nothing was recorded (0 samples)<' rendered.svg || fail "the rendered SVG does not say it is empty"
+  pass "a sleeping process: 0 samples, said by kiln record and kiln render, both exit 0"
   ;;
 nothing_attached)
   before=$(bpf_program_ids "$sampler_programs")

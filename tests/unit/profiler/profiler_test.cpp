@@ -168,5 +168,17 @@ TEST(Outputs, WritesByExtensionAndRejectsUnknownOnes) {
   std::filesystem::remove_all(dir);
 }
 
+// The recorded command in an SVG subtitle reads as it was typed: the shell quoting it needed is
+// back (the words used to be joined with spaces, which made `sh -c 'exit 7'` unrunnable).
+TEST(ShellWords, QuotesWordsAsAShellNeedsThem) {
+  EXPECT_EQ(shell_words({"./app", "--port=8080", "-v", "a,b:c@d%+"}),
+            "./app --port=8080 -v a,b:c@d%+");
+  EXPECT_EQ(shell_words({"sh", "-c", "echo hi; exit 7"}), "sh -c 'echo hi; exit 7'");
+  EXPECT_EQ(shell_words({"echo", "it's", "", "$HOME", "*.c", "a\tb"}),
+            "echo 'it'\\''s' '' '$HOME' '*.c' 'a\tb'");
+  EXPECT_EQ(shell_words({"A=1", "B=2"}), "'A=1' B=2");  // a first word with = is an assignment
+  EXPECT_EQ(shell_words({}), "");
+}
+
 }  // namespace
 }  // namespace kiln::profiler

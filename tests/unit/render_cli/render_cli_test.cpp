@@ -76,6 +76,29 @@ TEST_F(RenderCli, EmptyInputIsAnErrorNotAnEmptyPicture) {
   EXPECT_FALSE(fs::exists(dir / "e.svg"));
 }
 
+// `kiln record` of a program that only sleeps writes a folded file with its headers and no
+// stack, and an SVG that says it is empty; render agrees (it used to exit 1 on that file).
+TEST_F(RenderCli, ARecordingWithoutSamplesIsDrawnAsEmptyWithAWarning) {
+  const fs::path folded = dir / "idle.folded", out = dir / "idle.svg";
+  std::ofstream(folded) << "# measured: cpu\n# countname: samples\n# frequency: 99 Hz\n"
+                           "# duration: 1.01 s\n# lost: 3 samples\n";
+  KilnRun r = kiln(folded.string() + " -o " + out.string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("warning: no stacks in " + folded.string() +
+                          ": a recording of 0 samples (3 lost); the graph says it is empty"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(slurp(out).find(">Empty profile: nothing was recorded (0 samples)</text>"),
+            std::string::npos);
+
+  // Headers and nothing readable: not an empty recording but a broken file.
+  std::ofstream(folded) << "# measured: cpu\nmain;work many\n";
+  r = kiln(folded.string() + " -o " + (dir / "bad.svg").string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("no stacks in the input"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "bad.svg"));
+}
+
 TEST_F(RenderCli, MissingFileAndBadOptionsAreUsageErrors) {
   KilnRun missing = kiln("/nonexistent.folded -o " + (dir / "m.svg").string());
   EXPECT_EQ(missing.exit_code, 1);

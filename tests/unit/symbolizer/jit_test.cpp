@@ -77,23 +77,29 @@ TEST(JitPerfMap, NodeFunctionsAreNamed) {
 
 // A "container": node in its own pid namespace (it is pid 1 there) with a private /tmp, so its
 // perf map is /tmp/perf-1.map inside and reachable from here only as
-// /proc/PID/root/tmp/perf-1.map.
+// /proc/PID/root/tmp/perf-1.map. The script is copied into the private /tmp through a file
+// descriptor opened before the mount, so the checkout may be anywhere, /tmp included.
 TEST(JitPerfMap, NodeInOtherPidAndMountNamespaces) {
   if (test::run_command("command -v node").empty()) GTEST_SKIP() << "node is not installed";
   if (test::run_command("unshare --pid --fork --mount-proc --mount true && echo ok") != "ok\n") {
     GTEST_SKIP() << "cannot create namespaces here (needs root)";
   }
-  std::string script = KILN_SOURCE_DIR "/tests/unit/symbolizer/programs/jit_sample.js";
+  const std::string script = KILN_SOURCE_DIR "/tests/unit/symbolizer/programs/jit_sample.js";
+  // stderr goes to the pipe the test reads, so why node did not start is in output().
   test::SampleProcess container(
       {"unshare", "--pid", "--fork", "--mount-proc", "--mount", "sh", "-c",
-       "mount -t tmpfs tmpfs /tmp && cd /tmp && exec node --perf-basic-prof " + script},
+       "exec 2>&1 && exec 3<\"$0\" && mount -t tmpfs tmpfs /tmp && cd /tmp && "
+       "cat <&3 >jit_sample.js && exec 3<&- && exec node --perf-basic-prof jit_sample.js",
+       script},
       [](pid_t) {});
+  ASSERT_TRUE(container.ready()) << "node did not start in the namespaces; it printed:\n"
+                                 << container.output();
   // unshare forks node: its only child.
   std::string children;
   std::ifstream(("/proc/" + std::to_string(container.pid()) + "/task/" +
                  std::to_string(container.pid()) + "/children")) >>
       children;
-  ASSERT_FALSE(children.empty());
+  ASSERT_FALSE(children.empty()) << "unshare (pid " << container.pid() << ") has no child";
   pid_t node = std::stoi(children);
   std::string map = "/proc/" + std::to_string(node) + "/root/tmp/perf-1.map";
   ASSERT_FALSE(std::filesystem::exists("/tmp/perf-" + std::to_string(node) + ".map"));

@@ -43,7 +43,11 @@ SampleProcess::SampleProcess(const std::vector<std::string>& argv,
   unsigned long long address;
   char line[512];
   while (fgets(line, sizeof line, output)) {
-    if (std::string(line) == "ready\n") break;
+    if (std::string(line) == "ready\n") {
+      ready_ = true;
+      break;
+    }
+    output_ += line;
     if (sscanf(line, "%255s %llx", label, &address) == 2) addresses_[label] = address;
   }
   fclose(output);

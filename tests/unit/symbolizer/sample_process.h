@@ -24,11 +24,17 @@ class SampleProcess {
   // Ends the process (and reaps it) now.
   void stop();
   pid_t pid() const { return pid_; }
+  // Whether the program printed its "ready" line (false: it ended before), and all it printed
+  // before that line: the reason when it failed to start.
+  bool ready() const { return ready_; }
+  const std::string& output() const { return output_; }
   uint64_t address(const std::string& label) const { return addresses_.at(label); }
 
  private:
   pid_t pid_ = -1;
   int stdin_fd_ = -1;
+  bool ready_ = false;
+  std::string output_;
   std::map<std::string, uint64_t> addresses_;
 };
 
