@@ -135,7 +135,7 @@ static __always_inline void add_block(struct task_struct* task, bool direct,
     block->switch_out_ns = start->timestamp_ns;
     block->blocked_ns = blocked;
     kiln_announce_process(block->tgid);
-    bpf_ringbuf_submit(block, 0);
+    kiln_submit_user_record(block);
     return;
   }
   struct kiln_stack_key key = {};
@@ -210,7 +210,7 @@ static __always_inline int on_switch(void* ctx, bool direct, bool preempt, struc
     __builtin_memcpy(copy->comm, entry.comm, KILN_COMM_LEN);
     copy->kernel_stack_id = entry.kernel_stack_id;
     copy->switch_out_ns = entry.timestamp_ns;
-    bpf_ringbuf_submit(copy, 0);
+    kiln_submit_user_record(copy);
   }
   struct offcpu_start* slot = bpf_map_lookup_elem(&start, &task.pid);
   if (slot)

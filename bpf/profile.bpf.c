@@ -70,7 +70,7 @@ int kiln_sample(struct bpf_perf_event_data* ctx) {
     __builtin_memcpy(record->comm, key.comm, KILN_COMM_LEN);
     record->kernel_stack_id = key.kernel_stack_id;
     kiln_announce_process(tgid);
-    bpf_ringbuf_submit(record, 0);
+    kiln_submit_user_record(record);
     return 0;
   }
   if (!user_process)

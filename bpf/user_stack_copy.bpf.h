@@ -17,6 +17,17 @@ struct {
   __uint(max_entries, 8 * 1024 * 1024);
 } user_stacks SEC(".maps");
 
+/* Bytes waiting in user_stacks above which a record wakes user space (an eighth of the ring,
+ * set by user space): a wake-up per record costs a context switch per sample or block, and
+ * user space reads the ring on a short timer anyway. */
+const volatile __u64 user_stacks_wakeup_bytes = 1024 * 1024;
+
+static __always_inline void kiln_submit_user_record(void* record) {
+  const __u64 waiting = bpf_ringbuf_query(&user_stacks, BPF_RB_AVAIL_DATA);
+  bpf_ringbuf_submit(record,
+                     waiting > user_stacks_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 struct vma_end {
   __u64 end;
 };
@@ -28,23 +39,32 @@ static long remember_vma_end(struct task_struct* task, struct vm_area_struct* vm
 
 #define KILN_PAGE 4096
 
-/* Copies the stack from SP up to the end of its mapping (a read past it would fail whole), at
- * most user_stack_size bytes, into DST; returns the bytes copied. */
+/* Copies the stack from SP up to the end of its mapping, at most user_stack_size bytes, into
+ * DST; returns the bytes copied. One read where it can; a read fails whole on a page that is not
+ * present, and a page near the top of a main thread's stack may never have been touched (the
+ * random gap the kernel leaves below the arguments at exec): then page by page, up to the
+ * first page that cannot be read, which is above every frame. */
 static __always_inline __u32 copy_stack(struct task_struct* task, __u8* dst, __u64 sp) {
   struct vma_end vma = {};
-  if (bpf_find_vma(task, sp, remember_vma_end, &vma, 0) == 0 && vma.end > sp) {
-    __u32 size = vma.end - sp < user_stack_size ? vma.end - sp : user_stack_size;
-    return bpf_probe_read_user(dst, size, (void*)sp) == 0 ? size : 0;
-  }
-  /* The mapping could not be looked up (its lock is taken, or another BPF program holds the
-   * unlock work of this CPU): page by page, up to the first that cannot be read. */
+  __u32 size = user_stack_size;
+  /* Fails (-EBUSY) when the mapping's lock is taken or another BPF program on this CPU holds
+   * the work that releases it: the whole size is tried. */
+  if (bpf_find_vma(task, sp, remember_vma_end, &vma, 0) == 0 && vma.end > sp &&
+      vma.end - sp < size)
+    size = vma.end - sp;
+  if (bpf_probe_read_user(dst, size, (void*)sp) == 0) return size;
   __u32 done = KILN_PAGE - (sp & (KILN_PAGE - 1));
-  if (done > user_stack_size) done = user_stack_size;
+  if (done > size) done = size;
   if (bpf_probe_read_user(dst, done, (void*)sp) != 0) return 0;
   for (int i = 0; i < KILN_MAX_STACK_COPY / KILN_PAGE; ++i) {
-    if (done > user_stack_size - KILN_PAGE) break;
-    if (bpf_probe_read_user(dst + done, KILN_PAGE, (void*)(sp + done)) != 0) break;
-    done += KILN_PAGE;
+    if (done + KILN_PAGE > size) break;
+    __u32 offset = done;
+    /* The bound is checked on the register the read uses: without the barrier the compiler
+     * adds DST earlier, where the verifier cannot see the bound. */
+    asm volatile("" : "+r"(offset));
+    if (offset > user_stack_size - KILN_PAGE) break;
+    if (bpf_probe_read_user(dst + offset, KILN_PAGE, (void*)(sp + offset)) != 0) break;
+    done = offset + KILN_PAGE;
   }
   return done;
 }

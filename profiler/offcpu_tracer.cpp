@@ -113,6 +113,7 @@ OffCpuTracer::OffCpuTracer(const TargetFilter& filter, const OffCpuOptions& opti
   const bool dwarf = unwinder && options.unwind == UnwindMode::kDwarf && !raw_tracepoint_;
   skeleton_->rodata->dwarf_unwind = dwarf;
   skeleton_->rodata->user_stack_size = options.stack_size;
+  skeleton_->rodata->user_stacks_wakeup_bytes = options.ring_size / 8;
   bpf_map__set_max_entries(skeleton_->maps.user_stacks,
                            dwarf ? options.ring_size : static_cast<uint32_t>(getpagesize()));
   const uint32_t stack_entries =

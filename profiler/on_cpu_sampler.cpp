@@ -29,6 +29,7 @@ Skeleton load_skeleton(const TargetFilter& filter, uint32_t stack_entries,
   const bool dwarf = options.unwind == UnwindMode::kDwarf;
   skeleton->rodata->dwarf_unwind = dwarf;
   skeleton->rodata->user_stack_size = options.stack_size;
+  skeleton->rodata->user_stacks_wakeup_bytes = options.ring_size / 8;
   bpf_map__set_max_entries(skeleton->maps.stacks, stack_entries);
   bpf_map__set_max_entries(skeleton->maps.counts, stack_entries);
   // The ring is not used with frame pointers: one page, the least a ring buffer may have.

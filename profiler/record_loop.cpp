@@ -150,6 +150,10 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
     if (options.duration_seconds > 0)
       timeout_ms =
           std::min(timeout_ms, static_cast<int>((options.duration_seconds - elapsed) * 1000) + 1);
+    // Sources wake the loop only when their ring fills up (bpf/user_stack_copy.bpf.h): read them
+    // on a short timer too, so that samples are unwound while their processes live.
+    constexpr int kSourcePollMs = 50;
+    if (!options.sources.empty()) timeout_ms = std::min(timeout_ms, kSourcePollMs);
     if (options.tracker) {
       options.tracker->refresh();
       const int due = options.tracker->refresh_due_ms();
@@ -157,6 +161,10 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
     }
     epoll_event ready[8];
     const int n = epoll_wait(epoll, ready, 8, timeout_ms);
+    if (n == 0 && !options.sources.empty()) {
+      if (options.tracker) options.tracker->consume();
+      for (const EventSource& source : options.sources) source.on_ready();
+    }
     for (int i = 0; i < n; ++i) {
       if (options.tracker && ready[i].data.fd == options.tracker->epoll_fd()) {
         options.tracker->consume();

@@ -99,6 +99,7 @@ bool ProcessDwfl::memory_read(Dwfl*, Dwarf_Addr address, Dwarf_Word* result, voi
   const uint64_t sp = copy.regs[7];
   if (address >= sp && address - sp + sizeof(*result) <= copy.stack.size()) {
     std::memcpy(result, copy.stack.data() + (address - sp), sizeof(*result));
+    self->reads_.emplace_back(address, *result);
     return true;
   }
   if (self->read_binary(address, result)) return true;
@@ -176,8 +177,27 @@ int ProcessDwfl::on_frame(Dwfl_Frame* frame, void* arg) {
   return DWARF_CB_OK;
 }
 
+std::array<uint64_t, 9> ProcessDwfl::cache_registers(const uint64_t* regs) {
+  return {regs[16], regs[7], regs[6], regs[3], regs[10], regs[12], regs[13], regs[14], regs[15]};
+}
+
+bool ProcessDwfl::recall(pid_t tid, const UserStackCopy& copy, std::vector<uint64_t>* pcs) const {
+  const auto it = remembered_.find(tid);
+  if (it == remembered_.end() || it->second.registers != cache_registers(copy.regs)) return false;
+  const uint64_t sp = copy.regs[7];
+  for (const auto& [address, value] : it->second.reads) {
+    if (address - sp + sizeof(value) > copy.stack.size()) return false;
+    uint64_t now;
+    std::memcpy(&now, copy.stack.data() + (address - sp), sizeof(now));
+    if (now != value) return false;
+  }
+  *pcs = it->second.pcs;
+  return true;
+}
+
 UnwindEnd ProcessDwfl::unwind(pid_t tid, const UserStackCopy& copy, std::vector<uint64_t>* pcs) {
   pcs->clear();
+  if (recall(tid, copy, pcs)) return UnwindEnd::kComplete;
   if (!attached_) {
     pcs->push_back(copy.regs[16]);
     return UnwindEnd::kNoUnwindInfo;
@@ -187,6 +207,7 @@ UnwindEnd ProcessDwfl::unwind(pid_t tid, const UserStackCopy& copy, std::vector<
   pcs_ = pcs;
   read_past_copy_ = false;
   read_failed_ = false;
+  reads_.clear();
   const int result = dwfl_getthread_frames(dwfl_, tid, on_frame, this);
   copy_ = nullptr;
   pcs_ = nullptr;
@@ -194,7 +215,15 @@ UnwindEnd ProcessDwfl::unwind(pid_t tid, const UserStackCopy& copy, std::vector<
   // libdwfl also ends without an error when a read fails (the caller's frame then reads as
   // undefined): only an end with every read answered is the thread's first function.
   // A lone frame is a whole stack only at the program's entry point.
-  if (result == 0 && !read_failed_ && pcs->size() > 1) return UnwindEnd::kComplete;
+  if (result == 0 && !read_failed_ && pcs->size() > 1) {
+    constexpr size_t kMaxThreads = 4096;  // a bound for processes with many short threads
+    if (remembered_.size() >= kMaxThreads) remembered_.clear();
+    Remembered& remembered = remembered_[tid];
+    remembered.registers = cache_registers(copy.regs);
+    remembered.reads = reads_;
+    remembered.pcs = *pcs;
+    return UnwindEnd::kComplete;
+  }
   if (pcs->size() >= UserStackUnwinder::kMaxFrames) return UnwindEnd::kTooDeep;
   if (at_entry_point(pcs->back(), pcs->size() > 1)) return UnwindEnd::kComplete;
   if (copy.stack.empty()) return UnwindEnd::kNoStack;

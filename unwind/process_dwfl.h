@@ -5,7 +5,9 @@
 #include <elfutils/libdwfl.h>
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "symbolizer/symbolizer.h"
@@ -51,6 +53,18 @@ class ProcessDwfl {
   const symbolizer::MappedBinary* binary_at(uint64_t address) const;
   bool at_entry_point(uint64_t pc, bool return_address) const;
 
+  // The last complete unwind of each thread, and what it depended on: the registers that call
+  // frame information uses in practice (rip, rsp, the callee-saved ones, r10 of stack
+  // realignment) and every stack word it read. A thread sampled again where those are the same
+  // (a thread that blocks again at the same place, a hot loop) has the same stack.
+  struct Remembered {
+    std::array<uint64_t, 9> registers{};
+    std::vector<std::pair<uint64_t, uint64_t>> reads;  // address, value
+    std::vector<uint64_t> pcs;
+  };
+  static std::array<uint64_t, 9> cache_registers(const uint64_t* regs);
+  bool recall(pid_t tid, const UserStackCopy& copy, std::vector<uint64_t>* pcs) const;
+
   Dwfl* dwfl_ = nullptr;
   bool attached_ = false;
   uint64_t generation_ = 0;
@@ -61,6 +75,8 @@ class ProcessDwfl {
   std::vector<uint64_t>* pcs_ = nullptr;
   bool read_past_copy_ = false;
   bool read_failed_ = false;
+  std::vector<std::pair<uint64_t, uint64_t>> reads_;  // of the unwind in progress
+  std::unordered_map<pid_t, Remembered> remembered_;
 };
 
 }  // namespace kiln::unwind

@@ -92,7 +92,9 @@ kernel_frames)
   kernel=$(weight_of out.folded '^syscall_loop;.*_\[k\]')
   write=$(weight_of out.folded '^syscall_loop;.*(vfs_write|ksys_write|__x64_sys_write|write_null)_\[k\]')
   ((total >= 100)) || fail "only $total samples of syscall_loop"
-  between "$(percent "$kernel" "$total")" 50 100 || fail "only $(percent "$kernel" "$total")% of samples have kernel frames"
+  # Not "most": a sample due while the syscall exit path runs with interrupts off is taken at
+  # the first user instruction after it; on this VM's kernel that is about half of them.
+  between "$(percent "$kernel" "$total")" 30 100 || fail "only $(percent "$kernel" "$total")% of samples have kernel frames"
   between "$(percent "$write" "$total")" 30 100 || fail "only $(percent "$write" "$total")% of samples are under a write/vfs kernel function"
   pass "$(percent "$kernel" "$total")% of samples with _[k] frames, $(percent "$write" "$total")% in the write path"
   ;;
