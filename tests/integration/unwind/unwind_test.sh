@@ -126,6 +126,26 @@ offcpu_read | offcpu_sleep)
   grep -q 'user stacks unwound (DWARF)' err.txt || fail "the summary says nothing of the unwinding: $(cat err.txt)"
   pass "$(percent "$whole" "$total")% of $total us blocked carry the whole chain"
   ;;
+node_jit)
+  # V8's JIT code has no call frame information: it is stepped through by frame pointer, and
+  # the stacks under it still reach node's main.
+  command -v node >/dev/null || fail "node is missing (scripts/install-deps.sh installs nodejs)"
+  cat >hot.js <<'JS'
+function hot(n) { let s = 0; for (let i = 0; i < n; i++) s += Math.sqrt(i) * (i & 7); return s; }
+function outer() { let t = 0; const end = Date.now() + 1500; while (Date.now() < end) t += hot(100000); return t; }
+console.log(outer());
+JS
+  "$kiln" record -F 499 --per-pid -o out.folded -- node --perf-basic-prof hot.js >/dev/null 2>err.txt ||
+    fail "kiln exited $?: $(cat err.txt)"
+  node_pid=$(grep -oE '^node-[0-9]+' out.folded | head -n1 | cut -d- -f2)
+  [[ -n $node_pid ]] && rm -f "/tmp/perf-$node_pid.map"
+  read -r matching total < <(leaf_chain out.folded '^JS:.*(hot|outer).*_\[j\]$' \
+    '^node-[0-9]+;_start;__libc_start_main;__libc_start_call_main;node::Start;.*;JS:[^;]*(hot|outer)[^;]*_\[j\]$')
+  ((total >= 300)) || fail "only $total samples in JIT frames of hot/outer: $(grep -v '^#' out.folded | sort -t' ' -k2 -rn | head -3)"
+  between "$(percent "$matching" "$total")" 99 100 ||
+    fail "only $(percent "$matching" "$total")% of the $total JIT samples reach node::Start: $(leaf_chain_misses out.folded '_\[j\]$' 'node::Start')"
+  pass "$(percent "$matching" "$total")% of $total samples in JIT code carry the chain from _start"
+  ;;
 fp_mode)
   # --unwind fp walks frame pointers in the kernel: on a frame-pointer-less program the chain
   # breaks (what DWARF unwinding is for), and no stack is copied.
