@@ -95,7 +95,9 @@ kernel_frames)
   # Not "most": a sample due while the syscall exit path runs with interrupts off is taken at
   # the first user instruction after it; on this VM's kernel that is about half of them.
   between "$(percent "$kernel" "$total")" 30 100 || fail "only $(percent "$kernel" "$total")% of samples have kernel frames"
-  between "$(percent "$write" "$total")" 30 100 || fail "only $(percent "$write" "$total")% of samples are under a write/vfs kernel function"
+  # Most of the kernel time of a write to /dev/null is the system call entry and exit itself
+  # (do_syscall_64 and the mitigations behind it); the write path proper is a part of it.
+  between "$(percent "$write" "$total")" 10 100 || fail "only $(percent "$write" "$total")% of samples are under a write/vfs kernel function"
   pass "$(percent "$kernel" "$total")% of samples with _[k] frames, $(percent "$write" "$total")% in the write path"
   ;;
 short_lived)
