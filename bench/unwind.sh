@@ -20,7 +20,7 @@ trap 'rm -rf "$work"; sysctl -qw kernel.bpf_stats_enabled="$stats_before"' EXIT
 sysctl -qw kernel.bpf_stats_enabled=1
 last_cpu=$(($(nproc) - 1))
 # 12 MB of libraries: xz -6 takes a few seconds on it.
-cat /usr/lib/x86_64-linux-gnu/lib*.so* 2>/dev/null | head -c 12000000 >"$work/input"
+cat /usr/lib/x86_64-linux-gnu/lib*.so* 2>/dev/null | head -c 12000000 >"$work/input" || true  # cat ends on SIGPIPE
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
@@ -68,16 +68,18 @@ start() {
   sleep 2
 }
 
-# stop NAME: "cpu_s rss_mib reach_main% bytes_per_sample lost" of the run just made.
+# stop NAME: writes "cpu_s rss_mib reach_main% bytes_per_sample lost" of the run just made to
+# $work/p.result. Not in a subshell: only this shell can wait for the profiler.
 stop() {
   kill -INT "$profiler_pid"
   wait "$timer_pid" || true
-  read -r user sys rss <"$work/p.time"
+  # GNU time puts "Command exited with non-zero status N" first when it did.
+  read -r user sys rss < <(tail -1 "$work/p.time")
   local cpu reach bytes lost
   cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }')
   if [[ $1 == perf-dwarf ]]; then
     /usr/bin/time -f "%U %S %M" -o "$work/s.time" sh -c "perf script -i '$work/perf.data' -F comm,ip,sym 2>/dev/null > '$work/perf.txt'"
-    read -r su ss srss <"$work/s.time"
+    read -r su ss srss < <(tail -1 "$work/s.time")
     cpu=$(awk -v c="$cpu" -v u="$su" -v s="$ss" 'BEGIN { printf "%.3f", c + u + s }')
     ((srss > rss)) && rss=$srss
     reach=$(collapse_perf <"$work/perf.txt" | reach_main)
@@ -89,7 +91,7 @@ stop() {
     bytes=$(grep -oE 'per stack [0-9]+ bytes' "$work/p.err" | awk '{ print $3 }' || true)
     lost=$(grep -oE '[0-9]+ lost' "$work/p.err" | head -1 | awk '{ print $1 }')
   fi
-  echo "$cpu $(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }') $reach ${bytes:-0} ${lost:-0}"
+  echo "$cpu $(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }') $reach ${bytes:-0} ${lost:-0}" >"$work/p.result"
 }
 
 echo "# DWARF unwinding benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, kernel $(uname -r)"
@@ -102,7 +104,8 @@ for run in $(seq "$runs"); do
     for p in $profilers; do
       start "$p" "$hz"
       w=$(run_workload)
-      echo "$w $(stop "$p")" >>"$work/$p.$hz"
+      stop "$p"
+      echo "$w $(cat "$work/p.result")" >>"$work/$p.$hz"
     done
   done
   echo "# round $run of $runs done" >&2
@@ -132,7 +135,7 @@ for p in kiln-dwarf kiln-fp; do
   read -r t0 n0 < <(bpf_run_stats)
   sleep 5
   read -r t1 n1 < <(bpf_run_stats)
-  stop "$p" >/dev/null
+  stop "$p"
   stop_load
   us=$(grep -oE '[0-9.]+ us to unwind' "$work/p.err" | awk '{ print $1 }' || true)
   echo "| $p | $(awk -v t="$((t1 - t0))" -v n="$((n1 - n0))" 'BEGIN { printf "%.0f", n ? t / n : 0 }') | ${us:--} |"

@@ -365,11 +365,11 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
 struct SamplerOptions {
   unsigned hz = 99;
   UnwindMode unwind = UnwindMode::kDwarf;
-  uint32_t stack_size = 16384;            // --unwind dwarf: user stack bytes copied per sample
-  uint32_t ring_size = 32 * 1024 * 1024;  // --unwind dwarf: bytes of the user_stacks ring
-  double duration_seconds = 0;            // 0: until a signal or the command exits
-  uint32_t stack_map_size = 0;            // 0: from hz, CPUs and duration (stack_map_entries)
-  bool progress = false;                  // live progress line on stderr
+  uint32_t stack_size = 16384;           // --unwind dwarf: user stack bytes copied per sample
+  uint32_t ring_size = 8 * 1024 * 1024;  // --unwind dwarf: bytes of the user_stacks ring
+  double duration_seconds = 0;           // 0: until a signal or the command exits
+  uint32_t stack_map_size = 0;           // 0: from hz, CPUs and duration (stack_map_entries)
+  bool progress = false;                 // live progress line on stderr
 };
 
 // What a recorder hands to symbolization and output.
@@ -403,7 +403,7 @@ struct OffCpuOptions {
   uint32_t stack_map_size = 0;             // 0: 32768 entries
   UnwindMode unwind = UnwindMode::kDwarf;  // kDwarf needs tp_btf; raw_tp walks frame pointers
   uint32_t stack_size = 16384;             // --unwind dwarf: user stack bytes copied per block
-  uint32_t ring_size = 32 * 1024 * 1024;   // --unwind dwarf: bytes of the user_stacks ring
+  uint32_t ring_size = 8 * 1024 * 1024;    // --unwind dwarf: bytes of the user_stacks ring
   bool progress = false;                   // live progress line on stderr
 };
 

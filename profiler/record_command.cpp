@@ -32,6 +32,7 @@ struct RecordOptions {
   profiler::OffCpuOptions off_cpu_options;
   std::string state = "both";
   std::string unwind = "dwarf";
+  uint32_t ring_mib = 8;
 };
 
 // "the command ...", "pid 12,34", "all CPUs": what was recorded, for the subtitle.
@@ -96,6 +97,7 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   off_cpu.stack_map_size = options.sampler.stack_map_size;
   off_cpu.unwind = unwind_mode(options);
   off_cpu.stack_size = options.sampler.stack_size;
+  off_cpu.ring_size = options.sampler.ring_size;
   off_cpu.progress = isatty(STDERR_FILENO);
   const profiler::OffCpuRecording result =
       profiler::record_off_cpu(options.targets, cpus, off_cpu, command, signals, symbolizer);
@@ -125,6 +127,7 @@ int run_record(RecordOptions options) {
   profiler::check_output_paths(options.outputs);
   // Whole pages: the BPF copy falls back to reading page by page.
   options.sampler.stack_size = (options.sampler.stack_size + 4095) / 4096 * 4096;
+  options.sampler.ring_size = options.ring_mib * 1024 * 1024;
   if (options.sampler.hz == 0 || options.sampler.hz > 100000)
     throw profiler::UsageError("-F " + std::to_string(options.sampler.hz) +
                                ": the frequency must be between 1 and 100000 Hz");
@@ -255,6 +258,21 @@ void add_record_command(CLI::App& app, int& exit_code) {
       ->type_name("BYTES")
       ->check(CLI::Validator(CLI::Range(4096u, 65536u)).description(""))
       ->default_val(16384);
+  record
+      ->add_option("--ring-size", options->ring_mib,
+                   "With --unwind dwarf: MiB of the ring buffer that carries the stack copies to "
+                   "kiln, a power of two (default 8); raise it when samples are lost because it "
+                   "was full")
+      ->type_name("MIB")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            const unsigned long mib = std::strtoul(text.c_str(), nullptr, 10);
+            return mib >= 1 && mib <= 1024 && (mib & (mib - 1)) == 0
+                       ? std::string()
+                       : "must be a power of two from 1 to 1024, e.g. --ring-size 32";
+          },
+          ""))
+      ->default_val(8);
   record->add_flag("--per-pid", options->per_pid, "Root frame comm-PID instead of comm");
   record->add_flag("--per-tid", options->per_tid, "Root frame comm-PID/TID instead of comm");
   record->add_flag("--include-idle", options->targets.include_idle,

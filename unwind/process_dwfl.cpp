@@ -177,8 +177,8 @@ int ProcessDwfl::on_frame(Dwfl_Frame* frame, void* arg) {
   return DWARF_CB_OK;
 }
 
-std::array<uint64_t, 9> ProcessDwfl::cache_registers(const uint64_t* regs) {
-  return {regs[16], regs[7], regs[6], regs[3], regs[10], regs[12], regs[13], regs[14], regs[15]};
+std::array<uint64_t, 5> ProcessDwfl::cache_registers(const uint64_t* regs) {
+  return {regs[16], regs[7], regs[6], regs[10], regs[13]};
 }
 
 bool ProcessDwfl::recall(pid_t tid, const UserStackCopy& copy, std::vector<uint64_t>* pcs) const {

@@ -54,15 +54,16 @@ class ProcessDwfl {
   bool at_entry_point(uint64_t pc, bool return_address) const;
 
   // The last complete unwind of each thread, and what it depended on: the registers that call
-  // frame information uses in practice (rip, rsp, the callee-saved ones, r10 of stack
-  // realignment) and every stack word it read. A thread sampled again where those are the same
-  // (a thread that blocks again at the same place, a hot loop) has the same stack.
+  // frame information computes frame addresses from (rip, rsp, rbp, and r10 and r13, gcc's
+  // registers for stack realignment; other registers are only restored, from stack words) and
+  // every stack word it read. A thread sampled again where those are the same (a thread that
+  // blocks again at the same place, a hot loop) has the same stack.
   struct Remembered {
-    std::array<uint64_t, 9> registers{};
+    std::array<uint64_t, 5> registers{};
     std::vector<std::pair<uint64_t, uint64_t>> reads;  // address, value
     std::vector<uint64_t> pcs;
   };
-  static std::array<uint64_t, 9> cache_registers(const uint64_t* regs);
+  static std::array<uint64_t, 5> cache_registers(const uint64_t* regs);
   bool recall(pid_t tid, const UserStackCopy& copy, std::vector<uint64_t>* pcs) const;
 
   Dwfl* dwfl_ = nullptr;

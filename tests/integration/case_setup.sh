@@ -7,9 +7,11 @@ if [[ $(id -u) -ne 0 ]]; then
   echo "SKIPPED: kiln record needs root (BPF and perf events); run the integration tests as root" >&2
   exit 77
 fi
-work=$(mktemp -d "/tmp/kiln-$1-test.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
+# Read-only: the exit trap removes it, so no case may point it elsewhere.
+scratch_dir=$(mktemp -d "/tmp/kiln-$1-test.XXXXXX")
+readonly scratch_dir
+trap 'rm -rf "$scratch_dir"' EXIT
+cd "$scratch_dir" || exit 1
 
 fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
 pass() { echo "ok [$case_name]: $*"; exit 0; }

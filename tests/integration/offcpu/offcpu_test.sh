@@ -124,7 +124,7 @@ already_blocked)
   # A process blocked before tracing starts and for all of it shows the whole duration.
   sleep 30 &
   sleeper=$!
-  trap 'kill $sleeper; rm -rf "$work"' EXIT
+  trap 'kill $sleeper; rm -rf "$scratch_dir"' EXIT
   sleep 0.2
   "$kiln" record --off-cpu -p "$sleeper" -d 1 -o run.folded 2>run.err || fail "$(cat run.err)"
   blocked=$(us_of run.folded sleep)

@@ -90,19 +90,19 @@ xz_vs_perf | python_vs_perf)
   command -v perf >/dev/null || fail "perf is missing (scripts/install-deps.sh installs linux-perf)"
   if [[ $case_name == xz_vs_perf ]]; then
     head -c 4000000 /usr/lib/x86_64-linux-gnu/libc.so.6 >input
-    work=(sh -c 'xz -6 -T1 -c input >/dev/null')
+    workload=(sh -c 'xz -6 -T1 -c input >/dev/null')
     root='^xz;'
   else
     printf 'def f(n):\n    return n if n < 2 else f(n - 1) + f(n - 2)\nprint(f(31))\n' >fib.py
     # Debian's interpreter (stripped, no frame pointers), not a pyenv build that PATH may find.
     python=$(ls /usr/bin/python3 /usr/bin/python3.[0-9]* 2>/dev/null | grep -v config | head -n1)
     [[ -n $python ]] || fail "Debian's python3 is missing (apt-get install python3)"
-    work=("$python" fib.py)
+    workload=("$python" fib.py)
     root='^python3'
   fi
-  "$kiln" record -F 499 -o kiln.folded -- "${work[@]}" >/dev/null 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
+  "$kiln" record -F 499 -o kiln.folded -- "${workload[@]}" >/dev/null 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
   read -r kiln_share kiln_total < <(reach_main "$root" <kiln.folded)
-  read -r perf_share perf_total < <(perf_dwarf_folded "${work[@]}" | reach_main "$root")
+  read -r perf_share perf_total < <(perf_dwarf_folded "${workload[@]}" | reach_main "$root")
   ((kiln_total >= 100)) || fail "only $kiln_total samples from kiln"
   awk -v k="$kiln_share" -v p="$perf_share" 'BEGIN { exit !(k >= p - 0.5) }' ||
     fail "kiln reaches main in $kiln_share% of $kiln_total samples, perf --call-graph dwarf in $perf_share% of $perf_total"
