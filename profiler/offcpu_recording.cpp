@@ -66,7 +66,7 @@ flamegraph::SvgOptions off_cpu_svg_options(const OffCpuRecording& result,
                 " blocks, %" PRIu64 " lost",
                 targets.c_str(), result.recording.seconds, result.blocked_ns / 1e9, result.threads,
                 result.threads == 1 ? "" : "s", result.recording.counters.samples, result.lost());
-  svg.subtitle = subtitle;
+  svg.subtitle = subtitle + incomplete_stacks_note(result.unwinding);
   svg.palette = flamegraph::Palette::kIo;
   // The renderer gives kernel and inlined frames hues of their own in every palette; off-CPU
   // stacks are mostly kernel frames, so all frames take the io blues (flamegraph.pl --colors=io).

@@ -230,6 +230,8 @@ struct UnwindCounters {
 std::vector<std::string> describe_incomplete(const UnwindCounters& counters);
 // The summary's lines on unwinding: stacks unwound, complete, incomplete by kind.
 void print_unwinding(std::FILE* out, const UnwindCounters& counters);
+// ", N% of user stacks incomplete ([truncated])" for an SVG subtitle; empty when none are.
+std::string incomplete_stacks_note(const UnwindCounters& counters);
 
 // Consumes the user_stacks ring buffer of bpf/user_stack.h while recording: unwinds each
 // sample's (or each counted block's) user stack and counts the stacks it gives.

@@ -174,12 +174,7 @@ int run_record(RecordOptions options) {
                 recording.cpus, recording.cpus == 1 ? "" : "s", recording.counters.samples,
                 recording.counters.lost());
   svg.subtitle = subtitle;
-  if (const uint64_t incomplete = recording.unwinding.incomplete()) {
-    std::snprintf(
-        subtitle, sizeof(subtitle), ", %.1f%% of user stacks incomplete ([truncated])",
-        100.0 * static_cast<double>(incomplete) / static_cast<double>(recording.unwinding.stacks));
-    svg.subtitle += subtitle;
-  }
+  svg.subtitle += profiler::incomplete_stacks_note(recording.unwinding);
 
   profiler::RecordSummary summary;
   summary.what = "samples";

@@ -28,6 +28,16 @@ void print_unwinding(std::FILE* out, const UnwindCounters& unwinding) {
                  unwinding.blocks_without_stack);
 }
 
+std::string incomplete_stacks_note(const UnwindCounters& counters) {
+  const uint64_t incomplete = counters.incomplete() + counters.blocks_without_stack;
+  if (incomplete == 0) return "";
+  char note[96];
+  std::snprintf(note, sizeof(note), ", %.1f%% of user stacks incomplete ([truncated])",
+                100.0 * static_cast<double>(incomplete) /
+                    static_cast<double>(counters.stacks + counters.blocks_without_stack));
+  return note;
+}
+
 void print_summary(std::FILE* out, const RecordSummary& summary,
                    const flamegraph::Profile& profile) {
   const SampleCounters& c = summary.counters;
