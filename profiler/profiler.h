@@ -272,6 +272,9 @@ class UnwoundStacks {
   static int on_record(void* self, void* data, size_t size);
   void count(const kiln_user_stack_record& record, size_t size, uint64_t weight,
              uint64_t kernel_stack_id, const char* comm);
+  // Counts `weight` under the stack in scratch_.user with these other parts of its key.
+  void add(uint32_t tgid, uint32_t pid, uint64_t kernel_stack_id, const char* comm, bool truncated,
+           uint64_t weight);
   ring_buffer* ring_ = nullptr;
   unwind::UserStackUnwinder& unwinder_;
   UnwindCounters counters_;

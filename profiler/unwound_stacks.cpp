@@ -74,23 +74,17 @@ bool UnwoundStacks::has_copy(uint32_t tid, uint64_t switch_out_ns) const {
 
 void UnwoundStacks::count_block(const kiln_block_record& block) {
   if (has_copy(block.pid, block.switch_out_ns)) {
-    const std::vector<uint8_t>& copy = switched_out_[block.pid];
+    const auto it = switched_out_.find(block.pid);
     // The kernel stack is the one of the block, which its record carries.
-    count(*reinterpret_cast<const kiln_user_stack_record*>(copy.data()), copy.size(),
+    count(*reinterpret_cast<const kiln_user_stack_record*>(it->second.data()), it->second.size(),
           block.blocked_ns, block.kernel_stack_id, block.comm);
-    switched_out_.erase(block.pid);
+    switched_out_.erase(it);
     return;
   }
   ++counters_.blocks_without_stack;
-  scratch_.tgid = block.tgid;
-  scratch_.pid = block.pid;
-  scratch_.kernel_stack_id = block.kernel_stack_id;
-  scratch_.comm.assign(block.comm, strnlen(block.comm, KILN_COMM_LEN));
   scratch_.user.clear();
-  scratch_.truncated = true;
-  Weights& weights = counts_[scratch_];
-  weights.weight += block.blocked_ns;
-  ++weights.events;
+  add(block.tgid, block.pid, block.kernel_stack_id, block.comm, /*truncated=*/true,
+      block.blocked_ns);
 }
 
 void UnwoundStacks::count(const kiln_user_stack_record& record, size_t size, uint64_t weight,
@@ -111,11 +105,16 @@ void UnwoundStacks::count(const kiln_user_stack_record& record, size_t size, uin
   ++counters_.stacks;
   ++counters_.ended[static_cast<int>(end)];
   counters_.stack_bytes += stack_size;
-  scratch_.tgid = record.tgid;
-  scratch_.pid = record.pid;
+  add(record.tgid, record.pid, kernel_stack_id, comm, end != unwind::UnwindEnd::kComplete, weight);
+}
+
+void UnwoundStacks::add(uint32_t tgid, uint32_t pid, uint64_t kernel_stack_id, const char* comm,
+                        bool truncated, uint64_t weight) {
+  scratch_.tgid = tgid;
+  scratch_.pid = pid;
   scratch_.kernel_stack_id = kernel_stack_id;
   scratch_.comm.assign(comm, strnlen(comm, KILN_COMM_LEN));
-  scratch_.truncated = end != unwind::UnwindEnd::kComplete;
+  scratch_.truncated = truncated;
   Weights& weights = counts_[scratch_];
   weights.weight += weight;
   ++weights.events;

@@ -20,33 +20,29 @@ struct UserStackUnwinder::Impl {
 
   ProcessDwfl* process(pid_t tgid, uint64_t pc) {
     auto it = by_tgid.find(tgid);
-    const uint64_t known = it == by_tgid.end() ? 0 : (*it->second)->generation();
+    const uint64_t known = it == by_tgid.end() ? 0 : it->second->second->generation();
     const uint64_t generation = symbolizer.process_binaries(tgid, pc, known, &binaries);
     if (generation == 0) return nullptr;
     if (it != by_tgid.end()) {
       recent.splice(recent.begin(), recent, it->second);  // most recent first
-      if (generation == known) return recent.front().get();
-      recent.front() = std::make_unique<ProcessDwfl>(tgid, binaries, generation, images);
-      return recent.front().get();
+      if (generation != known)
+        recent.front().second = std::make_unique<ProcessDwfl>(tgid, binaries, generation, images);
+      return recent.front().second.get();
     }
     if (recent.size() >= kMaxProcesses) {
-      for (auto old = by_tgid.begin(); old != by_tgid.end(); ++old) {
-        if (old->second == std::prev(recent.end())) {
-          by_tgid.erase(old);
-          break;
-        }
-      }
+      by_tgid.erase(recent.back().first);
       recent.pop_back();
     }
-    recent.push_front(std::make_unique<ProcessDwfl>(tgid, binaries, generation, images));
+    recent.emplace_front(tgid, std::make_unique<ProcessDwfl>(tgid, binaries, generation, images));
     by_tgid[tgid] = recent.begin();
-    return recent.front().get();
+    return recent.front().second.get();
   }
 
+  using Recent = std::list<std::pair<pid_t, std::unique_ptr<ProcessDwfl>>>;
   symbolizer::Symbolizer& symbolizer;
   MemoryImages images;
-  std::list<std::unique_ptr<ProcessDwfl>> recent;
-  std::unordered_map<pid_t, std::list<std::unique_ptr<ProcessDwfl>>::iterator> by_tgid;
+  Recent recent;  // most recently used first
+  std::unordered_map<pid_t, Recent::iterator> by_tgid;
   std::vector<symbolizer::MappedBinary> binaries;  // scratch
 };
 
