@@ -61,7 +61,7 @@ static __always_inline __u32 task_state(struct task_struct* task) {
 }
 
 static __always_inline bool is_blocked_state(__u32 state) {
-  return (state & state_mask) != 0;
+  return (state & state_mask & OFFCPU_STATE_BLOCKED) != 0;
 }
 
 /* What the programs need of a task, read once. tp_btf and iterators get trusted task pointers
@@ -144,6 +144,7 @@ static __always_inline void add_block(struct task_struct* task, bool direct,
   read_comm(key.comm, task, direct);
   key.kernel_stack_id = start->kernel_stack_id;
   key.user_stack_id = start->user_stack_id;
+  key.state = start->state;
 
   struct offcpu_total* total = bpf_map_lookup_elem(&counts, &key);
   if (total) {
@@ -185,11 +186,14 @@ static __always_inline int on_switch(void* ctx, bool direct, bool preempt, struc
     bpf_map_delete_elem(&start, &prev_tid);
     return 0;
   }
-  /* A preempted task is still runnable: it waits for a CPU, it is not blocked. */
-  if (preempt || !is_blocked_state(prev_state)) return 0;
+  /* A preempted task is still runnable: it waits for a CPU, it is not blocked. Its wait is
+   * counted only when asked for (--wall). */
+  const __u32 state =
+      preempt || prev_state == 0 ? OFFCPU_STATE_RUNNABLE : prev_state & OFFCPU_STATE_BLOCKED;
+  if (!(state & state_mask)) return 0;
   const struct task_facts task = read_task(prev, direct);
   if (!is_target(&task, bpf_get_smp_processor_id())) return 0;
-  struct offcpu_start entry = {.tgid = task.tgid, .state = prev_state & state_mask};
+  struct offcpu_start entry = {.tgid = task.tgid, .state = state};
   read_comm(entry.comm, prev, direct);
   entry.kernel_stack_id = stack_id(ctx, 0);
   struct kiln_user_stack_record* copy = NULL;
@@ -244,7 +248,8 @@ int offcpu_seed_blocked(struct bpf_iter__task* ctx) {
   if (!is_target(&facts, BPF_CORE_READ(task, thread_info.cpu))) return 0;
   /* A thread that blocked after attaching has its real stacks recorded already. */
   if (bpf_map_lookup_elem(&start, &facts.pid)) return 0;
-  struct offcpu_start entry = {.tgid = facts.tgid, .state = state & state_mask};
+  struct offcpu_start entry = {.tgid = facts.tgid,
+                               .state = state & state_mask & OFFCPU_STATE_BLOCKED};
   read_comm(entry.comm, task, false);
   kiln_store_task_stack(task, &entry.kernel_stack_id);
   entry.timestamp_ns = bpf_ktime_get_ns();

@@ -11,6 +11,9 @@
 /* Task states counted as blocked (bits of task_struct.__state). */
 #define OFFCPU_STATE_INTERRUPTIBLE 0x1   /* TASK_INTERRUPTIBLE: sleeps, waits on fds, futexes */
 #define OFFCPU_STATE_UNINTERRUPTIBLE 0x2 /* TASK_UNINTERRUPTIBLE: disk I/O, some locks */
+/* Preempted or yielding: still runnable, waiting for a CPU (counted only by --wall). */
+#define OFFCPU_STATE_RUNNABLE 0x4
+#define OFFCPU_STATE_BLOCKED (OFFCPU_STATE_INTERRUPTIBLE | OFFCPU_STATE_UNINTERRUPTIBLE)
 
 /* What a thread left the CPU with, per thread id; the entry stays while the thread lives, with
  * timestamp 0 while it runs. Threads still blocked when tracing stops are counted from these

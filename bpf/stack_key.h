@@ -23,6 +23,8 @@ struct kiln_stack_key {
   char comm[KILN_COMM_LEN];
   __u64 kernel_stack_id;
   __u64 user_stack_id;
+  __u32 state;    /* off-CPU: the OFFCPU_STATE_* bit the thread left the CPU in; 0 on-CPU */
+  __u32 reserved; /* zero: keys are compared byte by byte */
 };
 
 /* Indexes of the per-CPU `counters` array: every sample that passed the filter is counted in

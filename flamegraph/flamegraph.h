@@ -474,6 +474,20 @@ struct SvgStats {
 // characters become U+FFFD), so no name can break the markup or reach the script as code.
 SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostream& out);
 
+// ---------------------------------------------------------------------------------------------
+// Wall-clock graphs (`kiln record --wall`): on-CPU samples and off-CPU waits of the same threads
+// in one profile of time, each off-CPU stack ending in a frame that names how its thread waited.
+
+enum class WallState { kSleeping, kUninterruptible, kRunnable };
+// "[off-cpu: S]" (sleeping: interruptible), "[off-cpu: D]" (uninterruptible) or "[runnable]"
+// (preempted, waiting for a CPU).
+std::string_view wall_state_frame(WallState state);
+// Styles a wall-clock graph: frames whose time is mostly off-CPU (blocked) in the io blues,
+// mostly runnable in lavender, mostly on-CPU in `svg.palette`; every tooltip gets the frame's
+// split into on-CPU, off-CPU (blocked) and runnable time, and the legend says which color is
+// which.
+void use_wall_time_style(SvgOptions& svg);
+
 // XML-escapes text for an attribute or element body, replacing invalid UTF-8 and characters XML
 // forbids by U+FFFD. Exposed for the writers of other SVG views and for tests.
 void append_xml_escaped(std::string& out, std::string_view text);

@@ -20,31 +20,16 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
   const TargetFilter filter(targets, command ? command->pid() : 0);
   unwind::UserStackUnwinder unwinder(symbolizer);
   OffCpuTracer tracer(filter, options, &unwinder);
+  Session session = record_session(targets, {&tracer}, command, signals, symbolizer,
+                                   {options.duration_seconds, options.progress, "blocks"});
   OffCpuRecording result;
+  result.recording.raw = std::move(session.raw.front());
+  result.recording.seconds = session.seconds;
   result.recording.cpus = cpus.size();
+  result.recording.stop = session.stop;
+  result.recording.parents = std::move(session.parents);
   result.raw_tracepoint = tracer.uses_raw_tracepoint();
-  {
-    ProcessTracker tracker(tracer.new_processes(), symbolizer);
-    const auto start = std::chrono::steady_clock::now();
-    // A command starts after tracing does: nothing of it can be blocked already.
-    tracer.attach(/*seed_blocked=*/command == nullptr);
-    if (command) command->release();
-    RecordLoopOptions loop =
-        record_loop_options(targets, command, tracker, options.duration_seconds, options.progress);
-    loop.progress_unit = "blocks";
-    loop.samples_so_far = [&] { return tracer.blocks_so_far(); };
-    if (UnwoundStacks* unwound = tracer.unwound())
-      loop.sources.push_back({unwound->epoll_fd(), [unwound] { unwound->consume(); }});
-    result.recording.stop = run_until_stopped(signals, loop);
-    tracer.detach();
-    result.recording.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    tracker.consume();
-    result.recording.raw = tracer.drain();
-    if (UnwoundStacks* unwound = tracer.unwound()) result.unwinding = unwound->counters();
-    tracker.snapshot_missing(result.recording.raw);
-    result.recording.parents = tracker.parents();
-  }
+  result.unwinding = tracer.unwinding();
   result.recording.counters = tracer.counters();
   result.offcpu = tracer.offcpu_counters();
   std::set<uint32_t> threads;
@@ -174,8 +159,7 @@ void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
                    b.blocks ? static_cast<double>(b.us) / 1e3 / static_cast<double>(b.blocks) : 0.0,
                    abbreviate(profile, b.frames).c_str());
   }
-  for (const std::string& path : written)
-    if (path != "-") std::fprintf(out, "kiln: wrote %s\n", path.c_str());
+  print_written(out, written);
 }
 
 }  // namespace kiln::profiler

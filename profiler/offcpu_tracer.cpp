@@ -146,7 +146,7 @@ bpf_map* OffCpuTracer::new_processes() const {
   return skeleton_->maps.new_processes;
 }
 
-void OffCpuTracer::attach(bool seed_blocked) {
+void OffCpuTracer::attach(bool targets_running) {
   links_ = std::make_unique<Links>();
   if (btf_tracing_) {
     links_->attach(skeleton_->progs.kiln_reannounce_exec);
@@ -157,7 +157,12 @@ void OffCpuTracer::attach(bool seed_blocked) {
   }
   links_->attach(raw_tracepoint_ ? skeleton_->progs.offcpu_switch_raw
                                  : skeleton_->progs.offcpu_switch_btf);
-  if (seed_blocked && btf_tracing_) seed();
+  if (targets_running && btf_tracing_) seed();
+}
+
+std::vector<EventSource> OffCpuTracer::sources() {
+  if (!unwound_) return {};
+  return {{unwound_->epoll_fd(), [this] { unwound_->consume(); }}};
 }
 
 // Runs the task iterator once: it adds every target thread that is blocked now.
@@ -218,6 +223,7 @@ void OffCpuTracer::count_still_blocked(uint64_t end_ns) {
     std::memcpy(key.comm, entry.comm, sizeof(key.comm));
     key.kernel_stack_id = entry.kernel_stack_id;
     key.user_stack_id = entry.user_stack_id;
+    key.state = entry.state;
     offcpu_total total{};
     bpf_map_lookup_elem(counts_fd, &key, &total);
     total.blocked_ns += blocked;
@@ -226,7 +232,7 @@ void OffCpuTracer::count_still_blocked(uint64_t end_ns) {
   }
 }
 
-uint64_t OffCpuTracer::blocks_so_far() const {
+uint64_t OffCpuTracer::events_so_far() const {
   return sum_per_cpu(bpf_map__fd(skeleton_->maps.counters), KILN_SAMPLES);
 }
 
@@ -247,6 +253,10 @@ OffCpuCounters OffCpuTracer::offcpu_counters() const {
   counters.blocked_at_start = sum_per_cpu(fd, OFFCPU_BLOCKED_AT_START);
   counters.still_blocked_at_end = still_blocked_at_end_;
   return counters;
+}
+
+UnwindCounters OffCpuTracer::unwinding() const {
+  return unwound_ ? unwound_->counters() : UnwindCounters{};
 }
 
 RawProfile OffCpuTracer::drain() {

@@ -30,11 +30,21 @@ bool read_stat(uint32_t pid, char* state, uint32_t* ppid) {
 
 }  // namespace
 
-ProcessTracker::ProcessTracker(bpf_map* new_processes, symbolizer::Symbolizer& symbolizer)
+ProcessTracker::ProcessTracker(const std::vector<bpf_map*>& new_processes,
+                               symbolizer::Symbolizer& symbolizer)
     : symbolizer_(symbolizer) {
-  ring_ = ring_buffer__new(bpf_map__fd(new_processes), &ProcessTracker::on_event, this, nullptr);
-  if (!ring_)
-    throw EnvironmentError("cannot open the BPF ring buffer: " + std::string(strerror(errno)));
+  for (bpf_map* announcements : new_processes) {
+    const int fd = bpf_map__fd(announcements);
+    if (!ring_) {
+      ring_ = ring_buffer__new(fd, &ProcessTracker::on_event, this, nullptr);
+    } else if (const int err = ring_buffer__add(ring_, fd, &ProcessTracker::on_event, this)) {
+      ring_buffer__free(ring_);
+      ring_ = nullptr;
+      errno = -err;
+    }
+    if (!ring_)
+      throw EnvironmentError("cannot open the BPF ring buffer: " + std::string(strerror(errno)));
+  }
   // The first snapshot that meets a library opens it and looks for its debug file. kiln's own
   // snapshot does so for the libraries most processes share before recording starts; it is
   // kept so that they stay cached.

@@ -86,6 +86,11 @@ void symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
     for (size_t i = stack.kernel.size(); i-- > 0;)
       for (const std::string& name : names.kernel(lookup_address(stack.kernel, i)))
         frames.push_back(name);
+    if (options.state_frames && stack.state != 0)
+      frames.emplace_back(flamegraph::wall_state_frame(
+          stack.state == OFFCPU_STATE_RUNNABLE          ? flamegraph::WallState::kRunnable
+          : stack.state == OFFCPU_STATE_UNINTERRUPTIBLE ? flamegraph::WallState::kUninterruptible
+                                                        : flamegraph::WallState::kSleeping));
     views.assign(frames.begin(), frames.end());
     profile.add_stack(std::span<const std::string_view>(views),
                       flamegraph::Weight::from_integer(stack.weight));

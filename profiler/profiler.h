@@ -30,6 +30,7 @@ struct bpf_map;
 struct bpf_program;
 struct bpf_link;
 struct offcpu_bpf;
+struct profile_bpf;
 struct ring_buffer;
 
 namespace kiln::symbolizer {
@@ -191,6 +192,7 @@ struct RawStack {
   uint64_t weight = 0;     // samples, or nanoseconds off CPU
   uint64_t events = 0;     // samples, or blocks off CPU
   bool truncated = false;  // the user stack was not unwound to its root (--unwind dwarf)
+  uint32_t state = 0;      // off-CPU: the OFFCPU_STATE_* bit it left the CPU in; 0 on-CPU
 };
 struct RawProfile {
   std::vector<RawStack> stacks;
@@ -225,6 +227,13 @@ struct UnwindCounters {
   uint64_t unwind_ns = 0;                        // time spent unwinding, summed
   uint64_t blocks_without_stack = 0;             // off-CPU: block whose copy was lost
   uint64_t incomplete() const { return stacks - ended[0]; }
+  void add(const UnwindCounters& other) {
+    stacks += other.stacks;
+    for (int i = 0; i < unwind::kUnwindEndCount; ++i) ended[i] += other.ended[i];
+    stack_bytes += other.stack_bytes;
+    unwind_ns += other.unwind_ns;
+    blocks_without_stack += other.blocks_without_stack;
+  }
 };
 // One line per kind of incomplete stack with its count, share and fix; empty if none.
 std::vector<std::string> describe_incomplete(const UnwindCounters& counters);
@@ -260,6 +269,7 @@ class UnwoundStacks {
     std::string comm;
     std::vector<uint64_t> user;
     bool truncated = false;
+    uint32_t state = 0;
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {
@@ -271,10 +281,10 @@ class UnwoundStacks {
   };
   static int on_record(void* self, void* data, size_t size);
   void count(const kiln_user_stack_record& record, size_t size, uint64_t weight,
-             uint64_t kernel_stack_id, const char* comm);
+             uint64_t kernel_stack_id, const char* comm, uint32_t state);
   // Counts `weight` under the stack in scratch_.user with these other parts of its key.
-  void add(uint32_t tgid, uint32_t pid, uint64_t kernel_stack_id, const char* comm, bool truncated,
-           uint64_t weight);
+  void add(uint32_t tgid, uint32_t pid, uint64_t kernel_stack_id, const char* comm, uint32_t state,
+           bool truncated, uint64_t weight);
   ring_buffer* ring_ = nullptr;
   unwind::UserStackUnwinder& unwinder_;
   UnwindCounters counters_;
@@ -285,11 +295,12 @@ class UnwoundStacks {
 
 // ---- While recording -----------------------------------------------------------------------
 
-// Consumes the `new_processes` ring buffer of bpf/process_events.bpf.h and snapshots each
+// Consumes the `new_processes` ring buffers of bpf/process_events.bpf.h and snapshots each
 // announced process in the symbolizer while it is alive.
 class ProcessTracker {
  public:
-  ProcessTracker(bpf_map* new_processes, symbolizer::Symbolizer& symbolizer);
+  // One ring per recorder of the session: each one's programs announce what they see.
+  ProcessTracker(const std::vector<bpf_map*>& new_processes, symbolizer::Symbolizer& symbolizer);
   ~ProcessTracker();
   ProcessTracker(const ProcessTracker&) = delete;
   ProcessTracker& operator=(const ProcessTracker&) = delete;
@@ -365,6 +376,49 @@ RecordLoopOptions record_loop_options(const TargetSpec& targets, ChildCommand* c
 // command exited or every watched target exited, consuming process announcements meanwhile.
 StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions& options);
 
+// ---- Recorders and the session that runs them ----------------------------------------------
+
+// One kind of recording (on-CPU sampling, off-CPU tracing), loaded at construction, in the
+// shape a session runs any number of them: attach, read while recording, detach, drain.
+class Recorder {
+ public:
+  virtual ~Recorder() = default;
+  // The ring buffer in which its BPF programs announce processes to snapshot.
+  virtual bpf_map* new_processes() const = 0;
+  // Starts recording. `targets_running`: the targets may be running already (false when the
+  // only target is a command kiln starts after this).
+  virtual void attach(bool targets_running) = 0;
+  // What the session reads while recording (ring buffers, as they fill).
+  virtual std::vector<EventSource> sources() = 0;
+  // Samples or blocks so far, for the progress line.
+  virtual uint64_t events_so_far() const = 0;
+  // Stops recording; nothing stays attached. Idempotent; also done by the destructor.
+  virtual void detach() = 0;
+  // After detach: the counted stacks, by thread.
+  virtual RawProfile drain() = 0;
+  virtual SampleCounters counters() const = 0;
+  virtual UnwindCounters unwinding() const = 0;  // --unwind dwarf; zero otherwise
+};
+
+struct SessionOptions {
+  double duration_seconds = 0;            // 0: until a signal, the command's or the targets' exit
+  bool progress = false;                  // live progress line on stderr
+  const char* progress_unit = "samples";  // what the first recorder's events_so_far counts
+};
+
+struct Session {
+  std::vector<RawProfile> raw;  // one per recorder, in their order
+  double seconds = 0;           // from the first attach to the last detach
+  StopReason stop = StopReason::kDuration;
+  std::map<uint32_t, uint32_t> parents;  // tgid -> parent tgid (ProcessTracker::parents)
+};
+// Attaches every recorder, lets `command` (if any) exec, waits for the end of the recording
+// (record_loop_options) while reading their sources and snapshotting announced processes in
+// `symbolizer`, then detaches them all and drains each.
+Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& recorders,
+                       ChildCommand* command, const StopSignals& signals,
+                       symbolizer::Symbolizer& symbolizer, const SessionOptions& options);
+
 // ---- The on-CPU sampler (bpf/profile.bpf.c) -----------------------------------------------
 
 struct SamplerOptions {
@@ -386,6 +440,36 @@ struct Recording {
   StopReason stop = StopReason::kDuration;
   std::map<uint32_t, uint32_t> parents;  // tgid -> parent tgid (ProcessTracker::parents)
   UnwindCounters unwinding;              // --unwind dwarf
+};
+
+// bpf/profile.bpf.c loaded for a target filter, sampling `cpus` at options.hz once attached.
+// With `unwinder` and options.unwind kDwarf, user stacks are copied per sample and unwound by
+// `unwinder` as they arrive. Throws EnvironmentError when it cannot be loaded or attached.
+class OnCpuSampler final : public Recorder {
+ public:
+  OnCpuSampler(const TargetFilter& filter, const std::vector<int>& cpus,
+               const SamplerOptions& options, unwind::UserStackUnwinder* unwinder);
+  ~OnCpuSampler() override;
+  OnCpuSampler(const OnCpuSampler&) = delete;
+  OnCpuSampler& operator=(const OnCpuSampler&) = delete;
+
+  bpf_map* new_processes() const override;
+  void attach(bool targets_running) override;
+  std::vector<EventSource> sources() override;
+  uint64_t events_so_far() const override;
+  void detach() override;
+  RawProfile drain() override;
+  SampleCounters counters() const override;
+  UnwindCounters unwinding() const override;
+
+ private:
+  profile_bpf* skeleton_ = nullptr;
+  std::vector<int> cpus_;
+  unsigned hz_ = 0;
+  bool follow_children_ = false;
+  std::unique_ptr<Links> tracking_;         // fork, exec and exit programs
+  std::optional<CpuClockEvents> sampling_;  // the perf events: sampling while they exist
+  std::optional<UnwoundStacks> unwound_;
 };
 
 // Loads and attaches the sampler for `targets` on `cpus`, lets `command` (if any) exec, waits
@@ -427,28 +511,28 @@ struct OffCpuCounters {
 // options.unwind kDwarf (tp_btf only), user stacks are copied at switch-out and unwound by
 // `unwinder` as the blocks are counted. Throws EnvironmentError when it cannot be loaded or
 // attached; detaches on destruction.
-class OffCpuTracer {
+class OffCpuTracer final : public Recorder {
  public:
   OffCpuTracer(const TargetFilter& filter, const OffCpuOptions& options,
                unwind::UserStackUnwinder* unwinder = nullptr);
-  ~OffCpuTracer();
+  ~OffCpuTracer() override;
   OffCpuTracer(const OffCpuTracer&) = delete;
   OffCpuTracer& operator=(const OffCpuTracer&) = delete;
 
   bool uses_raw_tracepoint() const { return raw_tracepoint_; }
-  bpf_map* new_processes() const;
-  // Attaches, then (with `seed_blocked`) remembers the targets that are blocked already, so
+  bpf_map* new_processes() const override;
+  // Attaches, then (with `targets_running`) remembers the targets that are blocked already, so
   // their time from now to their first wake-up counts, under their kernel stack.
-  void attach(bool seed_blocked);
+  void attach(bool targets_running) override;
+  std::vector<EventSource> sources() override;
   // Detaches and counts the blocks still in progress up to now.
-  void detach();
-  uint64_t blocks_so_far() const;
-  SampleCounters counters() const;
+  void detach() override;
+  uint64_t events_so_far() const override;  // blocks
+  SampleCounters counters() const override;
   OffCpuCounters offcpu_counters() const;
-  // --unwind dwarf: the ring buffer the recording loop reads while tracing; nullptr otherwise.
-  UnwoundStacks* unwound() { return unwound_ ? &*unwound_ : nullptr; }
+  UnwindCounters unwinding() const override;
   // Blocked nanoseconds by thread and stacks.
-  RawProfile drain();
+  RawProfile drain() override;
 
  private:
   void seed();
@@ -490,6 +574,48 @@ void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& recording,
                            const flamegraph::Profile& profile,
                            const std::vector<std::string>& written);
 
+// ---- Wall-clock time (kiln record --wall) --------------------------------------------------
+
+// The time of one thread over a wall-clock recording.
+struct ThreadTime {
+  uint32_t tgid = 0;
+  uint32_t tid = 0;
+  std::string comm;
+  uint64_t on_cpu_ns = 0;    // its samples times the sampling period
+  uint64_t runnable_ns = 0;  // preempted or yielding: waiting for a CPU
+  uint64_t off_cpu_ns = 0;   // blocked, in S or D state
+  uint64_t wall_ns() const { return on_cpu_ns + runnable_ns + off_cpu_ns; }
+};
+
+struct WallRecording {
+  // Raw weights in microseconds of time; counters of the on-CPU samples.
+  Recording recording;
+  unsigned hz = 0;
+  SampleCounters off_cpu;          // blocks (and waits for a CPU) counted and lost
+  OffCpuCounters off_cpu_details;  // blocked at the start, still blocked at the end, D time
+  bool raw_tracepoint = false;
+  std::vector<ThreadTime> threads;  // longest wall time first
+  uint64_t lost() const {
+    return recording.counters.lost() + off_cpu.lost() + off_cpu_details.lost_start_map_full;
+  }
+};
+
+// The on-CPU sampler and the off-CPU tracer (counting waits for a CPU too) in one session on
+// the same targets: each sample weighs 1/hz s of its thread's time, each wait its length, and
+// off-CPU stacks carry their state (RawStack::state) for SymbolizeOptions::state_frames.
+WallRecording record_wall(const TargetSpec& targets, const std::vector<int>& cpus,
+                          const SamplerOptions& sampler, const OffCpuOptions& off_cpu,
+                          ChildCommand* command, const StopSignals& signals,
+                          symbolizer::Symbolizer& symbolizer);
+// Title, subtitle (targets, duration, threads, on/off-CPU time, losses) and the wall-clock
+// style (flamegraph::use_wall_time_style).
+flamegraph::SvgOptions wall_svg_options(const WallRecording& recording, const std::string& targets);
+// The stderr summary: time on and off CPU, losses, each thread's wall time split, the top
+// functions by self time.
+void print_wall_summary(std::FILE* out, const WallRecording& recording,
+                        const flamegraph::Profile& profile,
+                        const std::vector<std::string>& written);
+
 // ---- After recording -----------------------------------------------------------------------
 
 enum class RootFrame { kComm, kPerPid, kPerTid };
@@ -499,6 +625,9 @@ struct SymbolizeOptions {
   // A forked child runs its parent's code until it execs; samples taken then (the exec itself)
   // are symbolized in the parent when the child's own (post-exec) snapshot has no mapping.
   std::function<uint32_t(uint32_t tgid)> parent_of;
+  // --wall: off-CPU stacks end in a frame naming the state the thread waited in
+  // (flamegraph::wall_state_frame).
+  bool state_frames = false;
 };
 // Turns addresses into frame names: root frame (comm / comm-PID / comm-PID/TID), user frames
 // (JIT `_[j]`, inlined `_[i]`) then kernel frames (`_[k]`); merged and sorted.
@@ -526,5 +655,9 @@ struct RecordSummary {
 // The stderr summary: duration, CPUs, samples, lost samples with reasons, top 10 self functions.
 void print_summary(std::FILE* out, const RecordSummary& summary,
                    const flamegraph::Profile& profile);
+// The summary's ten functions with the most self weight (leaf frames), with their shares.
+void print_top_functions(std::FILE* out, const flamegraph::Profile& profile);
+// "kiln: wrote PATH" for each file written (not for "-", stdout).
+void print_written(std::FILE* out, const std::vector<std::string>& written);
 
 }  // namespace kiln::profiler

@@ -29,6 +29,7 @@ struct RecordOptions {
   bool per_tid = false;
   std::string title;
   bool off_cpu = false;  // --off-cpu: blocked time at sched_switch instead of samples
+  bool wall = false;     // --wall: samples and waits in one profile of time
   profiler::OffCpuOptions off_cpu_options;
   std::string state = "both";
   std::string unwind = "dwarf";
@@ -119,6 +120,41 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   return finish_record(symbolizer, command);
 }
 
+// --wall: on-CPU samples and off-CPU waits of the same threads, in microseconds of time.
+int run_record_wall(const RecordOptions& options, const std::vector<int>& cpus,
+                    const profiler::StopSignals& signals, profiler::ChildCommand* command,
+                    symbolizer::Symbolizer& symbolizer) {
+  profiler::SamplerOptions sampler = options.sampler;
+  sampler.progress = isatty(STDERR_FILENO);
+  sampler.unwind = unwind_mode(options);
+  profiler::OffCpuOptions off_cpu;
+  off_cpu.duration_seconds = sampler.duration_seconds;
+  off_cpu.stack_map_size = sampler.stack_map_size;
+  off_cpu.unwind = sampler.unwind;
+  off_cpu.stack_size = sampler.stack_size;
+  off_cpu.ring_size = sampler.ring_size;
+  const profiler::WallRecording result =
+      profiler::record_wall(options.targets, cpus, sampler, off_cpu, command, signals, symbolizer);
+  end_command(command);
+
+  profiler::SymbolizeOptions symbolize = symbolize_options(options, result.recording);
+  symbolize.state_frames = true;
+  flamegraph::Profile profile;
+  profiler::symbolize_into(result.recording.raw, symbolizer, symbolize, profile);
+  profile.metadata.measured = "wall";
+  profile.metadata.count_name = "us";
+  profile.metadata.frequency_hz = options.sampler.hz;
+  profile.metadata.duration_s = result.recording.seconds;
+  profile.metadata.lost_samples = result.lost();
+
+  flamegraph::SvgOptions svg =
+      profiler::wall_svg_options(result, describe_targets(options.targets));
+  if (!options.title.empty()) svg.title = options.title;
+  const std::vector<std::string> written = profiler::write_outputs(profile, svg, options.outputs);
+  profiler::print_wall_summary(stderr, result, profile, written);
+  return finish_record(symbolizer, command);
+}
+
 int run_record(RecordOptions options) {
   options.targets.command = trailing_command();
   if (!options.targets.command.empty() &&
@@ -147,6 +183,7 @@ int run_record(RecordOptions options) {
   // output is written soon after Ctrl-C.
   symbolizer.symbolize_kernel(0);
   if (options.off_cpu) return run_record_off_cpu(options, cpus, signals, command.get(), symbolizer);
+  if (options.wall) return run_record_wall(options, cpus, signals, command.get(), symbolizer);
   profiler::SamplerOptions sampler = options.sampler;
   sampler.progress = isatty(STDERR_FILENO);
   sampler.unwind = unwind_mode(options);
@@ -203,8 +240,8 @@ void add_record_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<RecordOptions>();
   CLI::App* record = app.add_subcommand(
       "record",
-      "Sample on-CPU stacks (or, with --off-cpu, blocked time) with BPF and write a flame graph "
-      "and folded stacks");
+      "Sample on-CPU stacks (or, with --off-cpu, blocked time; with --wall, both) with BPF and "
+      "write a flame graph and folded stacks");
   record->add_option("-F,--frequency", options->sampler.hz, "Samples per second on each CPU")
       ->type_name("HZ")
       ->default_val(99);
@@ -289,6 +326,13 @@ void add_record_command(CLI::App& app, int& exit_code) {
       ->excludes("--frequency")
       ->excludes("--include-idle");
   record
+      ->add_flag("--wall", options->wall,
+                 "Wall-clock time: on-CPU samples and off-CPU waits of the same threads in one "
+                 "graph of time (microseconds); waits end in an [off-cpu: S], [off-cpu: D] or "
+                 "[runnable] frame and are drawn in blue; the summary splits each thread's time")
+      ->excludes("--off-cpu")
+      ->excludes("--include-idle");
+  record
       ->add_option("--min-block-us", options->off_cpu_options.min_block_us,
                    "With --off-cpu: count only blocks of at least this many microseconds")
       ->type_name("US")
@@ -324,6 +368,8 @@ void add_record_command(CLI::App& app, int& exit_code) {
       "                                          where a process waits, in microseconds\n"
       "  sudo kiln record --off-cpu --min-block-us 1000 --state uninterruptible -- ./app\n"
       "                                          only waits of 1 ms or more in D state\n"
+      "  sudo kiln record --wall --per-tid -p 1234 -d 10 -o wall.svg\n"
+      "                                          where each thread's time goes, running or not\n"
       "Exit status: the command's own when one is given; 2 when privileges or kernel features\n"
       "are missing (the message says how to fix it).");
   record->callback([options, &exit_code] {

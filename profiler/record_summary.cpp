@@ -60,7 +60,16 @@ void print_summary(std::FILE* out, const RecordSummary& summary,
     std::fprintf(out, "  %" PRIu64 " %s with an unreadable user stack (kernel frames kept)\n",
                  c.user_stack_unreadable, summary.what.c_str());
   if (summary.unwinding) print_unwinding(out, *summary.unwinding);
+  print_top_functions(out, profile);
+  print_written(out, summary.written);
+}
 
+void print_written(std::FILE* out, const std::vector<std::string>& written) {
+  for (const std::string& path : written)
+    if (path != "-") std::fprintf(out, "kiln: wrote %s\n", path.c_str());
+}
+
+void print_top_functions(std::FILE* out, const flamegraph::Profile& profile) {
   // Self weight per function: the leaf frame of each stack.
   std::map<std::string_view, uint64_t> self;
   const double total = profile.total().to_double();
@@ -81,8 +90,6 @@ void print_summary(std::FILE* out, const RecordSummary& summary,
                    100.0 * static_cast<double>(weight) / total, weight,
                    static_cast<int>(name.size()), name.data());
   }
-  for (const std::string& path : summary.written)
-    if (path != "-") std::fprintf(out, "kiln: wrote %s\n", path.c_str());
 }
 
 }  // namespace kiln::profiler

@@ -120,6 +120,8 @@ int run_render(const RenderArgs& args) {
   svg.width = args.width;
   svg.frame_height = args.frame_height;
   svg.palette = *palette;
+  // `kiln record --wall` output: on-CPU and off-CPU time told apart as when it was recorded.
+  if (profile.metadata.measured == "wall") fg::use_wall_time_style(svg);
 
   fg::TreeOptions tree_options;
   tree_options.reverse = args.reverse;

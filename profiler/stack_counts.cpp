@@ -44,6 +44,7 @@ RawProfile drain_stack_counts(int counts_fd, StackReader& stacks) {
     stack.tgid = key.tgid;
     stack.pid = key.pid;
     stack.comm.assign(key.comm, strnlen(key.comm, sizeof(key.comm)));
+    stack.state = key.state;
     stack.user = stacks.read(key.user_stack_id);
     stack.kernel = stacks.read(key.kernel_stack_id);
     stack.weight = value[0];

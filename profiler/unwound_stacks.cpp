@@ -20,6 +20,7 @@ size_t UnwoundStacks::KeyHash::operator()(const Key& key) const {
   mix(key.pid);
   mix(key.kernel_stack_id);
   mix(key.truncated);
+  mix(key.state);
   for (const uint64_t pc : key.user) mix(pc);
   return static_cast<size_t>(hash ^ std::hash<std::string>()(key.comm));
 }
@@ -51,7 +52,7 @@ int UnwoundStacks::on_record(void* self, void* data, size_t size) {
   std::memcpy(&kind, data, sizeof(kind));
   if (kind == KILN_RECORD_SAMPLE && size >= sizeof(kiln_user_stack_record)) {
     const auto* record = static_cast<const kiln_user_stack_record*>(data);
-    stacks->count(*record, size, 1, record->kernel_stack_id, record->comm);
+    stacks->count(*record, size, 1, record->kernel_stack_id, record->comm, /*state=*/0);
   } else if (kind == KILN_RECORD_SWITCH_OUT && size >= sizeof(kiln_user_stack_record)) {
     // Unwound only if the block turns out to be counted (not filtered by its length).
     const auto* record = static_cast<const kiln_user_stack_record*>(data);
@@ -77,18 +78,18 @@ void UnwoundStacks::count_block(const kiln_block_record& block) {
     const auto it = switched_out_.find(block.pid);
     // The kernel stack is the one of the block, which its record carries.
     count(*reinterpret_cast<const kiln_user_stack_record*>(it->second.data()), it->second.size(),
-          block.blocked_ns, block.kernel_stack_id, block.comm);
+          block.blocked_ns, block.kernel_stack_id, block.comm, block.state);
     switched_out_.erase(it);
     return;
   }
   ++counters_.blocks_without_stack;
   scratch_.user.clear();
-  add(block.tgid, block.pid, block.kernel_stack_id, block.comm, /*truncated=*/true,
+  add(block.tgid, block.pid, block.kernel_stack_id, block.comm, block.state, /*truncated=*/true,
       block.blocked_ns);
 }
 
 void UnwoundStacks::count(const kiln_user_stack_record& record, size_t size, uint64_t weight,
-                          uint64_t kernel_stack_id, const char* comm) {
+                          uint64_t kernel_stack_id, const char* comm, uint32_t state) {
   const size_t stack_size =
       std::min<size_t>(record.stack_size, size - sizeof(kiln_user_stack_record));
   uint64_t regs[KILN_USER_REGS];  // __u64 is another type than uint64_t on x86-64
@@ -105,16 +106,18 @@ void UnwoundStacks::count(const kiln_user_stack_record& record, size_t size, uin
   ++counters_.stacks;
   ++counters_.ended[static_cast<int>(end)];
   counters_.stack_bytes += stack_size;
-  add(record.tgid, record.pid, kernel_stack_id, comm, end != unwind::UnwindEnd::kComplete, weight);
+  add(record.tgid, record.pid, kernel_stack_id, comm, state, end != unwind::UnwindEnd::kComplete,
+      weight);
 }
 
 void UnwoundStacks::add(uint32_t tgid, uint32_t pid, uint64_t kernel_stack_id, const char* comm,
-                        bool truncated, uint64_t weight) {
+                        uint32_t state, bool truncated, uint64_t weight) {
   scratch_.tgid = tgid;
   scratch_.pid = pid;
   scratch_.kernel_stack_id = kernel_stack_id;
   scratch_.comm.assign(comm, strnlen(comm, KILN_COMM_LEN));
   scratch_.truncated = truncated;
+  scratch_.state = state;
   Weights& weights = counts_[scratch_];
   weights.weight += weight;
   ++weights.events;
@@ -132,6 +135,7 @@ void UnwoundStacks::drain_into(RawProfile& profile, StackReader& stacks) {
     stack.weight = weights.weight;
     stack.events = weights.events;
     stack.truncated = key.truncated;
+    stack.state = key.state;
   }
   counts_.clear();
 }
