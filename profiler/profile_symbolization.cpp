@@ -1,5 +1,7 @@
 // Turns a RawProfile's addresses into frame names, root first: the root frame, user frames
 // (outermost first), then kernel frames with `_[k]`.
+#include <cinttypes>
+#include <cstdio>
 #include <map>
 #include <string_view>
 #include <unordered_map>
@@ -19,15 +21,23 @@ class FrameNames {
   FrameNames(symbolizer::Symbolizer& symbolizer, const SymbolizeOptions& options)
       : symbolizer_(symbolizer), options_(options) {}
 
-  const std::vector<std::string>& user(uint32_t tgid, uint64_t address) {
+  struct UserFrames {
+    std::vector<std::string> names;
+    bool unmapped = false;  // the address is in no mapping of its process (nor its parent's)
+  };
+  const UserFrames& user(uint32_t tgid, uint64_t address) {
     auto [it, inserted] = user_.try_emplace({tgid, address});
     if (inserted) {
       std::vector<symbolizer::Frame> frames =
           symbolizer_.symbolize_user(static_cast<pid_t>(tgid), address);
-      if (frames.size() == 1 && frames[0].function == "[unknown]" && options_.parent_of)
+      const auto unmapped = [&frames] {
+        return frames.size() == 1 && frames[0].function == "[unknown]" &&
+               frames[0].module == "[unknown]";
+      };
+      if (unmapped() && options_.parent_of)
         if (const uint32_t parent = options_.parent_of(tgid); parent > 1)
           frames = symbolizer_.symbolize_user(static_cast<pid_t>(parent), address);
-      it->second = names(frames);
+      it->second = {names(frames), unmapped()};
     }
     return it->second;
   }
@@ -46,7 +56,7 @@ class FrameNames {
   }
   symbolizer::Symbolizer& symbolizer_;
   const SymbolizeOptions& options_;
-  std::map<std::pair<uint32_t, uint64_t>, std::vector<std::string>> user_;
+  std::map<std::pair<uint32_t, uint64_t>, UserFrames> user_;
   std::unordered_map<uint64_t, std::vector<std::string>> kernel_;
 };
 
@@ -70,18 +80,31 @@ uint64_t lookup_address(const std::vector<uint64_t>& addresses, size_t index) {
 
 }  // namespace
 
-void symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
-                    const SymbolizeOptions& options, flamegraph::Profile& profile) {
+CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
+                         const SymbolizeOptions& options, flamegraph::Profile& profile) {
+  constexpr size_t kExamples = 20;
+  CutStacks cut;
   FrameNames names(symbolizer, options);
   std::vector<std::string> frames;
   std::vector<std::string_view> views;
   for (const RawStack& stack : raw.stacks) {
+    // A return address in no mapping is data that a frame-pointer walk took for one: it and
+    // everything outside it are not the stack. Drawn from the frame inside it, as truncated.
+    size_t drawn = stack.user.size();
+    for (size_t i = 1; i < stack.user.size(); ++i) {
+      if (!names.user(stack.tgid, lookup_address(stack.user, i)).unmapped) continue;
+      drawn = i;
+      ++cut.stacks;
+      cut.weight += stack.weight;
+      if (cut.examples.size() < kExamples) cut.examples.push_back({stack.tgid, stack.user[i]});
+      break;
+    }
     frames.clear();
     frames.push_back(root_frame(stack, options.root));
     // An unwind that stopped short: its outermost frame is not a child of the root.
-    if (stack.truncated) frames.push_back("[truncated]");
-    for (size_t i = stack.user.size(); i-- > 0;)
-      for (const std::string& name : names.user(stack.tgid, lookup_address(stack.user, i)))
+    if (stack.truncated || drawn < stack.user.size()) frames.push_back("[truncated]");
+    for (size_t i = drawn; i-- > 0;)
+      for (const std::string& name : names.user(stack.tgid, lookup_address(stack.user, i)).names)
         frames.push_back(name);
     for (size_t i = stack.kernel.size(); i-- > 0;)
       for (const std::string& name : names.kernel(lookup_address(stack.kernel, i)))
@@ -95,6 +118,28 @@ void symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
     profile.add_stack(std::span<const std::string_view>(views),
                       flamegraph::Weight::from_integer(stack.weight));
   }
+  return cut;
+}
+
+void print_cut_stacks(std::FILE* out, const CutStacks& cut, uint64_t total_weight, bool verbose) {
+  if (cut.stacks == 0) return;
+  std::fprintf(out,
+               "  %" PRIu64
+               " stacks (%.2f%% of the weight) incomplete: a return address in no mapping of its "
+               "process (data that the frame-pointer walk read in code built without frame "
+               "pointers); drawn from the frame inside it, under [truncated]; fix: --unwind dwarf"
+               "%s\n",
+               cut.stacks,
+               total_weight
+                   ? 100.0 * static_cast<double>(cut.weight) / static_cast<double>(total_weight)
+                   : 0.0,
+               verbose ? "" : " (--verbose lists the addresses)");
+  if (!verbose) return;
+  for (const auto& [tgid, address] : cut.examples)
+    std::fprintf(out, "    address %#" PRIx64 " of process %u\n", address, tgid);
+  if (cut.stacks > cut.examples.size())
+    std::fprintf(out, "    ... and %zu more\n",
+                 static_cast<size_t>(cut.stacks - cut.examples.size()));
 }
 
 }  // namespace kiln::profiler

@@ -629,10 +629,20 @@ struct SymbolizeOptions {
   // (flamegraph::wall_state_frame).
   bool state_frames = false;
 };
+// Stacks cut short by symbolization (see symbolize_into).
+struct CutStacks {
+  uint64_t stacks = 0;
+  uint64_t weight = 0;
+  std::vector<std::pair<uint32_t, uint64_t>> examples;  // the first few: {tgid, address}
+};
 // Turns addresses into frame names: root frame (comm / comm-PID / comm-PID/TID), user frames
 // (JIT `_[j]`, inlined `_[i]`) then kernel frames (`_[k]`); merged and sorted.
-void symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
-                    const SymbolizeOptions& options, flamegraph::Profile& profile);
+// Returns the stacks it cut at a return address that is in no mapping of its process (and,
+// before an exec, of its parent): drawn from the frame inside it, under [truncated].
+CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
+                         const SymbolizeOptions& options, flamegraph::Profile& profile);
+// The summary's line on cut stacks (none when there are none); `verbose`: their addresses.
+void print_cut_stacks(std::FILE* out, const CutStacks& cut, uint64_t total_weight, bool verbose);
 
 // Writes the profile to each path by extension: .svg flame graph (drawn with `svg`), .folded /
 // .txt folded stacks, "-" folded to stdout. An empty list means kiln.svg plus kiln.folded.

@@ -34,6 +34,7 @@ struct RecordOptions {
   std::string state = "both";
   std::string unwind = "dwarf";
   uint32_t ring_mib = 8;
+  bool verbose = false;
 };
 
 // "the command ...", "pid 12,34", "all CPUs": what was recorded, for the subtitle.
@@ -75,11 +76,18 @@ void end_command(profiler::ChildCommand* command) {
   if (command && !command->reap(false)) command->signal(SIGTERM);
 }
 
-// After the outputs and the summary: the symbolizer's problems, then the exit status (the
-// command's own when there is one).
-int finish_record(const symbolizer::Symbolizer& symbolizer, profiler::ChildCommand* command) {
-  for (const std::string& message : symbolizer.stats().messages)
+// After the outputs and the summary: the stacks symbolization cut and the symbolizer's
+// problems, then the exit status (the command's own when there is one).
+int finish_record(const RecordOptions& options, const symbolizer::Symbolizer& symbolizer,
+                  const profiler::CutStacks& cut, const flamegraph::Profile& profile,
+                  profiler::ChildCommand* command) {
+  profiler::print_cut_stacks(stderr, cut, static_cast<uint64_t>(profile.total().to_double()),
+                             options.verbose);
+  for (const std::string& message : symbolizer.stats().messages) {
+    // The symbolizer names the first address in no mapping; print_cut_stacks counts them all.
+    if (!options.verbose && message.ends_with(" is in no executable mapping")) continue;
     std::fprintf(stderr, "  symbols: %s\n", message.c_str());
+  }
   if (!command) return kSuccess;
   command->reap(true);
   return command->exit_code();
@@ -105,8 +113,8 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   end_command(command);
 
   flamegraph::Profile profile;
-  profiler::symbolize_into(result.recording.raw, symbolizer,
-                           symbolize_options(options, result.recording), profile);
+  const profiler::CutStacks cut = profiler::symbolize_into(
+      result.recording.raw, symbolizer, symbolize_options(options, result.recording), profile);
   profile.metadata.measured = "off-cpu";
   profile.metadata.count_name = "us";
   profile.metadata.duration_s = result.recording.seconds;
@@ -117,7 +125,7 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   if (!options.title.empty()) svg.title = options.title;
   const std::vector<std::string> written = profiler::write_outputs(profile, svg, options.outputs);
   profiler::print_off_cpu_summary(stderr, result, profile, written);
-  return finish_record(symbolizer, command);
+  return finish_record(options, symbolizer, cut, profile, command);
 }
 
 // --wall: on-CPU samples and off-CPU waits of the same threads, in microseconds of time.
@@ -140,7 +148,8 @@ int run_record_wall(const RecordOptions& options, const std::vector<int>& cpus,
   profiler::SymbolizeOptions symbolize = symbolize_options(options, result.recording);
   symbolize.state_frames = true;
   flamegraph::Profile profile;
-  profiler::symbolize_into(result.recording.raw, symbolizer, symbolize, profile);
+  const profiler::CutStacks cut =
+      profiler::symbolize_into(result.recording.raw, symbolizer, symbolize, profile);
   profile.metadata.measured = "wall";
   profile.metadata.count_name = "us";
   profile.metadata.frequency_hz = options.sampler.hz;
@@ -152,7 +161,7 @@ int run_record_wall(const RecordOptions& options, const std::vector<int>& cpus,
   if (!options.title.empty()) svg.title = options.title;
   const std::vector<std::string> written = profiler::write_outputs(profile, svg, options.outputs);
   profiler::print_wall_summary(stderr, result, profile, written);
-  return finish_record(symbolizer, command);
+  return finish_record(options, symbolizer, cut, profile, command);
 }
 
 int run_record(RecordOptions options) {
@@ -193,8 +202,8 @@ int run_record(RecordOptions options) {
   end_command(command.get());
 
   flamegraph::Profile profile;
-  profiler::symbolize_into(recording.raw, symbolizer, symbolize_options(options, recording),
-                           profile);
+  const profiler::CutStacks cut = profiler::symbolize_into(
+      recording.raw, symbolizer, symbolize_options(options, recording), profile);
   profile.metadata.measured = "cpu";
   profile.metadata.count_name = "samples";
   profile.metadata.frequency_hz = options.sampler.hz;
@@ -222,7 +231,7 @@ int run_record(RecordOptions options) {
   summary.unwinding = &recording.unwinding;
   summary.written = profiler::write_outputs(profile, svg, options.outputs);
   profiler::print_summary(stderr, summary, profile);
-  return finish_record(symbolizer, command.get());
+  return finish_record(options, symbolizer, cut, profile, command.get());
 }
 
 }  // namespace
@@ -305,6 +314,9 @@ void add_record_command(CLI::App& app, int& exit_code) {
           },
           ""))
       ->default_val(8);
+  record->add_flag("--verbose", options->verbose,
+                   "Also list the addresses behind incomplete stacks and every symbolization "
+                   "problem");
   record->add_flag("--per-pid", options->per_pid, "Root frame comm-PID instead of comm");
   record->add_flag("--per-tid", options->per_tid, "Root frame comm-PID/TID instead of comm");
   record->add_flag("--include-idle", options->targets.include_idle,

@@ -108,6 +108,41 @@ extern "C" __attribute__((noinline)) uintptr_t kiln_test_caller() {
   return return_address;
 }
 
+// A frame-pointer walk through code without frame pointers reads data as a return address:
+// the stack is drawn from the frame inside it, under [truncated], and counted as cut.
+TEST(Symbolization, StackCutAtAReturnAddressInNoMapping) {
+  RawProfile raw;
+  RawStack stack;
+  stack.tgid = stack.pid = static_cast<uint32_t>(getpid());
+  stack.comm = "tester";
+  const uint64_t text_in_no_mapping = 0x3538392e32203a73;  // "s: 2.985", as seen in a recording
+  stack.user = {reinterpret_cast<uint64_t>(&kiln_test_callee) + 1, text_in_no_mapping,
+                kiln_test_caller()};
+  stack.weight = 3;
+  raw.stacks = {stack};
+
+  symbolizer::Symbolizer symbolizer;
+  flamegraph::Profile profile;
+  const CutStacks cut = symbolize_into(raw, symbolizer, {}, profile);
+  std::ostringstream folded;
+  flamegraph::FoldedWriter{false}.write(profile, folded);
+  EXPECT_EQ(folded.str(), "tester;[truncated];kiln_test_callee 3\n");
+  EXPECT_EQ(cut.stacks, 1u);
+  EXPECT_EQ(cut.weight, 3u);
+  ASSERT_EQ(cut.examples.size(), 1u);
+  EXPECT_EQ(cut.examples[0].second, text_in_no_mapping);
+
+  std::string summary(512, '\0');
+  FILE* out = fmemopen(summary.data(), summary.size(), "w");
+  print_cut_stacks(out, cut, 3, /*verbose=*/true);
+  std::fclose(out);
+  EXPECT_NE(summary.find("1 stacks (100.00% of the weight) incomplete: a return address in no "
+                         "mapping"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("address 0x3538392e32203a73 of process"), std::string::npos) << summary;
+}
+
 TEST(Symbolization, UserFramesRootFirstUnderTheCommRoot) {
   RawProfile raw;
   RawStack stack;
