@@ -2,6 +2,7 @@
 // the command is recorded from its first instruction.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,11 @@ namespace {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+  // A recorder killed outright (kill -9) leaves no command behind: it gets SIGTERM, as at the
+  // end of a recording. Checked once armed, in case the recorder died before.
+  const pid_t recorder = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != recorder) _exit(127);
   char go;
   if (read(gate, &go, 1) != 1) _exit(127);  // the recorder gave up before attaching
   std::vector<char*> args;

@@ -126,8 +126,9 @@ void print_cut_stacks(std::FILE* out, const CutStacks& cut, uint64_t total_weigh
   std::fprintf(out,
                "  %" PRIu64
                " stacks (%.2f%% of the weight) incomplete: a return address in no mapping of its "
-               "process (data that the frame-pointer walk read in code built without frame "
-               "pointers); drawn from the frame inside it, under [truncated]; fix: --unwind dwarf"
+               "process as kiln read them; drawn from the frame inside it, under [truncated] "
+               "(with --unwind fp: data read as a return address in code built without frame "
+               "pointers, fix: --unwind dwarf; else mappings that changed before kiln read them)"
                "%s\n",
                cut.stacks,
                total_weight
