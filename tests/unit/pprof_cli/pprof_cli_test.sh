@@ -25,11 +25,11 @@ go_offline() {
   command -v go >/dev/null || { echo "SKIP: go not installed (scripts/install-deps.sh)"; exit 77; }
   export GOFLAGS=-mod=mod GOPROXY=off GOCACHE=$work/gocache GOPATH=$work/gopath GO111MODULE=auto
 }
-# folded stacks merged and sorted, `_[k]` and `_[j]` dropped (pprof shows names only), template
-# arguments `<...>` dropped (go tool pprof shows C++-like names so; -raw has them in full).
-normalized() {
-  grep -v '^#' "$1" | sed -E 's/_\[[kj]\](;| [0-9])/\1/g; s/_\[[kj]\](;| [0-9])/\1/g' |
-    sed -E ':a; s/<[^<>;]*>//; ta' |
+# folded stacks merged and sorted, names as go tool pprof shows them (NAMES: pprof_raw_names.awk
+# of its -raw output), `_[k]` and `_[j]` dropped (pprof shows names only).
+normalized() {  # FILE NAMES
+  grep -v '^#' "$1" | awk -f "$here/pprof_shown_names.awk" "$2" - |
+    sed -E 's/_\[[kj]\](;| [0-9])/\1/g; s/_\[[kj]\](;| [0-9])/\1/g' |
     awk '{ w = $NF; $NF = ""; sub(/ $/, ""); sum[$0] += w } END { for (s in sum) print s " " sum[s] }' |
     LC_ALL=C sort
 }
@@ -94,16 +94,18 @@ go_pprof_reads_export)
   go_offline
   files=(inline.folded "$data"/flamegraph/test/results/perf-java-stacks-01-collapsed-all.txt
     "$data"/flamegraph/test/results/perf-numa-stacks-01-collapsed-all.txt
-    "$data"/flamegraph/test/results/perf-vertx-stacks-01-collapsed-all.txt)
+    "$data"/flamegraph/test/results/perf-vertx-stacks-01-collapsed-all.txt
+    "$data"/inferno/flamegraph/austin/flames.txt)
   compared=0
   for f in "${files[@]}"; do
     [[ -f $f ]] || continue
     compared=$((compared + 1))
     "$kiln" convert "$f" -o x.pb.gz 2>/dev/null || fail "convert $f"
     "$kiln" convert "$f" -o x.folded 2>/dev/null || fail "convert $f"
-    normalized x.folded >want.txt
+    go tool pprof -raw x.pb.gz 2>/dev/null | awk -f "$here/pprof_raw_names.awk" >names.tsv
+    normalized x.folded names.tsv >want.txt
     pprof_traces x.pb.gz >traces.folded
-    normalized traces.folded >got.txt
+    normalized traces.folded names.tsv >got.txt
     [[ -s want.txt ]] || fail "$f: nothing to compare"
     diff want.txt got.txt >d.txt || fail "$f: go tool pprof -traces differs: $(head -6 d.txt)"
   done

@@ -1,6 +1,6 @@
 # `go tool pprof -traces` output -> folded stacks (root first, `name (inline)` as `name_[i]`,
 # one line per sample, weights as printed), so that tests compare what pprof shows with kiln's
-# folded output. Label lines (`key:[value]`) are left out.
+# folded output. The label lines before a sample's weight (`pid:  1234`) are left out.
 function flush() {
   if (depth > 0) {
     line = frames[depth]
@@ -11,7 +11,6 @@ function flush() {
 }
 /^-+\+-+$/ { flush(); inside = 1; next }
 !inside { next }
-/^ *[^ ]+: *\[.*\]$/ { next }
 depth == 0 && match($0, /^ *[0-9][0-9.]*[a-z]* +/) {
   weight = $1
   frame = substr($0, RLENGTH + 1)
@@ -19,7 +18,8 @@ depth == 0 && match($0, /^ *[0-9][0-9.]*[a-z]* +/) {
   frames[++depth] = frame
   next
 }
-depth > 0 {
+depth == 0 { next }
+{
   frame = $0
   sub(/^ +/, "", frame)
   sub(/ \(inline\)$/, "_[i]", frame)
