@@ -1,6 +1,7 @@
 // write_pprof: folded stacks -> gzip-compressed pprof. The annotations of folded frames become
 // structure (inline chains, kernel and JIT mappings), so that PprofReader gives the same
 // stacks back; an annotation that has no place in the structure stays in the name.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <ostream>

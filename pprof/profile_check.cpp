@@ -118,7 +118,14 @@ bool parse(std::string_view bytes, std::string_view source, Profile& profile, st
     bytes = inflated;
   }
   if (!decode(bytes, profile, error)) {
-    error = std::string(source) + ": not a valid pprof profile: " + error;
+    // A gzip'd text profile (folded stacks, perf script) is a likely mistake: say so.
+    if (!inflated.empty() && !looks_like_profile(inflated)) {
+      error = std::string(source) + ": gzip-compressed data that is not a pprof profile (" + error +
+              "); for compressed text, decompress it first: zcat " + std::string(source) +
+              " | kiln render -";
+    } else {
+      error = std::string(source) + ": not a valid pprof profile: " + error;
+    }
     return false;
   }
   if (std::string problem = check(profile); !problem.empty()) {

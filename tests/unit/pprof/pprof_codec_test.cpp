@@ -214,8 +214,14 @@ TEST(PprofParse, NamesTheFileInEveryError) {
   ASSERT_TRUE(parse(good, "cpu.pb.gz", p, error)) << error;
   EXPECT_FALSE(parse(good.substr(0, good.size() - 9), "cpu.pb.gz", p, error));
   EXPECT_EQ(error, "cpu.pb.gz: the gzip data is truncated (it ends before its last block)");
-  EXPECT_FALSE(parse(gzip("not a profile\n"), "x.pb.gz", p, error));
-  EXPECT_EQ(error.rfind("x.pb.gz: not a valid pprof profile: byte ", 0), 0u) << error;
+  EXPECT_FALSE(parse(gzip("main;parse 42\n"), "x.folded.gz", p, error));
+  EXPECT_EQ(error.rfind("x.folded.gz: gzip-compressed data that is not a pprof profile (byte ", 0),
+            0u)
+      << error;
+  EXPECT_NE(error.find("zcat x.folded.gz | kiln render -"), std::string::npos) << error;
+  EXPECT_FALSE(parse(gzip("\x0a\x05\x08"), "x.pb.gz", p, error));
+  EXPECT_EQ(error,
+            "x.pb.gz: not a valid pprof profile: byte 2: a field of 5 bytes where 1 are left");
   Profile bad = sample_profile();
   bad.samples[0].location_ids[0] = 99;
   EXPECT_FALSE(parse(encode(bad), "y.pb", p, error));
