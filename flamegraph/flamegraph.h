@@ -256,11 +256,62 @@ class PerfScriptReader {
 // first line that is neither blank nor a `#` comment is a perf sample's event line.
 bool looks_like_perf_script(std::string_view head);
 
-// Reads files of folded stacks or `perf script` text, telling them apart by content, into one
-// Profile (what `kiln render` and `kiln diff` read). perf script text is folded with `perf`.
+// ---------------------------------------------------------------------------------------------
+// pprof (profile.proto, gzip-compressed or not): read as folded stacks of one sample type, and
+// written from folded stacks (README, section "pprof").
+
+struct PprofReadOptions {
+  // The value column: a sample type's name ("cpu") or type/unit ("cpu/nanoseconds"); empty:
+  // the file's default_sample_type, else the last one (as `go tool pprof` chooses).
+  std::string sample_type;
+};
+
+// Reads pprof profiles into a Profile: each location's inline chain outermost first (inlined
+// frames `_[i]`), kernel frames (`[kernel.kallsyms]`, vmlinux mappings) `_[k]`, JIT frames
+// (perf maps, jitted-*.so) `_[j]`, a location without function `[module]` or `[unknown]`; the
+// thread name as root frame when samples carry a thread_name (thread_comm, comm) label. Says on
+// `diagnostics` which sample type it took. Malformed files (truncated gzip, bad protobuf, ids
+// that resolve to nothing) are an error naming the file; never throws or crashes on them.
+class PprofReader {
+ public:
+  PprofReader(Profile& into, PprofReadOptions options, std::ostream* diagnostics);
+  bool read_file(const std::string& path);  // "-" = standard input
+  bool read_input(TextInput& input);        // an input already opened (see StackFileReader)
+  bool read_bytes(std::string_view bytes, std::string_view source);
+  const std::string& error() const { return error_; }
+  // "cpu/nanoseconds": the sample type of the last file read.
+  const std::string& sample_type() const { return sample_type_; }
+
+ private:
+  class Converter;
+  bool fail(std::string error);
+  Profile& profile_;
+  PprofReadOptions options_;
+  std::ostream* diagnostics_;
+  std::string error_;
+  std::string sample_type_;
+};
+
+// Whether `head` (the start of an input) is a pprof profile (gzip data or profile.proto).
+bool looks_like_pprof(std::string_view head);
+// Whether an output path asks for pprof: .pb.gz, .pb or .pprof.
+bool is_pprof_path(std::string_view path);
+
+// Writes folded stacks as a gzip-compressed pprof profile: one function per name, one location
+// per distinct frame (a frame with the `_[i]` frames after it is one location whose lines are
+// its inline chain), kernel frames in a `[kernel.kallsyms]` mapping, JIT frames in a `[jit]`
+// one; sample type samples/count (plus cpu/nanoseconds when the frequency is known) for on-CPU
+// profiles, off_cpu/<unit> for off-CPU ones; duration, frequency and losses kept. Weights
+// that are not whole numbers are rounded (pprof values are integers): `warning` says so.
+void write_pprof(const Profile& profile, std::ostream& out, std::string* warning);
+
+// Reads files of folded stacks, `perf script` text or pprof profiles, telling them apart by
+// content, into one Profile (what `kiln render` and `kiln diff` read). perf script text is
+// folded with `perf`, pprof read with `pprof`.
 class StackFileReader {
  public:
-  StackFileReader(Profile& into, std::ostream* diagnostics, PerfScriptOptions perf);
+  StackFileReader(Profile& into, std::ostream* diagnostics, PerfScriptOptions perf,
+                  PprofReadOptions pprof = {});
   bool read_file(const std::string& path);  // false: the reason is reported and in error()
   uint64_t bad_lines() const { return folded_.bad_lines() + perf_.bad_lines(); }
   const std::string& error() const { return error_; }
@@ -268,6 +319,7 @@ class StackFileReader {
  private:
   FoldedReader folded_;
   PerfScriptReader perf_;
+  PprofReader pprof_;
   std::string error_;
 };
 

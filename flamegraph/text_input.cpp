@@ -46,6 +46,27 @@ std::string_view TextInput::head() {
   return {buffer_.data(), filled_};
 }
 
+bool TextInput::read_all(std::string& out, size_t max_bytes) {
+  out.assign(buffer_.data(), filled_);
+  filled_ = 0;
+  char block[1 << 16];
+  while (ok() && !eof_) {
+    ssize_t got = ::read(fd_, block, sizeof block);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      error_ = source_ + ": cannot read: " + std::strerror(errno);
+      return false;
+    }
+    if (got == 0) eof_ = true;
+    out.append(block, static_cast<size_t>(got));
+    if (out.size() > max_bytes) {
+      error_ = source_ + ": larger than " + std::to_string(max_bytes >> 20) + " MiB";
+      return false;
+    }
+  }
+  return ok();
+}
+
 bool TextInput::fill(uint64_t next_line_number) {
   if (!ok() || eof_) return false;
   if (filled_ == buffer_.size()) {  // a line longer than the buffer

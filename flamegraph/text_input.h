@@ -35,6 +35,10 @@ class TextInput {
   template <typename OnLine>
   bool for_each_line(OnLine&& on_line);
 
+  // Appends the whole input (what head() buffered and the rest), for binary formats (pprof).
+  // False if reading failed or the input exceeds `max_bytes` (error() says which).
+  bool read_all(std::string& out, size_t max_bytes);
+
   // After for_each_line: whether the last line ended with '\n' (an input cut in the middle of
   // a line does not).
   bool ended_with_newline() const { return ended_with_newline_; }

@@ -1,5 +1,4 @@
 // `kiln collapse perf`: `perf script` text -> folded stacks (what stackcollapse-perf.pl does).
-#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -50,23 +49,8 @@ int run_collapse_perf(CollapsePerfArgs& args) {
     return kInputError;
   }
 
-  std::unique_ptr<std::ofstream> file;
-  std::ostream* out = &std::cout;
-  if (args.output != "-") {
-    file = std::make_unique<std::ofstream>(args.output, std::ios::binary | std::ios::trunc);
-    if (!*file) {
-      std::cerr << "kiln collapse perf: cannot write " << args.output << '\n';
-      return kInputError;
-    }
-    out = file.get();
-  }
-  fg::FoldedWriter{}.write(profile, *out);
-  out->flush();
-  if (!*out) {
-    std::cerr << "kiln collapse perf: writing " << args.output << " failed\n";
-    return kInputError;
-  }
-  return kSuccess;
+  // -o x.pb.gz writes pprof (for go tool pprof, Pyroscope, Parca), other names folded text.
+  return write_profile("kiln collapse perf", profile, args.output) ? kSuccess : kInputError;
 }
 
 }  // namespace
@@ -81,7 +65,8 @@ void add_collapse_command(CLI::App& app, int& exit_code) {
       "perf", "Fold `perf script` output into folded stacks, as stackcollapse-perf.pl does");
   cmd->add_option("INPUT", args->inputs,
                   "perf script output files (`-` or none: standard input); merged");
-  cmd->add_option("-o,--output", args->output, "Output folded file, `-` for stdout")
+  cmd->add_option("-o,--output", args->output,
+                  "Output folded file, `-` for stdout; .pb.gz/.pb/.pprof writes pprof")
       ->capture_default_str();
   cmd->add_flag("--pid,--per-pid", args->pid, "Root frame comm-PID instead of comm");
   cmd->add_flag("--tid,--per-tid", args->tid, "Root frame comm-PID/TID instead of comm");

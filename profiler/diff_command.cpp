@@ -35,6 +35,7 @@ struct DiffArguments {
   double min_samples = 100;
   std::string title;
   unsigned width = 1200;
+  std::string sample_type;
 };
 
 // Thrown for a usage or input error; the message is printed as is (exit code 1).
@@ -42,14 +43,14 @@ struct InputError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-fg::Profile read_profile(const std::string& path) {
+fg::Profile read_profile(const std::string& path, const std::string& sample_type) {
   fg::Profile profile;
   // perf script text: annotated and counted in samples like kiln record's folded output, so
   // the two compare, and the significance test gets sample counts.
   fg::PerfScriptOptions perf;
   perf.annotate_kernel = perf.annotate_jit = perf.annotate_inline = true;
   perf.sample_counts = true;
-  fg::StackFileReader reader(profile, &std::cerr, perf);
+  fg::StackFileReader reader(profile, &std::cerr, perf, fg::PprofReadOptions{sample_type});
   if (!reader.read_file(path)) throw InputError("kiln diff: cannot read profile " + path);
   if (reader.bad_lines() > 0) {
     throw InputError("kiln diff: " + path + ": " + std::to_string(reader.bad_lines()) +
@@ -178,8 +179,8 @@ int run_diff(const DiffArguments& args) {
     }
   }
   const fg::DiffOptions options = diff_options(args);
-  const fg::Profile before = read_profile(args.before_path);
-  const fg::Profile after = read_profile(args.after_path);
+  const fg::Profile before = read_profile(args.before_path, args.sample_type);
+  const fg::Profile after = read_profile(args.after_path, args.sample_type);
   check_comparable(before, after, args);
   if (args.no_normalize) warn_if_raw_weights_differ_in_kind(before, after);
 
@@ -228,10 +229,11 @@ void add_diff_command(CLI::App& app, int& exit_code) {
   CLI::App* diff = app.add_subcommand(
       "diff", "Compare two profiles: regression report, differential flame graph, CI gate");
   diff->add_option("BEFORE", args->before_path,
-                   "Folded profile (or perf script text) of the baseline")
+                   "Folded profile (or perf script text, or pprof) of the baseline")
       ->type_name("")
       ->required();
-  diff->add_option("AFTER", args->after_path, "Folded profile (or perf script text) of the change")
+  diff->add_option("AFTER", args->after_path,
+                   "Folded profile (or perf script text, or pprof) of the change")
       ->type_name("")
       ->required();
   diff->add_option("-o,--output", args->svg_path, "Write the differential flame graph (SVG)")
@@ -273,6 +275,10 @@ void add_diff_command(CLI::App& app, int& exit_code) {
                    "Profiles with fewer samples are not tested (default 100)")
       ->type_name("N")
       ->check(CLI::Validator(CLI::NonNegativeNumber).description(""));
+  diff->add_option("--sample-type", args->sample_type,
+                   "pprof inputs: the value compared, a sample type (cpu) or type/unit; "
+                   "default: each file's default, else its last")
+      ->type_name("NAME");
   diff->add_option("--title", args->title, "Title of the graph");
   diff->add_option("--width", args->width,
                    "Width of the graph in pixels (100-100000, default 1200)")
@@ -290,6 +296,7 @@ void add_diff_command(CLI::App& app, int& exit_code) {
       "  kiln diff old.folded new.folded --widths before -o removed.svg\n"
       "      draw BEFORE's frames: code that disappeared is visible (blue)\n"
       "  kiln diff a.folded b.folded --format json --ignore '^std::' --focus 'myapp'\n"
+      "  kiln diff before.pb.gz after.pb.gz --sample-type samples   two pprof profiles\n"
       "See README.md (section diff) for the method and the JSON keys.");
   diff->callback([args, &exit_code] {
     try {

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
       "  sudo kiln record -- ./app              profile a command, write kiln.svg\n"
       "  kiln diff a.folded b.folded -o d.svg   compare two profiles; --fail-on for CI\n"
       "  perf script | kiln collapse perf       fold perf's stacks (render/diff read them too)\n"
+      "  kiln convert app.folded -o app.pb.gz   pprof for go tool pprof, Pyroscope, Parca\n"
       "Run `kiln SUBCOMMAND --help` for the options of each subcommand.");
 
   int exit_code = kiln::cli::kSuccess;
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   kiln::cli::add_record_command(app, exit_code);
   kiln::cli::add_diff_command(app, exit_code);
   kiln::cli::add_collapse_command(app, exit_code);
+  kiln::cli::add_convert_command(app, exit_code);
 
   // Only `record` takes a COMMAND after `--`; for the others `--` ends the options.
   const bool record = argc > 1 && std::string_view(argv[1]) == "record";

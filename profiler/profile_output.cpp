@@ -13,7 +13,7 @@ namespace kiln::profiler {
 
 namespace {
 
-enum class Format { kSvg, kFolded };
+enum class Format { kSvg, kFolded, kPprof };
 
 std::optional<Format> format_of(const std::string& path) {
   const auto ends_with = [&](std::string_view suffix) {
@@ -22,6 +22,7 @@ std::optional<Format> format_of(const std::string& path) {
   };
   if (path == "-" || ends_with(".folded") || ends_with(".txt")) return Format::kFolded;
   if (ends_with(".svg")) return Format::kSvg;
+  if (flamegraph::is_pprof_path(path)) return Format::kPprof;
   return std::nullopt;
 }
 
@@ -32,7 +33,7 @@ void check_output_paths(const std::vector<std::string>& paths) {
     if (!format_of(path))
       throw UsageError("-o " + path +
                        ": unknown output format; use .svg (flame graph), .folded or .txt (folded "
-                       "stacks) or - (folded stacks to standard output)");
+                       "stacks), .pb.gz (pprof) or - (folded stacks to standard output)");
     // Said before a recording, not after it: its samples would be lost.
     const std::filesystem::path directory = std::filesystem::path(path).parent_path();
     if (path != "-" && access(directory.empty() ? "." : directory.c_str(), W_OK) != 0)
@@ -42,9 +43,15 @@ void check_output_paths(const std::vector<std::string>& paths) {
   }
 }
 
+bool wants_pprof(const std::vector<std::string>& paths) {
+  for (const std::string& path : paths)
+    if (format_of(path) == Format::kPprof) return true;
+  return false;
+}
+
 std::vector<std::string> write_outputs(const flamegraph::Profile& profile,
                                        const flamegraph::SvgOptions& svg,
-                                       std::vector<std::string> paths) {
+                                       std::vector<std::string> paths, const PprofSource* pprof) {
   if (paths.empty()) paths = {"kiln.svg", "kiln.folded"};
   check_output_paths(paths);
   for (const std::string& path : paths) {
@@ -58,6 +65,12 @@ std::vector<std::string> write_outputs(const flamegraph::Profile& profile,
     if (*format_of(path) == Format::kSvg) {
       const flamegraph::FrameTree tree = flamegraph::FrameTree::build(profile);
       flamegraph::write_svg(tree, svg, out);
+    } else if (*format_of(path) == Format::kPprof) {
+      if (pprof) {
+        write_recording_pprof(*pprof, out);
+      } else {
+        flamegraph::write_pprof(profile, out, nullptr);
+      }
     } else {
       flamegraph::FoldedWriter{}.write(profile, out);
     }

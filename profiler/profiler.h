@@ -644,14 +644,43 @@ CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symboliz
 // The summary's line on cut stacks (none when there are none); `verbose`: their addresses.
 void print_cut_stacks(std::FILE* out, const CutStacks& cut, uint64_t total_weight, bool verbose);
 
+// What a pprof file of a recording says besides its stacks (README, section "pprof").
+struct PprofFacts {
+  std::string measured = "cpu";  // "cpu" (samples, CPU time) or "off-cpu" (blocked time, blocks)
+  unsigned hz = 0;               // sampling frequency (on-CPU)
+  double seconds = 0;            // duration
+  int64_t start_time_nanos = 0;  // wall clock at the start (see start_time_nanos)
+  uint64_t lost = 0;
+  std::vector<std::string> comments;  // e.g. the loss reasons of describe_losses
+};
+// The wall clock `seconds` ago, in nanoseconds since the epoch: the start of a recording that
+// lasted that long and has just ended.
+int64_t start_time_nanos(double seconds);
+// A recording with what pprof keeps of it: addresses symbolized again into structured frames
+// (mappings with build-ids, inline chains with files and lines; the Symbolizer should have
+// Options::want_lines), the thread in pid/tid/thread_name labels.
+struct PprofSource {
+  const RawProfile& raw;
+  symbolizer::Symbolizer& symbolizer;
+  SymbolizeOptions symbolize;
+  PprofFacts facts;
+};
+// Writes the recording as gzip-compressed pprof: samples/count and cpu/nanoseconds on-CPU,
+// off_cpu/nanoseconds and blocks/count off-CPU.
+void write_recording_pprof(const PprofSource& source, std::ostream& out);
+
 // Writes the profile to each path by extension: .svg flame graph (drawn with `svg`), .folded /
-// .txt folded stacks, "-" folded to stdout. An empty list means kiln.svg plus kiln.folded.
+// .txt folded stacks, "-" folded to stdout, .pb.gz/.pb/.pprof pprof (from `pprof` when given,
+// else from the folded stacks). An empty list means kiln.svg plus kiln.folded.
 // Returns the paths written. Throws UsageError for an unknown extension (check_output_paths
 // does that before recording) or a file that cannot be written.
 void check_output_paths(const std::vector<std::string>& paths);
+// Whether any of the paths is a pprof output (its symbolization needs file:line).
+bool wants_pprof(const std::vector<std::string>& paths);
 std::vector<std::string> write_outputs(const flamegraph::Profile& profile,
                                        const flamegraph::SvgOptions& svg,
-                                       std::vector<std::string> paths);
+                                       std::vector<std::string> paths,
+                                       const PprofSource* pprof = nullptr);
 
 struct RecordSummary {
   std::string what = "samples";  // what counters.samples counts

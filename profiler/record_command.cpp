@@ -65,6 +65,19 @@ profiler::SymbolizeOptions symbolize_options(const RecordOptions& options,
   return symbolize;
 }
 
+// What a pprof output says besides the stacks: the recording's facts and its losses.
+profiler::PprofFacts pprof_facts(const char* measured, unsigned hz,
+                                 const profiler::Recording& recording, uint64_t lost) {
+  profiler::PprofFacts facts;
+  facts.measured = measured;
+  facts.hz = hz;
+  facts.seconds = recording.seconds;
+  facts.start_time_nanos = profiler::start_time_nanos(recording.seconds);
+  facts.lost = lost;
+  facts.comments = profiler::describe_losses(recording.counters);
+  return facts;
+}
+
 profiler::UnwindMode unwind_mode(const RecordOptions& options) {
   return options.unwind == "fp" ? profiler::UnwindMode::kFramePointers
                                 : profiler::UnwindMode::kDwarf;
@@ -123,7 +136,11 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   flamegraph::SvgOptions svg =
       profiler::off_cpu_svg_options(result, describe_targets(options.targets));
   if (!options.title.empty()) svg.title = options.title;
-  const std::vector<std::string> written = profiler::write_outputs(profile, svg, options.outputs);
+  const profiler::PprofSource pprof{result.recording.raw, symbolizer,
+                                    symbolize_options(options, result.recording),
+                                    pprof_facts("off-cpu", 0, result.recording, result.lost())};
+  const std::vector<std::string> written =
+      profiler::write_outputs(profile, svg, options.outputs, &pprof);
   profiler::print_off_cpu_summary(stderr, result, profile, written);
   return finish_record(options, symbolizer, cut, profile, command);
 }
@@ -187,7 +204,10 @@ int run_record(RecordOptions options) {
   if (!options.targets.command.empty())
     command = std::make_unique<profiler::ChildCommand>(options.targets.command);
 
-  symbolizer::Symbolizer symbolizer;
+  // pprof keeps each frame's file and line.
+  symbolizer::SymbolizerOptions symbolizer_options;
+  symbolizer_options.want_lines = profiler::wants_pprof(options.outputs);
+  symbolizer::Symbolizer symbolizer(symbolizer_options);
   // Kernel symbols are read now (/proc/kallsyms, ~0.1 s) rather than after the stop, so the
   // output is written soon after Ctrl-C.
   symbolizer.symbolize_kernel(0);
@@ -229,7 +249,10 @@ int run_record(RecordOptions options) {
   summary.hz = options.sampler.hz;
   summary.counters = recording.counters;
   summary.unwinding = &recording.unwinding;
-  summary.written = profiler::write_outputs(profile, svg, options.outputs);
+  const profiler::PprofSource pprof{
+      recording.raw, symbolizer, symbolize_options(options, recording),
+      pprof_facts("cpu", options.sampler.hz, recording, recording.counters.lost())};
+  summary.written = profiler::write_outputs(profile, svg, options.outputs, &pprof);
   profiler::print_summary(stderr, summary, profile);
   return finish_record(options, symbolizer, cut, profile, command.get());
 }
@@ -279,8 +302,9 @@ void add_record_command(CLI::App& app, int& exit_code) {
       ->delimiter(',');
   one_value_per_use(
       record->add_option("-o,--output", options->outputs,
-                         "Output by extension: .svg flame graph, .folded/.txt folded stacks, - "
-                         "folded to stdout; repeatable (default: kiln.svg and kiln.folded)"))
+                         "Output by extension: .svg flame graph, .folded/.txt folded stacks, "
+                         ".pb.gz pprof, - folded to stdout; repeatable (default: kiln.svg and "
+                         "kiln.folded)"))
       ->type_name("FILE");
   record
       ->add_option("--unwind", options->unwind,

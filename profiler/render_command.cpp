@@ -31,6 +31,7 @@ struct RenderArgs {
   std::string sort = "name";
   std::string palette = "hot";
   std::string palette_file;
+  std::string sample_type;
 };
 
 // "0.1" or "0.1px" (pixels) or "0.5%" (of the image width).
@@ -72,7 +73,7 @@ int run_render(const RenderArgs& args) {
   perf.annotate_kernel = perf.annotate_jit = perf.annotate_inline = true;
   perf.sample_counts = true;
   perf.keep_sample_order = args.flame_chart;
-  fg::StackFileReader reader(profile, &std::cerr, perf);
+  fg::StackFileReader reader(profile, &std::cerr, perf, fg::PprofReadOptions{args.sample_type});
   for (const std::string& input : args.inputs) {
     if (!reader.read_file(input)) return kInputError;
   }
@@ -102,6 +103,10 @@ int run_render(const RenderArgs& args) {
     std::cerr << "kiln render: two-column (differential) input: frame sizes use the second "
                  "column; `kiln diff BEFORE AFTER` draws differential colors\n";
   }
+
+  // -o x.pb.gz: the stacks as pprof, for go tool pprof, Pyroscope and Parca (as kiln convert).
+  if (fg::is_pprof_path(args.output))
+    return write_profile("kiln render", profile, args.output) ? kSuccess : kInputError;
 
   fg::PaletteMap palette_map;
   if (!args.palette_file.empty()) {
@@ -173,10 +178,11 @@ void add_render_command(CLI::App& app, int& exit_code) {
       "render",
       "Draw an interactive SVG flame graph (or icicle graph, flame chart) from folded stacks");
   cmd->add_option("FOLDED", args->inputs,
-                  "Folded stack or perf script files (`-` for stdin); several are merged")
+                  "Folded stack, perf script or pprof files (`-` for stdin); several are merged")
       ->type_name("")
       ->required();
-  cmd->add_option("-o,--output", args->output, "Output SVG file, `-` for stdout")
+  cmd->add_option("-o,--output", args->output,
+                  "Output SVG file, `-` for stdout; .pb.gz/.pb/.pprof writes the stacks as pprof")
       ->type_name("FILE")
       ->capture_default_str();
   cmd->add_flag("--icicle,--inverted", args->icicle, "Root at the top (icicle graph)");
@@ -221,18 +227,25 @@ void add_render_command(CLI::App& app, int& exit_code) {
                   "several graphs color a function alike")
       ->type_name("FILE");
   cmd->add_flag("--strict", args->strict, "Exit 1 if any input line cannot be read");
+  cmd->add_option("--sample-type", args->sample_type,
+                  "pprof input: the value drawn, a sample type (cpu) or type/unit "
+                  "(cpu/nanoseconds); default: the file's default, else its last")
+      ->type_name("NAME");
   cmd->footer(
       "Input: one stack per line, frames root first separated by ';', then a space and a count:\n"
       "  app;main;parse;memcpy_[k] 42\n"
       "Frame suffixes _[k] kernel, _[j] JIT, _[i] inlined, _[w] wakeup set the color and are\n"
       "hidden from labels. Unreadable lines are reported as FILE:LINE: reason.\n"
-      "`perf script` output is read too (recognized by its content).\n\n"
+      "`perf script` output and pprof profiles (.pb.gz or not) are read too (recognized by\n"
+      "their content).\n\n"
       "Examples:\n"
       "  kiln render perf.folded -o perf.svg\n"
       "  kiln render a.folded b.folded --title 'Two runs' -o both.svg\n"
       "  kiln render --icicle --palette java --minwidth 0.5% app.folded -o app.svg\n"
       "  kiln render --reverse --sort weight perf.folded -o bottom-up.svg\n"
       "  perf script | kiln render - -o perf.svg            (perf record -g)\n"
+      "  kiln render cpu.pb.gz -o cpu.svg                   (a pprof profile)\n"
+      "  kiln render app.folded -o app.pb.gz                (folded stacks as pprof)\n"
       "  profile-bpfcc -f 10 | kiln render - > bcc.svg     (BCC's profile)\n"
       "In the browser: click a frame to zoom, Escape or 'Reset Zoom' to go back, Ctrl-F or\n"
       "'Search' for a regular expression; the URL keeps zoom and search.");

@@ -11,6 +11,7 @@ packages=(
   elfutils binutils libc6-dbg
   chromium fonts-dejavu-core fonts-liberation nodejs
   linux-perf bpftrace hyperfine time python3
+  golang-go
 )
 
 if [[ $(id -u) -ne 0 ]]; then

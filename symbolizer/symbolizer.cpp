@@ -124,8 +124,11 @@ uint64_t Symbolizer::process_binaries(pid_t tgid, uint64_t address, uint64_t kno
     binary.start = sm.mapping.start;
     binary.end = sm.mapping.end;
     binary.name = sm.name;
+    binary.offset = sm.mapping.offset;
+    binary.path = sm.mapping.path;
     if (!sm.module) continue;
     const ElfFile& file = sm.module->binary();
+    binary.build_id = file.build_id();
     const auto vaddr = file.offset_to_vaddr(sm.mapping.offset);
     if (!vaddr) continue;
     binary.bias = sm.mapping.start - *vaddr;

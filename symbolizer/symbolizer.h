@@ -56,6 +56,12 @@ struct MappedBinary {
   std::string name;    // "libc.so.6", "[vdso]", "[anon]"
   Elf* elf = nullptr;  // owned by the Symbolizer; nullptr: no binary (anonymous, JIT, unreadable)
   int fd = -1;         // the binary's file; -1 for an image read from memory (the vDSO)
+  // For profile formats that keep mappings (pprof): the file offset of `start`, the path as
+  // the process's /proc/PID/maps gives it ("" for anonymous memory), the binary's build-id
+  // (lowercase hex; empty when it has none or could not be read).
+  uint64_t offset = 0;
+  std::string path;
+  std::string build_id;
 };
 
 struct SymbolizerOptions {

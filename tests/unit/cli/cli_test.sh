@@ -26,8 +26,8 @@ unknown_command)
   expect 1 "kiln: unknown command 'reocrd'; did you mean 'record'?" reocrd -o x.svg
   expect 1 "kiln: unknown command 'rendr'; did you mean 'render'?" rendr a.folded
   expect 1 "kiln: unknown command 'symbolise'; did you mean 'symbolize'?" symbolise 0x10
-  expect 1 "kiln: unknown command 'frobnicate'; the commands are render, symbolize, record, diff, collapse" frobnicate
-  expect 1 "kiln: which command? one of render, symbolize, record, diff, collapse (kiln --help)"
+  expect 1 "kiln: unknown command 'frobnicate'; the commands are render, symbolize, record, diff, collapse, convert" frobnicate
+  expect 1 "kiln: which command? one of render, symbolize, record, diff, collapse, convert (kiln --help)"
   ;;
 unknown_option)
   expect 1 "kiln record: unknown option '--frequncy'; did you mean '--frequency'? (kiln record --help)" \
