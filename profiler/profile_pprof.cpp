@@ -57,8 +57,13 @@ class RecordingPprof {
 
   pprof::Profile build(const RawProfile& raw, const PprofFacts& facts) {
     const bool off_cpu = facts.measured == "off-cpu";
+    const bool wall = facts.measured == "wall";
     if (off_cpu) {
       p_.sample_types = {{s_("off_cpu"), s_("nanoseconds")}, {s_("blocks"), s_("count")}};
+    } else if (wall) {
+      p_.sample_types = {{s_("wall"), s_("nanoseconds")}};
+      p_.period_type = {s_("cpu"), s_("nanoseconds")};
+      p_.period = facts.hz > 0 ? static_cast<int64_t>(1'000'000'000 / facts.hz) : 0;
     } else {
       p_.sample_types = {{s_("samples"), s_("count")}, {s_("cpu"), s_("nanoseconds")}};
       p_.period_type = {s_("cpu"), s_("nanoseconds")};
@@ -85,6 +90,12 @@ class RecordingPprof {
         // Raw off-CPU weights are microseconds.
         sample.values = {static_cast<int64_t>(stack.weight * 1000),
                          static_cast<int64_t>(stack.events)};
+      } else if (wall) {
+        // Microseconds too; a wait ends in the frame naming its state, as in folded stacks.
+        sample.values = {static_cast<int64_t>(stack.weight * 1000)};
+        if (stack.state != 0)
+          sample.location_ids.insert(sample.location_ids.begin(),
+                                     named_location(std::string(wall_state_frame(stack.state))));
       } else {
         sample.values = {static_cast<int64_t>(stack.weight),
                          static_cast<int64_t>(stack.weight) * p_.period};
@@ -92,6 +103,10 @@ class RecordingPprof {
       sample.labels = {{s_("pid"), 0, stack.tgid, 0},
                        {s_("tid"), 0, stack.pid, 0},
                        {s_("thread_name"), s_(stack.comm), 0, 0}};
+      if (wall)
+        sample.labels.push_back(
+            {s_("state"),
+             s_(stack.state == 0 ? "on-cpu" : std::string(wall_state_frame(stack.state))), 0, 0});
     }
     if (kernel_mapping_) {
       pprof::Mapping& m = p_.mappings[kernel_mapping_ - 1];

@@ -80,6 +80,13 @@ uint64_t lookup_address(const std::vector<uint64_t>& addresses, size_t index) {
 
 }  // namespace
 
+std::string_view wall_state_frame(uint32_t state) {
+  return flamegraph::wall_state_frame(
+      state == OFFCPU_STATE_RUNNABLE          ? flamegraph::WallState::kRunnable
+      : state == OFFCPU_STATE_UNINTERRUPTIBLE ? flamegraph::WallState::kUninterruptible
+                                              : flamegraph::WallState::kSleeping);
+}
+
 CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
                          const SymbolizeOptions& options, flamegraph::Profile& profile) {
   constexpr size_t kExamples = 20;
@@ -110,10 +117,7 @@ CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symboliz
       for (const std::string& name : names.kernel(lookup_address(stack.kernel, i)))
         frames.push_back(name);
     if (options.state_frames && stack.state != 0)
-      frames.emplace_back(flamegraph::wall_state_frame(
-          stack.state == OFFCPU_STATE_RUNNABLE          ? flamegraph::WallState::kRunnable
-          : stack.state == OFFCPU_STATE_UNINTERRUPTIBLE ? flamegraph::WallState::kUninterruptible
-                                                        : flamegraph::WallState::kSleeping));
+      frames.emplace_back(wall_state_frame(stack.state));
     views.assign(frames.begin(), frames.end());
     profile.add_stack(std::span<const std::string_view>(views),
                       flamegraph::Weight::from_integer(stack.weight));

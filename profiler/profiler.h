@@ -629,6 +629,9 @@ struct SymbolizeOptions {
   // (flamegraph::wall_state_frame).
   bool state_frames = false;
 };
+// The frame a wait of RawStack::state `state` (an OFFCPU_STATE_* bit) ends in with --wall.
+std::string_view wall_state_frame(uint32_t state);
+
 // Stacks cut short by symbolization (see symbolize_into).
 struct CutStacks {
   uint64_t stacks = 0;
@@ -646,7 +649,9 @@ void print_cut_stacks(std::FILE* out, const CutStacks& cut, uint64_t total_weigh
 
 // What a pprof file of a recording says besides its stacks (README, section "pprof").
 struct PprofFacts {
-  std::string measured = "cpu";  // "cpu" (samples, CPU time) or "off-cpu" (blocked time, blocks)
+  // "cpu" (samples, CPU time), "off-cpu" (blocked time, blocks) or "wall" (time, raw weights
+  // in microseconds, stacks with their state)
+  std::string measured = "cpu";
   unsigned hz = 0;               // sampling frequency (on-CPU)
   double seconds = 0;            // duration
   int64_t start_time_nanos = 0;  // wall clock at the start (see start_time_nanos)
@@ -666,7 +671,8 @@ struct PprofSource {
   PprofFacts facts;
 };
 // Writes the recording as gzip-compressed pprof: samples/count and cpu/nanoseconds on-CPU,
-// off_cpu/nanoseconds and blocks/count off-CPU.
+// off_cpu/nanoseconds and blocks/count off-CPU, wall/nanoseconds with a `state` label
+// (on-cpu, [off-cpu: S], [off-cpu: D], [runnable]) for wall-clock time.
 void write_recording_pprof(const PprofSource& source, std::ostream& out);
 
 // Writes the profile to each path by extension: .svg flame graph (drawn with `svg`), .folded /

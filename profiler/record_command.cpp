@@ -176,7 +176,13 @@ int run_record_wall(const RecordOptions& options, const std::vector<int>& cpus,
   flamegraph::SvgOptions svg =
       profiler::wall_svg_options(result, describe_targets(options.targets));
   if (!options.title.empty()) svg.title = options.title;
-  const std::vector<std::string> written = profiler::write_outputs(profile, svg, options.outputs);
+  profiler::PprofFacts facts =
+      pprof_facts("wall", options.sampler.hz, result.recording, result.lost());
+  for (const std::string& line : profiler::describe_losses(result.off_cpu))
+    facts.comments.push_back("waits " + line);
+  const profiler::PprofSource pprof{result.recording.raw, symbolizer, symbolize, facts};
+  const std::vector<std::string> written =
+      profiler::write_outputs(profile, svg, options.outputs, &pprof);
   profiler::print_wall_summary(stderr, result, profile, written);
   return finish_record(options, symbolizer, cut, profile, command);
 }

@@ -93,13 +93,18 @@ PY
   pass "on/off-CPU split of every thread within 5 points of its own clocks"
   ;;
 per_tid)
-  # --per-tid: one tower per thread, named comm-PID/TID.
-  "$kiln" record --wall --per-tid -o run.folded -- "$samples/wall_threads" 1 >/dev/null 2>run.err ||
+  # --per-tid: one tower per thread, named comm-PID/TID; pprof: wall/nanoseconds, the state of
+  # each sample in a label, as go tool pprof reads them.
+  "$kiln" record --wall --per-tid -o run.folded -o run.pb.gz -- "$samples/wall_threads" 1 >/dev/null 2>run.err ||
     fail "kiln exited $?: $(cat run.err)"
   for thread in half piped spin; do
     grep -qE "^$thread-[0-9]+/[0-9]+;" run.folded || fail "no $thread-PID/TID root: $(cut -c1-60 run.folded | sort -u | head)"
   done
-  pass "one root per thread"
+  HOME=$scratch_dir go tool pprof -tags run.pb.gz >tags.txt 2>&1 || fail "go tool pprof -tags: $(cat tags.txt)"
+  grep -q '^ state: Total' tags.txt && grep -q ': on-cpu$' tags.txt && grep -q ': \[off-cpu: S\]$' tags.txt ||
+    fail "no on-CPU / off-CPU state labels in the pprof file: $(cat tags.txt)"
+  HOME=$scratch_dir go tool pprof -top run.pb.gz 2>&1 | grep -q '^Type: wall$' || fail "the pprof sample type is not wall"
+  pass "one root per thread; pprof wall/nanoseconds with state labels"
   ;;
 nothing_attached)
   # Both recorders' programs, seen while kiln records, all gone once it has exited.
