@@ -33,6 +33,7 @@ struct RecordOptions {
   std::string state = "both";
   std::string unwind = "dwarf";
   uint32_t ring_mib = 8;
+  bool no_debuginfod = false;
 };
 
 // "the command ...", "pid 12,34", "all CPUs": what was recorded, for the subtitle.
@@ -74,10 +75,13 @@ void end_command(profiler::ChildCommand* command) {
   if (command && !command->reap(false)) command->signal(SIGTERM);
 }
 
-// After the outputs and the summary: the symbolizer's problems, then the exit status (the
-// command's own when there is one).
+// After the outputs and the summary: the debug files from debuginfod, the symbolizer's
+// problems, then the exit status (the command's own when there is one).
 int finish_record(const symbolizer::Symbolizer& symbolizer, profiler::ChildCommand* command) {
-  for (const std::string& message : symbolizer.stats().messages)
+  const symbolizer::Stats stats = symbolizer.stats();
+  if (const std::string line = symbolizer::describe_debuginfod(stats.debuginfod); !line.empty())
+    std::fprintf(stderr, "  symbols: %s\n", line.c_str());
+  for (const std::string& message : stats.messages)
     std::fprintf(stderr, "  symbols: %s\n", message.c_str());
   if (!command) return kSuccess;
   command->reap(true);
@@ -142,7 +146,9 @@ int run_record(RecordOptions options) {
   if (!options.targets.command.empty())
     command = std::make_unique<profiler::ChildCommand>(options.targets.command);
 
-  symbolizer::Symbolizer symbolizer;
+  symbolizer::Symbolizer::Options symbolizer_options;
+  symbolizer_options.debuginfod = !options.no_debuginfod;
+  symbolizer::Symbolizer symbolizer(symbolizer_options);
   // Kernel symbols are read now (/proc/kallsyms, ~0.1 s) rather than after the stop, so the
   // output is written soon after Ctrl-C.
   symbolizer.symbolize_kernel(0);
@@ -272,6 +278,10 @@ void add_record_command(CLI::App& app, int& exit_code) {
   record->add_flag("--per-tid", options->per_tid, "Root frame comm-PID/TID instead of comm");
   record->add_flag("--include-idle", options->targets.include_idle,
                    "Also sample the idle task (swapper)");
+  record->add_flag("--no-debuginfod", options->no_debuginfod,
+                   "Do not ask the debuginfod servers in DEBUGINFOD_URLS for the debug files of "
+                   "stripped binaries (by default kiln does, after the recording, once per "
+                   "binary)");
   record
       ->add_option("--stack-map-size", options->sampler.stack_map_size,
                    "Entries of the stack and count maps, about 1 KiB each (default: 2 x -F x "
