@@ -1,4 +1,5 @@
-# Sourced by the debuginfod tests: builds a small C program, a stripped copy and its debug
+# Sourced by the debuginfod tests (tests/unit/symbolizer/debuginfod_cli_test.sh,
+# tests/integration/debuginfod/debuginfod_test.sh): builds a small C program, a stripped copy and its debug
 # file, and serves the debug file with a real `debuginfod` on 127.0.0.1 so that nothing leaves
 # the machine. The caller sets an EXIT trap that runs stop_debuginfod.
 #
