@@ -51,6 +51,9 @@ fetch_then_cache)
   # The other binaries (ld.so, libc) have local debug files (libc6-dbg): only checksum is asked.
   summary_line first.err | grep -qE ': 1 debug file fetched, 0 from the cache, 0 missing \(' ||
     fail "first run's summary: $(cat first.err)"
+  # One request in all: kiln asked once, and libdw (unwinding the same binaries) never.
+  requests=$(grep -c 'UA:elfutils' server.log)
+  ((requests == 1)) || fail "the server got $requests requests: $(grep 'UA:elfutils' server.log)"
   DEBUGINFOD_URLS=$debuginfod_url record second -- ./checksum 3000000
   between "$(named_share second.folded checksum)" 90 100 || fail "second run lost the names"
   summary_line second.err | grep -qE ': 0 debug files fetched, 1 from the cache, 0 missing \(' ||
