@@ -148,6 +148,7 @@ int run_record(RecordOptions options) {
 
   symbolizer::Symbolizer::Options symbolizer_options;
   symbolizer_options.debuginfod = !options.no_debuginfod;
+  symbolizer_options.debuginfod_progress = isatty(STDERR_FILENO);
   symbolizer::Symbolizer symbolizer(symbolizer_options);
   // Kernel symbols are read now (/proc/kallsyms, ~0.1 s) rather than after the stop, so the
   // output is written soon after Ctrl-C.

@@ -64,6 +64,7 @@ int run(const SymbolizeArgs& args) {
   options.demangle = !args.no_demangle;
   options.full_signatures = args.full_signatures;
   options.debuginfod = !args.no_debuginfod;
+  options.debuginfod_progress = isatty(STDERR_FILENO);
   if (!args.elf.empty()) {
     struct stat file;
     if (stat(args.elf.c_str(), &file) != 0 || access(args.elf.c_str(), R_OK) != 0) {

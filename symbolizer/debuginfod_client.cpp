@@ -92,20 +92,43 @@ std::string setting(const char* name, const char* kiln_default) {
 
 }  // namespace
 
-std::unique_ptr<DebuginfodClient> DebuginfodClient::from_environment(ProblemLog* log) {
+std::unique_ptr<DebuginfodClient> DebuginfodClient::from_environment(bool progress,
+                                                                     ProblemLog* log) {
   const char* urls = std::getenv(DEBUGINFOD_URLS_ENV_VAR);
   if (!urls || !*urls) return nullptr;
-  return std::unique_ptr<DebuginfodClient>(new DebuginfodClient(urls, log));
+  return std::unique_ptr<DebuginfodClient>(new DebuginfodClient(urls, progress, log));
 }
 
 DebuginfodClient::~DebuginfodClient() {
   if (client_) library().end(client_);
 }
 
-int DebuginfodClient::on_progress(debuginfod_client* client, long, long) {
-  // Called only while a server is asked: never for an answer from the cache.
-  static_cast<DebuginfodClient*>(library().get_user_data(client))->asked_server_ = true;
+int DebuginfodClient::on_progress(debuginfod_client* client, long done, long total) {
+  // Called only while a server is asked (about once a second, and as data comes): never for
+  // an answer from the cache.
+  auto* self = static_cast<DebuginfodClient*>(library().get_user_data(client));
+  self->asked_server_ = true;
+  if (self->progress_) self->show_progress(done, total);
   return 0;
+}
+
+void DebuginfodClient::show_progress(long done, long total) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - shown_ < std::chrono::milliseconds(100)) return;
+  shown_ = now;
+  // Until the server answers, libdebuginfod passes no total (and no byte count in `done`).
+  if (total >= 1000000) {
+    std::fprintf(stderr, "\r\033[Kkiln: debuginfod: the debug file of %s: %.1f of %.1f MB",
+                 asking_for_->c_str(), static_cast<double>(done) / 1e6,
+                 static_cast<double>(total) / 1e6);
+  } else if (total > 0) {
+    std::fprintf(stderr, "\r\033[Kkiln: debuginfod: the debug file of %s: %ld of %ld kB",
+                 asking_for_->c_str(), done / 1000, total / 1000);
+  } else {
+    std::fprintf(stderr, "\r\033[Kkiln: debuginfod: asking for the debug file of %s",
+                 asking_for_->c_str());
+  }
+  std::fflush(stderr);
 }
 
 bool DebuginfodClient::start() {
@@ -142,6 +165,8 @@ std::unique_ptr<ElfFile> DebuginfodClient::find_debuginfo(const std::string& bui
   }
   DebuginfodStats& stats = log_->stats().debuginfod;
   asked_server_ = false;
+  asking_for_ = &binary;
+  shown_ = {};
   const auto begin = std::chrono::steady_clock::now();
   int fd;
   {
@@ -151,6 +176,7 @@ std::unique_ptr<ElfFile> DebuginfodClient::find_debuginfo(const std::string& bui
     fd = library().find(client_, reinterpret_cast<const unsigned char*>(build_id.c_str()), 0,
                         nullptr);
   }
+  if (progress_ && asked_server_) std::fputs("\r\033[K", stderr);  // the line is erased
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   stats.seconds += seconds;

@@ -4,6 +4,7 @@
 // DEBUGINFOD_URLS) neither loads libcurl nor waits for it.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -16,8 +17,9 @@ namespace kiln::symbolizer {
 
 class DebuginfodClient {
  public:
-  // nullptr when DEBUGINFOD_URLS is unset or empty: nothing is ever asked then.
-  static std::unique_ptr<DebuginfodClient> from_environment(ProblemLog* log);
+  // nullptr when DEBUGINFOD_URLS is unset or empty: nothing is ever asked then. `progress`:
+  // while a server is asked, a line on stderr says for which binary and how much has come.
+  static std::unique_ptr<DebuginfodClient> from_environment(bool progress, ProblemLog* log);
   ~DebuginfodClient();
   DebuginfodClient(const DebuginfodClient&) = delete;
   DebuginfodClient& operator=(const DebuginfodClient&) = delete;
@@ -29,17 +31,22 @@ class DebuginfodClient {
   std::unique_ptr<ElfFile> find_debuginfo(const std::string& build_id, const std::string& binary);
 
  private:
-  DebuginfodClient(std::string urls, ProblemLog* log) : urls_(std::move(urls)), log_(log) {}
+  DebuginfodClient(std::string urls, bool progress, ProblemLog* log)
+      : urls_(std::move(urls)), progress_(progress), log_(log) {}
   static int on_progress(debuginfod_client* client, long done, long total);
+  void show_progress(long done, long total);
   bool start();
   void give_up(const std::string& reason);
 
   std::string urls_;
+  bool progress_;
   ProblemLog* log_;
   debuginfod_client* client_ = nullptr;
   bool started_ = false;
-  bool failed_ = false;        // a request failed: ask no more
-  bool asked_server_ = false;  // the current request went to a server (not the cache)
+  bool failed_ = false;                      // a request failed: ask no more
+  bool asked_server_ = false;                // the current request went to a server (not the cache)
+  const std::string* asking_for_ = nullptr;  // the binary of the current request
+  std::chrono::steady_clock::time_point shown_;  // when the progress line was last written
 };
 
 }  // namespace kiln::symbolizer

@@ -17,10 +17,13 @@ namespace kiln::symbolizer {
 
 class ModuleCache {
  public:
-  // `debuginfod`: ask the servers in DEBUGINFOD_URLS for debug files not found locally.
-  ModuleCache(std::vector<std::string> debug_directories, bool debuginfod, ProblemLog* log)
-      : locator_(std::move(debug_directories)),
-        debuginfod_(debuginfod ? DebuginfodClient::from_environment(log) : nullptr),
+  // Separate debug files are looked for in options.debug_directories, then (when
+  // options.debuginfod) asked of the servers in DEBUGINFOD_URLS.
+  ModuleCache(const SymbolizerOptions& options, ProblemLog* log)
+      : locator_(options.debug_directories),
+        debuginfod_(options.debuginfod
+                        ? DebuginfodClient::from_environment(options.debuginfod_progress, log)
+                        : nullptr),
         log_(log) {}
 
   // The module of an open file (`fd` is taken over); `path` is the file's path as its process

@@ -37,8 +37,7 @@ Frame unknown_frame(const std::string& module, FrameKind kind) {
 }  // namespace
 
 struct Symbolizer::Impl {
-  explicit Impl(Options o)
-      : options(std::move(o)), modules(options.debug_directories, options.debuginfod, &log) {}
+  explicit Impl(Options o) : options(std::move(o)), modules(options, &log) {}
 
   // Frames for a link-time address in `module`, computed once per (module, address) and
   // cached compactly (pointers to names the module owns).

@@ -80,6 +80,8 @@ struct SymbolizerOptions {
   // Ask the debuginfod servers in DEBUGINFOD_URLS (when set) for the debug file of a binary
   // that has no DWARF and no local debug file, once per build-id, at its first address.
   bool debuginfod = false;
+  // While a debug file downloads, show what and how much on stderr (for a terminal).
+  bool debuginfod_progress = false;
 };
 
 class Symbolizer {

@@ -46,6 +46,7 @@ grep -qx "kiln symbolize: debuginfod: 1 debug file fetched, 0 from the cache, 0 
   "$tmp/err" || fail "first run's counts: $(cat "$tmp/err")"
 [[ $(kiln_requests "$id" "$tmp/server.log") == 1 ]] ||
   fail "kiln asked $(kiln_requests "$id" "$tmp/server.log") times for one build-id"
+! grep -q "asking for" "$tmp/err" || fail "a progress line on a stderr that is no terminal"
 
 # Second run with the same DEBUGINFOD_CACHE_PATH: from libdebuginfod's cache, no request.
 DEBUGINFOD_URLS=$debuginfod_url symbolize --elf "$tmp/checksum" "$address"
@@ -54,6 +55,13 @@ $where" ]] || fail "cached debug file: got $(cat "$tmp/out")"
 grep -qx "kiln symbolize: debuginfod: 0 debug files fetched, 1 from the cache, 0 missing (.* s)" \
   "$tmp/err" || fail "second run's counts: $(cat "$tmp/err")"
 [[ $(kiln_requests "$id" "$tmp/server.log") == 1 ]] || fail "the second run asked the server"
+
+# On a terminal, a line says what is being fetched while it is, and is erased afterwards.
+DEBUGINFOD_URLS=$debuginfod_url DEBUGINFOD_CACHE_PATH=$tmp/cache_tty \
+  script -qec "$kiln symbolize --elf $tmp/checksum $address" /dev/null >"$tmp/tty" ||
+  fail "kiln symbolize on a terminal failed: $(cat "$tmp/tty")"
+grep -q $'^\r\e\[Kkiln: debuginfod: asking for the debug file of '"$tmp/checksum"$'.*\r\e\[Kmix\r$' \
+  "$tmp/tty" || fail "no progress line erased before the answer on the terminal: $(od -c "$tmp/tty" | head)"
 
 # A build-id the server lacks: missing, and the frame keeps its unnamed form.
 other_mix=$(nm "$tmp/other.full" | awk '/ t mix$/ {print $1}')
@@ -65,6 +73,7 @@ grep -qx "kiln symbolize: debuginfod: 0 debug files fetched, 0 from the cache, 1
 
 # --no-debuginfod, and DEBUGINFOD_URLS unset: nothing asked, nothing said, frames unnamed.
 export DEBUGINFOD_CACHE_PATH=$tmp/cache2
+requests=$(grep -c 'UA:elfutils' "$tmp/server.log")
 unnamed=$(printf '[checksum]+0x%x' "0x$start")
 DEBUGINFOD_URLS=$debuginfod_url symbolize --no-debuginfod --elf "$tmp/checksum" "$address"
 [[ $(head -1 "$tmp/out") == "$unnamed" ]] || fail "--no-debuginfod: got $(cat "$tmp/out")"
@@ -72,7 +81,7 @@ DEBUGINFOD_URLS=$debuginfod_url symbolize --no-debuginfod --elf "$tmp/checksum" 
 (unset DEBUGINFOD_URLS && symbolize --elf "$tmp/checksum" "$address")
 [[ $(head -1 "$tmp/out") == "$unnamed" ]] || fail "without DEBUGINFOD_URLS: got $(cat "$tmp/out")"
 [[ ! -s $tmp/err ]] || fail "without DEBUGINFOD_URLS kiln said: $(cat "$tmp/err")"
-[[ $(kiln_requests "$id" "$tmp/server.log") == 1 ]] || fail "the server was asked without debuginfod"
+(($(grep -c 'UA:elfutils' "$tmp/server.log") == requests)) || fail "the server was asked without debuginfod"
 [[ ! -e $tmp/cache2 ]] || fail "the cache was touched without debuginfod"
 
 # A server that accepts connections and never answers: one attempt of DEBUGINFOD_TIMEOUT
