@@ -22,7 +22,9 @@ constexpr const char* kDefaultTimeout = "10";
 constexpr const char* kDefaultRetryLimit = "0";
 
 // libdebuginfod's entry points, from libdebuginfod.so.1 opened once per process at the first
-// request (linking it would load libcurl and its dependencies at every start of kiln).
+// request (linking it would load libcurl and its dependencies at every start of kiln). It stays
+// loaded until the process ends, as libdw keeps it: libcurl and OpenSSL keep global state that
+// is not meant to be unloaded (and the leak checker would count that state as leaked).
 struct Library {
   Library() {
     handle = dlopen(DEBUGINFOD_SONAME, RTLD_LAZY | RTLD_LOCAL);
@@ -42,9 +44,6 @@ struct Library {
     end = reinterpret_cast<decltype(end)>(dlsym(handle, "debuginfod_end"));
     if (!begin || !find || !set_progressfn || !set_user_data || !get_user_data || !end)
       error = std::string(DEBUGINFOD_SONAME) + " lacks the functions of elfutils 0.188";
-  }
-  ~Library() {
-    if (handle) dlclose(handle);
   }
   Library(const Library&) = delete;
   Library& operator=(const Library&) = delete;
