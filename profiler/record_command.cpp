@@ -35,6 +35,7 @@ struct RecordOptions {
   std::string unwind = "dwarf";
   uint32_t ring_mib = 8;
   bool verbose = false;
+  bool no_debuginfod = false;
 };
 
 // "the command ...", "pid 12,34", "all CPUs": what was recorded, for the subtitle.
@@ -89,14 +90,18 @@ void end_command(profiler::ChildCommand* command) {
   if (command && !command->reap(false)) command->signal(SIGTERM);
 }
 
-// After the outputs and the summary: the stacks symbolization cut and the symbolizer's
-// problems, then the exit status (the command's own when there is one).
+// After the outputs and the summary: the stacks symbolization cut, the debug files from
+// debuginfod and the symbolizer's problems, then the exit status (the command's own when there
+// is one).
 int finish_record(const RecordOptions& options, const symbolizer::Symbolizer& symbolizer,
                   const profiler::CutStacks& cut, const flamegraph::Profile& profile,
                   profiler::ChildCommand* command) {
   profiler::print_cut_stacks(stderr, cut, static_cast<uint64_t>(profile.total().to_double()),
                              options.verbose);
-  for (const std::string& message : symbolizer.stats().messages) {
+  const symbolizer::Stats stats = symbolizer.stats();
+  if (const std::string line = symbolizer::describe_debuginfod(stats.debuginfod); !line.empty())
+    std::fprintf(stderr, "  symbols: %s\n", line.c_str());
+  for (const std::string& message : stats.messages) {
     // The symbolizer names the first address in no mapping; print_cut_stacks counts them all.
     if (!options.verbose && message.ends_with(" is in no executable mapping")) continue;
     std::fprintf(stderr, "  symbols: %s\n", message.c_str());
@@ -210,9 +215,11 @@ int run_record(RecordOptions options) {
   if (!options.targets.command.empty())
     command = std::make_unique<profiler::ChildCommand>(options.targets.command);
 
+  symbolizer::Symbolizer::Options symbolizer_options;
   // pprof keeps each frame's file and line.
-  symbolizer::SymbolizerOptions symbolizer_options;
   symbolizer_options.want_lines = profiler::wants_pprof(options.outputs);
+  symbolizer_options.debuginfod = !options.no_debuginfod;
+  symbolizer_options.debuginfod_progress = isatty(STDERR_FILENO);
   symbolizer::Symbolizer symbolizer(symbolizer_options);
   // Kernel symbols are read now (/proc/kallsyms, ~0.1 s) rather than after the stop, so the
   // output is written soon after Ctrl-C.
@@ -351,6 +358,10 @@ void add_record_command(CLI::App& app, int& exit_code) {
   record->add_flag("--per-tid", options->per_tid, "Root frame comm-PID/TID instead of comm");
   record->add_flag("--include-idle", options->targets.include_idle,
                    "Also sample the idle task (swapper)");
+  record->add_flag("--no-debuginfod", options->no_debuginfod,
+                   "Do not ask the debuginfod servers in DEBUGINFOD_URLS for the debug files of "
+                   "stripped binaries (by default kiln does, after the recording, once per "
+                   "binary)");
   record
       ->add_option("--stack-map-size", options->sampler.stack_map_size,
                    "Entries of the stack and count maps, about 1 KiB each (default: 2 x -F x "

@@ -29,6 +29,7 @@ struct SymbolizeArgs {
   bool no_demangle = false;
   bool full_signatures = false;
   bool print_address = false;
+  bool no_debuginfod = false;
   std::vector<std::string> addresses;
 };
 
@@ -62,6 +63,8 @@ int run(const SymbolizeArgs& args) {
   options.inlines = !args.no_inlines;
   options.demangle = !args.no_demangle;
   options.full_signatures = args.full_signatures;
+  options.debuginfod = !args.no_debuginfod;
+  options.debuginfod_progress = isatty(STDERR_FILENO);
   if (!args.elf.empty()) {
     struct stat file;
     if (stat(args.elf.c_str(), &file) != 0 || access(args.elf.c_str(), R_OK) != 0) {
@@ -136,7 +139,10 @@ int run(const SymbolizeArgs& args) {
     }
   }
   flush_batch();
-  for (const std::string& message : symbolizer.stats().messages) {
+  const symbolizer::Stats stats = symbolizer.stats();
+  if (const std::string line = symbolizer::describe_debuginfod(stats.debuginfod); !line.empty())
+    fprintf(stderr, "kiln symbolize: %s\n", line.c_str());
+  for (const std::string& message : stats.messages) {
     fprintf(stderr, "kiln symbolize: warning: %s\n", message.c_str());
   }
   return status;
@@ -173,6 +179,9 @@ void add_symbolize_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--full-signatures", args->full_signatures,
                 "Print C++ names with return type, parameter list and qualifiers");
   cmd->add_flag("--print-address", args->print_address, "Print each address before its frames");
+  cmd->add_flag("--no-debuginfod", args->no_debuginfod,
+                "Do not ask the debuginfod servers in DEBUGINFOD_URLS for the debug file of a "
+                "binary without DWARF (by default kiln does, once per binary)");
   cmd->add_option("ADDRESS", args->addresses,
                   "Hexadecimal addresses (0x optional); read from stdin when none are given")
       ->type_name("");
@@ -180,7 +189,8 @@ void add_symbolize_command(CLI::App& app, int& exit_code) {
       "Output: for each address, one pair of lines per frame (function, then file:line or ??:0),\n"
       "innermost (inlined) frame first, then a blank line, like `llvm-symbolizer --inlines`.\n"
       "A function without a symbol (a stripped binary) prints as [module]+0xSTART, START being\n"
-      "where its .eh_frame entry says it begins (install its -dbgsym package for real names);\n"
+      "where its .eh_frame entry says it begins (install its -dbgsym package for real names,\n"
+      "or set DEBUGINFOD_URLS to fetch its debug file from debuginfod servers);\n"
       "other addresses without a name print as [module] (e.g. [libfoo.so], [anon], [kernel]).\n\n"
       "Examples:\n"
       "  kiln symbolize --elf ./app 0x401136               a link-time address in ./app\n"

@@ -8,7 +8,7 @@ packages=(
   clang llvm llvm-dev bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev libzstd-dev
   libcli11-dev googletest libgtest-dev
   libxml2-dev libxml2-utils
-  elfutils binutils libc6-dbg
+  elfutils binutils libc6-dbg libdebuginfod-dev debuginfod
   chromium fonts-dejavu-core fonts-liberation nodejs
   linux-perf bpftrace hyperfine time python3
   golang-go

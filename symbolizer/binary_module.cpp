@@ -6,13 +6,15 @@ namespace kiln::symbolizer {
 
 BinaryModule::BinaryModule(std::unique_ptr<ElfFile> binary, const std::string& path,
                            const std::string& root, const DebugFileLocator& locator,
-                           ProblemLog* log)
-    : binary_(std::move(binary)), path_(path), log_(log) {
+                           DebuginfodClient* debuginfod, ProblemLog* log)
+    : binary_(std::move(binary)), path_(path), debuginfod_(debuginfod), log_(log) {
   if (!binary_->has_dwarf()) debug_ = locator.find(*binary_, path, root);
 }
 
 void BinaryModule::parse() {
   parsed_ = true;
+  if (!debug_ && debuginfod_ && !binary_->has_dwarf() && !binary_->build_id().empty())
+    debug_ = debuginfod_->find_debuginfo(binary_->build_id(), path_);
   symbols_.add_symbols(*binary_);
   symbols_.finish();
   if (debug_) {

@@ -12,6 +12,7 @@
 
 #include "call_frame_index.h"
 #include "debug_file_locator.h"
+#include "debuginfod_client.h"
 #include "dwarf_index.h"
 #include "elf_file.h"
 #include "problem_log.h"
@@ -36,9 +37,11 @@ class BinaryModule {
   // Takes `binary` and finds its debug file now (while the process and its root exist);
   // `path` is its path as its process sees it (for .gnu_debuglink), `root` the prefix that
   // reaches that file system ("" or "/proc/PID/root"). Symbols and DWARF are parsed at the
-  // first lookup, so snapshots stay cheap; problems then are noted in `log`.
+  // first lookup, so snapshots stay cheap; problems then are noted in `log`. Without DWARF and
+  // a local debug file, `debuginfod` (when not nullptr) is asked for one at that first lookup
+  // too: after a recording, never while it samples.
   BinaryModule(std::unique_ptr<ElfFile> binary, const std::string& path, const std::string& root,
-               const DebugFileLocator& locator, ProblemLog* log);
+               const DebugFileLocator& locator, DebuginfodClient* debuginfod, ProblemLog* log);
 
   const ElfFile& binary() const { return *binary_; }
 
@@ -54,6 +57,7 @@ class BinaryModule {
   std::unique_ptr<ElfFile> binary_;
   std::unique_ptr<ElfFile> debug_;
   std::string path_;
+  DebuginfodClient* debuginfod_;
   ProblemLog* log_;
   bool parsed_ = false;
   SymbolTable symbols_;        // the binary's own .symtab/.dynsym and PLT

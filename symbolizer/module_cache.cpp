@@ -40,7 +40,8 @@ std::shared_ptr<BinaryModule> ModuleCache::from_fd(int fd, const std::string& pa
       return it->second;
     }
   }
-  auto module = std::make_shared<BinaryModule>(std::move(file), path, root, locator_, log_);
+  auto module = std::make_shared<BinaryModule>(std::move(file), path, root, locator_,
+                                               debuginfod_.get(), log_);
   ++parsed_;
   by_identity_[identity] = module;
   if (!build_id.empty()) by_build_id_[build_id] = module;
@@ -68,7 +69,9 @@ std::shared_ptr<BinaryModule> ModuleCache::vdso() {
       auto file =
           ElfFile::from_memory(reinterpret_cast<const void*>(base), m.end - m.start, &error);
       if (!file) return nullptr;
-      vdso_ = std::make_shared<BinaryModule>(std::move(file), "[vdso]", "", locator_, log_);
+      // Every function of the vDSO is exported, so no debuginfod server is asked for it.
+      vdso_ =
+          std::make_shared<BinaryModule>(std::move(file), "[vdso]", "", locator_, nullptr, log_);
       ++parsed_;
     }
   }

@@ -10,14 +10,21 @@
 
 #include "binary_module.h"
 #include "debug_file_locator.h"
+#include "debuginfod_client.h"
 #include "problem_log.h"
 
 namespace kiln::symbolizer {
 
 class ModuleCache {
  public:
-  ModuleCache(std::vector<std::string> debug_directories, ProblemLog* log)
-      : locator_(std::move(debug_directories)), log_(log) {}
+  // Separate debug files are looked for in options.debug_directories, then (when
+  // options.debuginfod) asked of the servers in DEBUGINFOD_URLS.
+  ModuleCache(const SymbolizerOptions& options, ProblemLog* log)
+      : locator_(options.debug_directories),
+        debuginfod_(options.debuginfod
+                        ? DebuginfodClient::from_environment(options.debuginfod_progress, log)
+                        : nullptr),
+        log_(log) {}
 
   // The module of an open file (`fd` is taken over); `path` is the file's path as its process
   // sees it and `root` the prefix that reaches its file system. nullptr if it is not ELF.
@@ -30,6 +37,7 @@ class ModuleCache {
 
  private:
   DebugFileLocator locator_;
+  std::unique_ptr<DebuginfodClient> debuginfod_;  // nullptr: not asked
   ProblemLog* log_;
   std::map<std::string, std::shared_ptr<BinaryModule>> by_identity_;  // dev:ino:size:mtime
   std::map<std::string, std::shared_ptr<BinaryModule>> by_build_id_;

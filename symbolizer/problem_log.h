@@ -11,7 +11,14 @@ namespace kiln::symbolizer {
 
 class ProblemLog {
  public:
-  enum Kind { kMissingFile, kCorruptFile, kExitedProcess, kUnmappedAddress, kKernelRestricted };
+  enum Kind {
+    kMissingFile,
+    kCorruptFile,
+    kExitedProcess,
+    kUnmappedAddress,
+    kKernelRestricted,
+    kDebuginfodFailed
+  };
 
   void note(Kind kind, const std::string& message) {
     switch (kind) {
@@ -30,8 +37,11 @@ class ProblemLog {
       case kKernelRestricted:
         stats_.kptr_restricted = true;
         break;
+      case kDebuginfodFailed:
+        ++stats_.debuginfod.failed;
+        break;
     }
-    if (reported_.insert(kind).second) stats_.messages.push_back(message);
+    if (!message.empty() && reported_.insert(kind).second) stats_.messages.push_back(message);
   }
   Stats& stats() { return stats_; }
   const Stats& stats() const { return stats_; }

@@ -37,7 +37,7 @@ Frame unknown_frame(const std::string& module, FrameKind kind) {
 }  // namespace
 
 struct Symbolizer::Impl {
-  explicit Impl(Options o) : options(std::move(o)), modules(options.debug_directories, &log) {}
+  explicit Impl(Options o) : options(std::move(o)), modules(options, &log) {}
 
   // Frames for a link-time address in `module`, computed once per (module, address) and
   // cached compactly (pointers to names the module owns).
@@ -223,6 +223,19 @@ Stats Symbolizer::stats() const {
   Stats stats = impl_->log.stats();
   stats.binaries_parsed = impl_->modules.parsed();
   return stats;
+}
+
+std::string describe_debuginfod(const DebuginfodStats& stats) {
+  if (stats.asked() == 0) return "";
+  char text[160];
+  std::snprintf(text, sizeof text,
+                "debuginfod: %" PRIu64 " debug file%s fetched, %" PRIu64 " from the cache, %" PRIu64
+                " missing",
+                stats.fetched, stats.fetched == 1 ? "" : "s", stats.cached, stats.missing);
+  std::string result = text;
+  if (stats.failed) result += ", " + std::to_string(stats.failed) + " failed";
+  std::snprintf(text, sizeof text, " (%.2f s)", stats.seconds);
+  return result + text;
 }
 
 std::string annotated_name(const Frame& frame) {

@@ -34,6 +34,17 @@ struct Frame {
 // How symbolize_file interprets an address.
 enum class AddressKind { kFileOffset, kVirtualAddress };
 
+// Debug files asked of the debuginfod servers in DEBUGINFOD_URLS, one per binary (build-id)
+// without DWARF and without a local debug file.
+struct DebuginfodStats {
+  uint64_t fetched = 0;  // downloaded from a server
+  uint64_t cached = 0;   // found in libdebuginfod's cache (DEBUGINFOD_CACHE_PATH)
+  uint64_t missing = 0;  // no server has it (or the cache remembers that none had)
+  uint64_t failed = 0;   // not obtained: the servers could not be reached or were no longer asked
+  double seconds = 0;    // time spent waiting for the cache and the servers
+  uint64_t asked() const { return fetched + cached + missing + failed; }
+};
+
 // Counted problems; each kind is also reported once as a message in Stats::messages.
 struct Stats {
   uint64_t addresses = 0;             // addresses asked for
@@ -45,6 +56,7 @@ struct Stats {
   uint64_t unmapped_addresses = 0;    // address in no mapping of its process
   bool kptr_restricted = false;       // /proc/kallsyms shows only zero addresses
   uint64_t binaries_parsed = 0;       // distinct binaries opened, each parsed at most once
+  DebuginfodStats debuginfod;         // debug files from DEBUGINFOD_URLS
   std::vector<std::string> messages;  // one line per kind of problem, with the fix
 };
 
@@ -71,6 +83,11 @@ struct SymbolizerOptions {
   bool inlines = true;           // report inlined frames (from DWARF)
   // Directories searched for separate debug files, in order.
   std::vector<std::string> debug_directories = {"/usr/lib/debug"};
+  // Ask the debuginfod servers in DEBUGINFOD_URLS (when set) for the debug file of a binary
+  // that has no DWARF and no local debug file, once per build-id, at its first address.
+  bool debuginfod = false;
+  // While a debug file downloads, show what and how much on stderr (for a terminal).
+  bool debuginfod_progress = false;
 };
 
 class Symbolizer {
@@ -113,6 +130,10 @@ class Symbolizer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// "debuginfod: 2 debug files fetched, 1 from the cache, 1 missing (0.4 s)", with the failed
+// ones when there are; empty when no debug file was asked for.
+std::string describe_debuginfod(const DebuginfodStats& stats);
 
 // "name_[k]", "name_[j]", "name_[i]" or "name": the flamegraph.pl annotation of a frame
 // used in folded stacks.

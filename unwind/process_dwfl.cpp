@@ -12,7 +12,10 @@ namespace kiln::unwind {
 namespace {
 
 // The binaries' own .eh_frame is what unwinding reads; separate debug files (.debug_frame)
-// would cost a search per module and process, and the symbolizer finds them for names.
+// would cost a search per module and process, and the symbolizer finds them for names. Not
+// using dwfl_standard_find_debuginfo (nor dwfl_build_id_find_elf) also keeps libdwfl from
+// asking the debuginfod servers in DEBUGINFOD_URLS on its own: only the symbolizer does, and
+// --no-debuginfod stops it.
 int no_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*, GElf_Word,
                  char**) {
   return -1;

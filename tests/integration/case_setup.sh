@@ -3,6 +3,9 @@
 # the assertions the cases share.
 #   source case_setup.sh TOPIC   (TOPIC names the scratch directory)
 
+# kiln asks the debuginfod servers in DEBUGINFOD_URLS (Debian's libdebuginfod-common may set
+# it for login shells): no test may reach one outside the machine.
+unset DEBUGINFOD_URLS
 if [[ $(id -u) -ne 0 ]]; then
   echo "SKIPPED: kiln record needs root (BPF and perf events); run the integration tests as root" >&2
   exit 77
@@ -17,6 +20,10 @@ fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
 pass() { echo "ok [$case_name]: $*"; exit 0; }
 percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }'; }
 between() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'; }
+# Sum of weights of the folded lines (comments skipped) whose stack matches an awk regex.
+weight_of() {  # FILE REGEX
+  awk -v re="$2" '!/^#/ && NF { w = $NF; sub(/ [^ ]+$/, ""); if ($0 ~ re) s += w } END { print s + 0 }' "$1"
+}
 
 # The ids, sorted, of the loaded BPF programs whose name starts with a match of NAME_REGEX
 # (bpftool may cut names to 15 characters). Ids are never reused, so the ids not in an earlier

@@ -11,11 +11,6 @@ source "$(dirname "$0")/../case_setup.sh" collapse
 
 command -v perf >/dev/null || fail "perf is not installed (Debian package linux-perf; scripts/install-deps.sh)"
 
-# Sum of weights of the folded lines (comments skipped) whose stack matches an awk regex.
-weight_of() {  # FILE REGEX
-  awk -v re="$2" '!/^#/ && NF { w = $NF; sub(/ [^ ]+$/, ""); if ($0 ~ re) s += w } END { print s + 0 }' "$1"
-}
-
 case $case_name in
 perf_record)
   perf record -q -g -F 499 -o perf.data -- "$samples/cpu_split" 2 2>perf.err || fail "perf record failed: $(cat perf.err)"

@@ -9,9 +9,6 @@ case_name=$1 kiln=$2 samples=$3
 # shellcheck source=../case_setup.sh
 source "$(dirname "$0")/../case_setup.sh" faults
 
-weight_of() {  # FILE REGEX: samples of the folded lines matching REGEX
-  awk -v re="$2" '!/^#/ && NF && $0 ~ re { s += $NF } END { print s + 0 }' "$1"
-}
 ours='kiln_sample|offcpu_switch_b|offcpu_switch_r|kiln_follow_for|kiln_forget_exi|kiln_reannounce'
 
 case $case_name in

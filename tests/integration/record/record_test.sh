@@ -7,11 +7,6 @@ case_name=$1 kiln=$2 samples=$3
 # shellcheck source=../case_setup.sh
 source "$(dirname "$0")/../case_setup.sh" record
 
-# Sum of weights of the folded lines (comments skipped) whose stack matches an awk regex.
-weight_of() {  # FILE REGEX
-  awk -v re="$2" '!/^#/ && NF { w = $NF; sub(/ [^ ]+$/, ""); if ($0 ~ re) s += w } END { print s + 0 }' "$1"
-}
-
 # The programs of bpf/profile.bpf.c: kiln_sample, and the fork/exit/exec programs it shares with
 # the off-CPU recorder.
 sampler_programs='kiln_(sample|follow_fork|forget_exit|reannounce_exec)'

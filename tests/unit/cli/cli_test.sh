@@ -2,6 +2,7 @@
 # cli_test.sh CASE KILN CMAKE BUILD_DIR: one case of kiln's command line as a user meets it.
 set -uo pipefail
 case_name=$1 kiln=$2 cmake=$3 build=$4
+unset DEBUGINFOD_URLS  # nothing may leave the machine (see tests/debuginfod/server.sh)
 work=$(mktemp -d /tmp/kiln-cli.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1

@@ -4,6 +4,7 @@
 # input named for a bad address. Usage: symbolize_cli_test.sh KILN SAMPLE_DIR SAMPLE_SOURCE
 set -euo pipefail
 kiln=$1 dir=$2 source=$3
+unset DEBUGINFOD_URLS  # nothing may leave the machine (see tests/debuginfod/server.sh)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 line_of() { grep -n "MARK:$1" "$source" | cut -d: -f1; }
 
