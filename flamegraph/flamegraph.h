@@ -111,6 +111,8 @@ class Profile {
   std::optional<FrameId> find(std::string_view name) const;
   std::string_view name(FrameId id) const { return names_[id]; }
   size_t name_count() const { return names_.size(); }
+  // Per FrameId, the position of its name among all names in byte order.
+  std::vector<uint32_t> name_ranks() const;
 
   // Appends one stack (root first). Stacks are kept in the order added, duplicates included
   // (the flame chart needs that order); merged() and FrameTree merge them.
