@@ -6,7 +6,13 @@ points, long shared prefixes (event loops, thread pools, JVM call stubs), C++ te
 namespaces, Java package paths with _[j] JIT frames, and syscall paths into the kernel with
 _[k] frames. The output is sorted like stackcollapse-* output. Deterministic for a given seed.
 
-usage: gen_folded.py N OUT.folded [--seed S]
+--deep: the "deep profile" of bench/render.sh: stacks 16-36 frames deep (26 on average), a Rust
+service beside the others, and far more distinct names, as generic code and lambdas make them:
+Rust functions with their `::h<16 hex>` hash suffixes, Java lambdas and C++ template
+instances, drawn from pools of 300k, 100k and 100k names (about 400k distinct names in 100k
+stacks), many sharing long prefixes.
+
+usage: gen_folded.py N OUT.folded [--seed S] [--deep]
 """
 import argparse
 import random
@@ -49,6 +55,9 @@ class Names:
     def rng(self, node):
         return random.Random(self.seed * 1_000_003 + node)
 
+    def rust(self, node):
+        return self.cpp(node)
+
     def cpp(self, node):
         return self.cpp_pool[(node * 2654435761) % len(self.cpp_pool)]
 
@@ -73,14 +82,67 @@ class Names:
                f"{r.choice(WORDS).capitalize()}_[j]"
 
 
+RUST_CRATES = ("tokio::runtime hyper::proto tower::util axum::routing serde_json::de "
+               "futures_util h2::proto tonic::codec sqlx_core::pool rustls::conn bytes::buf "
+               "tracing").split()
+RUST_TYPES = ("Dispatcher Harness<T,S> Core<T> Conn Instrumented<T> MapFuture<S,F> Deserializer "
+              "Streams PoolInner BufReader Router<S> Encoder<T> Decoder<T> Timeout<T> Buffer").split()
+
+
+class DeepNames(Names):
+    """Names of a deep profile: generic code and lambdas give most tree positions a name of
+    their own, so the pools are large and filled lazily."""
+
+    POOLS = {"cpp": 100_000, "java": 100_000, "rust": 300_000}
+
+    def __init__(self, seed):
+        self.seed = seed
+        self.cache = {}
+
+    def pick(self, kind, node):
+        i = (node * 2654435761) % self.POOLS[kind]
+        key = (kind, i)
+        if key not in self.cache:
+            r = self.rng(list(self.POOLS).index(kind) * 10_000_000 + i)
+            self.cache[key] = getattr(self, "make_deep_" + kind)(r, i)
+        return self.cache[key]
+
+    def cpp(self, node):
+        return self.pick("cpp", node)
+
+    def java(self, node):
+        return self.pick("java", node)
+
+    def rust(self, node):
+        return self.pick("rust", node)
+
+    def make_deep_cpp(self, r, i):
+        args = ",".join(r.choice(CLASSES) for _ in range(r.randint(1, 2)))
+        return f"{r.choice(NAMESPACES)}::{r.choice(CLASSES)}<{args}>::{r.choice(WORDS)}"
+
+    def make_deep_java(self, r, i):
+        pkg = r.choice(JAVA_PKGS)
+        cls = r.choice(CLASSES) + r.choice(CLASSES)
+        if r.random() < 0.4:
+            return f"L{pkg}/{cls}$$Lambda${i % 4000}_[j]"
+        return f"L{pkg}/{cls}::{r.choice(WORDS)}_[j]"
+
+    def make_deep_rust(self, r, i):
+        name = f"{r.choice(RUST_CRATES)}::{r.choice(RUST_TYPES)}::{r.choice(WORDS)}"
+        if r.random() < 0.2:
+            name += "::{{closure}}"
+        return f"{name}::h{r.getrandbits(64):016x}"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("n", type=int)
     parser.add_argument("out")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--deep", action="store_true")
     args = parser.parse_args()
     rnd = random.Random(args.seed)
-    names = Names(args.seed)
+    names = DeepNames(args.seed) if args.deep else Names(args.seed)
 
     processes = [
         ("kvstore", ["_start", "__libc_start_main", "main", "kv::Server::run",
@@ -96,6 +158,11 @@ def main():
                    "ngx_start_worker_processes", "ngx_worker_process_cycle",
                    "ngx_process_events_and_timers", "ngx_epoll_process_events"]),
     ]
+    if args.deep:
+        processes.insert(1, ("tokio-runtime-w", [
+            "clone3", "start_thread", "std::sys::unix::thread::Thread::new::thread_start",
+            "tokio::runtime::blocking::pool::Inner::run",
+            "tokio::runtime::scheduler::multi_thread::worker::Context::run"]))
     node_ids = {}  # (parent node id, branch) -> node id: stable names for tree positions
 
     def node_id(key):
@@ -105,17 +172,21 @@ def main():
     out_lines = []
     while len(out_lines) < args.n:
         proc, prefix = processes[min(int(rnd.paretovariate(1.2)) - 1, len(processes) - 1)]
-        depth = rnd.randint(10, 40)
+        depth = rnd.randint(16, 36) if args.deep else rnd.randint(10, 40)
         frames = [proc] + prefix
         node = node_id((proc, tuple(prefix)))
         java = proc == "java"
+        rust = proc.startswith("tokio")
         # User frames: the branch taken at each level is skewed (a few hot paths dominate),
         # which gives the long shared prefixes of real profiles.
         user_depth = depth - (rnd.randint(3, 10) if rnd.random() < 0.35 else 0)
         while len(frames) < user_depth:
             branch = min(int(rnd.paretovariate(1.1)) - 1, 11)
             node = node_id((node, branch))
-            frames.append(names.java(node) if java and rnd.random() < 0.8 else names.cpp(node))
+            if rust and rnd.random() < 0.9:
+                frames.append(names.rust(node))
+            else:
+                frames.append(names.java(node) if java and rnd.random() < 0.8 else names.cpp(node))
         if len(frames) < depth and rnd.random() < 0.5:
             frames.append(LIBC[node % len(LIBC)])
         k = rnd.randrange(len(KERNEL) - 8)

@@ -111,6 +111,8 @@ class Profile {
   std::optional<FrameId> find(std::string_view name) const;
   std::string_view name(FrameId id) const { return names_[id]; }
   size_t name_count() const { return names_.size(); }
+  // Per FrameId, the position of its name among all names in byte order.
+  std::vector<uint32_t> name_ranks() const;
 
   // Appends one stack (root first). Stacks are kept in the order added, duplicates included
   // (the flame chart needs that order); merged() and FrameTree merge them.
@@ -363,6 +365,13 @@ class FrameTree {
   Weight weight(NodeId n) const { return nodes_[n].weight; }  // including descendants
   // Of the stacks that end at `n` (children left out by min_fraction are not self weight).
   Weight self_weight(NodeId n) const;
+  // Weight and number of the children of `n` left out by min_fraction.
+  Weight pruned_weight(NodeId n) const { return pruned_.empty() ? Weight{} : pruned_[n]; }
+  uint32_t pruned_children(NodeId n) const { return pruned_count_.empty() ? 0 : pruned_count_[n]; }
+  // Per FrameId, the weight of the frames of that name left out by min_fraction that have no
+  // ancestor of the same name (so a name's weight counts nested calls once); empty when no
+  // frame can be left out.
+  std::span<const Weight> pruned_by_name() const { return pruned_by_name_; }
   NodeId parent(NodeId n) const { return nodes_[n].parent; }  // kNoNode for the root
   uint32_t depth(NodeId n) const { return nodes_[n].depth; }  // root 0
   NodeId subtree_end(NodeId n) const { return nodes_[n].end; }
@@ -389,6 +398,8 @@ class FrameTree {
   std::vector<Node> nodes_;
   // Per node, the weight of its children left out by min_fraction; empty when none can be.
   std::vector<Weight> pruned_;
+  std::vector<uint32_t> pruned_count_;
+  std::vector<Weight> pruned_by_name_;
   uint32_t max_depth_ = 0;
   bool flame_chart_ = false;
 };
@@ -468,10 +479,17 @@ struct FrameBox {
   int64_t x_centi;      // left edge, 1/100 px, from the image's left border
   int64_t width_centi;  // 1/100 px
   uint32_t depth;       // root = 0
+  Weight narrow;        // weight of the children too narrow to draw (pruned or left out here)
+  uint32_t narrow_frames = 0;  // how many children that is
+  // Where that weight is drawn as one box, right of the drawn children (not in flame charts).
+  int64_t narrow_x_centi = 0;
+  int64_t narrow_width_centi = 0;
 };
 
-// Frames in preorder (a parent before its children). Pruned frames keep their weight in their
-// parent, which keeps its full width. `pruned` (if given) receives the number of frames left out.
+// Frames in preorder (a parent before its children). Frames too narrow to draw keep their
+// weight in their parent (`narrow`), which keeps its full width; except in flame charts (time
+// order), the drawn children come first and the narrow weight is at the parent's right end.
+// `pruned` (if given) receives the number of frames left out.
 std::vector<FrameBox> compute_layout(const FrameTree& tree, const LayoutOptions& options,
                                      size_t* pruned = nullptr);
 

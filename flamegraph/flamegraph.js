@@ -21,6 +21,7 @@
   const framesHeight = num("framesheight");
   const margin = num("margin");
   const drawMin = Math.max(num("minwidth"), num("elementminwidth"));
+  const drawMinText = String(num("minwidth"));
   const icicle = cfg.getAttribute("icicle") === "1";
   const countName = cfg.getAttribute("countname");
   const width = svg.viewBox.baseVal.width;
@@ -42,8 +43,10 @@
   const tipText = tip.lastElementChild;
 
   // ---- the frame model, in preorder, from #kiln-data ----
-  // Line: depth, name index, weight, weight left of the frame, fill, 1 if it is an element of
-  // #frames, extra tooltip line. The elements of #frames are the flagged lines, in order.
+  // Line: depth, name index, weight, weight left of the frame, fill, kind, extra tooltip line.
+  // Kind: 0 a frame, 1 a frame that is also an element of #frames; 2, 3 (element), 4 (not
+  // drawn: flame charts) the box of a frame's children too narrow to draw, whose name field is
+  // their number. The elements of #frames are the lines of kind 1 and 3, in order.
   const rects = framesG.getElementsByTagName("rect");
   const dataLines = byId("kiln-data").textContent.split("\n");
   if (dataLines[dataLines.length - 1] === "") dataLines.pop();
@@ -56,6 +59,8 @@
   const end = new Int32Array(count);
   const fill = new Array(count);
   const extra = new Array(count);
+  const kind = new Uint8Array(count);
+  const narrowOf = new Int32Array(count).fill(-1);  // a frame's narrow box
   {
     const open = [];  // the current path, by depth
     let next = 0;
@@ -67,13 +72,15 @@
       weight[i] = +f[2];
       offset[i] = +f[3];
       fill[i] = "#" + f[4];
-      if (f[5] === "1") {
+      kind[i] = +f[5];
+      if (kind[i] === 1 || kind[i] === 3) {
         const r = rects[next++];
         r.kilnIndex = i;
       }
       if (f.length > 6) extra[i] = f[6];
       open.length = d;
       parent[i] = d > 0 ? open[d - 1] : -1;
+      if (kind[i] >= 2) narrowOf[parent[i]] = i;
       open.push(i);
     }
     const stack = [];
@@ -92,9 +99,39 @@
   let searchError = "";
   const highlighted = [];  // static rects whose fill the search changed
 
-  const frameName = (i) => (i === 0 ? "all" : names[nameOf[i]]);
-  const isMatch = (i) => matches !== null && i !== 0 && matches[nameOf[i]] === 1;
+  // Frames too narrow to draw, per name (#kiln-narrow): weights of the frames of each name that
+  // are not in the data and have no ancestor of that name, so one name's share is exact.
+  const narrowNames = [];
+  const narrowWeights = [];
+  let narrowTotal = 0;
+  let narrowRest = 0;
+  let narrowRestNames = 0;
+  {
+    const el = byId("kiln-narrow");
+    if (el) {
+      narrowTotal = parseFloat(el.getAttribute("total"));
+      narrowRest = parseFloat(el.getAttribute("rest"));
+      narrowRestNames = parseInt(el.getAttribute("restnames"), 10);
+      for (const line of el.textContent.split("\n")) {
+        const tab = line.indexOf("\t");
+        if (tab < 0) continue;
+        narrowWeights.push(+line.slice(0, tab));
+        narrowNames.push(line.slice(tab + 1));
+      }
+    }
+  }
+  let narrowMatched = 0;  // summed narrow weight of the matching names
+  let narrowMatchedNames = 0;
+
+  const isNarrow = (i) => kind[i] >= 2;
+  const narrowLabel = (n) => "[" + formatNumber(n) + (n === 1 ? " narrow frame]" : " narrow frames]");
+  const frameName = (i) => (i === 0 ? "all" : isNarrow(i) ? narrowLabel(nameOf[i]) : names[nameOf[i]]);
+  const isMatch = (i) => matches !== null && i !== 0 && !isNarrow(i) && matches[nameOf[i]] === 1;
   const yOf = (d) => (icicle ? top + d * fh : top + framesHeight - (d + 1) * fh);
+
+  function formatNumber(v) {
+    return v.toLocaleString("en-US");
+  }
 
   function formatCount(value) {
     const v = value * factor;
@@ -147,7 +184,7 @@
     const left = offset[zoomed];
     for (let j = zoomed; j < end[zoomed]; ) {
       const px = weight[j] * scale;
-      if (px < drawMin) {
+      if (px < drawMin || kind[j] === 4) {
         j = end[j];
         continue;
       }
@@ -188,11 +225,27 @@
         j++;
       }
     }
-    matchedText.textContent = "Matched: " + percent(sum, weight[zoomed]);
+    let text = "Matched: " + percent(sum, weight[zoomed]);
+    if (narrowMatched > 0 && zoomed !== 0) {
+      text += " (frames too narrow for the full view not counted)";
+    } else if (narrowMatched > 0) {
+      // Several names may share narrow stacks: their summed weight is then an upper bound.
+      const exact = narrowMatchedNames === 1;
+      const narrow = Math.min(narrowMatched, narrowTotal, total - sum);
+      text = "Matched: " + (exact ? "" : "at most ") + percent(sum + narrow, total) + " (" +
+        (exact ? "" : "at most ") + percent(narrow, total) + " in frames too narrow to draw)";
+    }
+    if (narrowRestNames > 0 && zoomed === 0 && percent(narrowRest, total) !== "0.00%") {
+      text += "; " + formatNumber(narrowRestNames) + " narrow names (" + percent(narrowRest, total) +
+        ") not searched";
+    }
+    matchedText.textContent = text;
   }
 
   function applySearch() {
     matches = null;
+    narrowMatched = 0;
+    narrowMatchedNames = 0;
     searchError = "";
     if (pattern !== "") {
       let re;
@@ -205,6 +258,11 @@
       if (re) {
         matches = new Uint8Array(names.length);
         for (let n = 0; n < names.length; n++) matches[n] = re.test(names[n]) ? 1 : 0;
+        for (let n = 0; n < narrowNames.length; n++) {
+          if (!re.test(narrowNames[n])) continue;
+          narrowMatched += narrowWeights[n];
+          narrowMatchedNames++;
+        }
       }
     }
     clearBtn.classList.toggle("hide", matches === null);
@@ -268,6 +326,13 @@
     if (i > zoomed && i < end[zoomed] && weight[zoomed] !== total) {
       text[1] += ", " + percent(w, weight[zoomed]) + " of the zoomed frame";
     }
+    if (isNarrow(i)) {
+      text.push("frames under " + drawMinText + " px each, not drawn; searches count them");
+    } else if (narrowOf[i] >= 0) {
+      const n = narrowOf[i];
+      text.push(formatCount(weight[n]) + " " + countName + " (" + percent(weight[n], total) + ") in " +
+        formatNumber(nameOf[n]) + (nameOf[n] === 1 ? " frame" : " frames") + " too narrow to draw");
+    }
     if (extra[i]) text.push(extra[i]);
     return text;
   }
@@ -313,7 +378,7 @@
   svg.addEventListener("mouseleave", hideTip);
   svg.addEventListener("click", (evt) => {
     const i = frameAt(evt);
-    if (i >= 0) {
+    if (i >= 0 && !isNarrow(i)) {
       hideTip();
       zoomTo(i);
     }

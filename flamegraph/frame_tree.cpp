@@ -33,26 +33,33 @@ class StackFrames {
   std::vector<size_t> offsets_;
 };
 
+// Whether consecutive stacks already come in frame-name order, as sorted folded files do. Each
+// pair costs one name comparison, at the first frame where the stacks differ.
+bool in_name_order(const Profile& profile, const StackFrames& frames) {
+  for (size_t s = 1; s < profile.stack_count(); ++s) {
+    auto a = frames(s - 1), b = frames(s);
+    auto [ia, ib] = std::ranges::mismatch(a, b);
+    if (ib == b.end()) {
+      if (ia != a.end()) return false;  // b is a prefix of a
+    } else if (ia != a.end() && profile.name(*ia) > profile.name(*ib)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Stacks ordered by frame names, so that stacks sharing a prefix are adjacent and siblings
 // come out sorted by name.
 std::vector<uint32_t> name_order(const Profile& profile, const StackFrames& frames) {
-  std::vector<uint32_t> rank(profile.name_count());
-  std::vector<uint32_t> by_name(profile.name_count());
-  std::iota(by_name.begin(), by_name.end(), 0);
-  std::sort(by_name.begin(), by_name.end(),
-            [&](uint32_t a, uint32_t b) { return profile.name(a) < profile.name(b); });
-  for (uint32_t r = 0; r < by_name.size(); ++r) rank[by_name[r]] = r;
-
   std::vector<uint32_t> order(profile.stack_count());
   std::iota(order.begin(), order.end(), 0);
-  auto less = [&](uint32_t a, uint32_t b) {
+  if (in_name_order(profile, frames)) return order;
+  const std::vector<uint32_t> rank = profile.name_ranks();
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
     auto fa = frames(a), fb = frames(b);
     return std::lexicographical_compare(fa.begin(), fa.end(), fb.begin(), fb.end(),
                                         [&](FrameId x, FrameId y) { return rank[x] < rank[y]; });
-  };
-  if (!std::is_sorted(order.begin(), order.end(), less)) {
-    std::stable_sort(order.begin(), order.end(), less);
-  }
+  });
   return order;
 }
 
@@ -79,15 +86,31 @@ FrameTree FrameTree::build(const Profile& profile, const TreeOptions& options) {
   // subtree is the tail of `nodes` and is dropped, so pruned nodes never pile up in memory. Its
   // parent keeps its weight as pruned, not as self, weight.
   std::vector<Weight>& pruned = tree.pruned_;
-  if (min_units > 0) pruned.emplace_back();
+  std::vector<uint32_t>& pruned_count = tree.pruned_count_;
+  // How many frames of each name are on the current path: a pruned frame counts in its name's
+  // pruned weight only when no ancestor has its name.
+  std::vector<uint32_t> on_path;
+  if (min_units > 0) {
+    pruned.emplace_back();
+    pruned_count.emplace_back();
+    on_path.resize(profile.name_count());
+    tree.pruned_by_name_.resize(profile.name_count());
+  }
   auto close_to = [&](std::vector<NodeId>& path, size_t keep) {
     while (path.size() > keep) {
       NodeId closed = path.back();
       path.pop_back();
+      if (min_units == 0) continue;
+      FrameId f = nodes[closed].frame;
+      if (--on_path[f] == 0 && nodes[closed].weight.units() < min_units) {
+        tree.pruned_by_name_[f] += nodes[closed].weight;
+      }
       if (nodes[closed].weight.units() < min_units) {
         pruned[nodes[closed].parent] += nodes[closed].weight;
+        ++pruned_count[nodes[closed].parent];
         nodes.resize(closed);
         pruned.resize(closed);
+        pruned_count.resize(closed);
       }
     }
   };
@@ -103,7 +126,11 @@ FrameTree FrameTree::build(const Profile& profile, const TreeOptions& options) {
     for (size_t d = common; d < f.size(); ++d) {
       NodeId id = static_cast<NodeId>(nodes.size());
       nodes.push_back(Node{Weight{}, f[d], path.back(), 0, static_cast<uint32_t>(d + 1)});
-      if (min_units > 0) pruned.emplace_back();
+      if (min_units > 0) {
+        pruned.emplace_back();
+        pruned_count.emplace_back();
+        ++on_path[f[d]];
+      }
       path.push_back(id);
     }
     Weight w = profile.weight(s);
@@ -131,6 +158,7 @@ void FrameTree::sort_by_weight() {
   std::vector<Node> sorted;
   sorted.reserve(nodes_.size());
   std::vector<Weight> sorted_pruned;
+  std::vector<uint32_t> sorted_pruned_count;
   // Depth-first, children heaviest first (ties keep name order); (old id, new parent) pairs.
   std::vector<std::pair<NodeId, NodeId>> todo{{0, kNoNode}};
   std::vector<NodeId> children;
@@ -141,7 +169,10 @@ void FrameTree::sort_by_weight() {
     Node node = nodes_[old_id];
     node.parent = new_parent;
     sorted.push_back(node);
-    if (!pruned_.empty()) sorted_pruned.push_back(pruned_[old_id]);
+    if (!pruned_.empty()) {
+      sorted_pruned.push_back(pruned_[old_id]);
+      sorted_pruned_count.push_back(pruned_count_[old_id]);
+    }
     children.clear();
     for (NodeId c = first_child(old_id); c != kNoNode; c = next_sibling(c)) children.push_back(c);
     std::stable_sort(children.begin(), children.end(),
@@ -160,6 +191,7 @@ void FrameTree::sort_by_weight() {
   for (NodeId n : open) sorted[n].end = static_cast<NodeId>(sorted.size());
   nodes_.swap(sorted);
   pruned_.swap(sorted_pruned);
+  pruned_count_.swap(sorted_pruned_count);
 }
 
 std::string_view FrameTree::name(NodeId n) const {

@@ -13,14 +13,20 @@ struct Profile::NameTable {
   static constexpr size_t kBlockSize = 1 << 20;
   std::vector<std::unique_ptr<char[]>> blocks;
   size_t block_used = kBlockSize;
-  // A slot holds the hash next to the id, so a probe touches one cache line and compares
-  // name bytes only when the full 64-bit hashes are equal.
+  // A slot holds the high 32 bits of the name's hash next to its id (8 bytes: the table of
+  // hundreds of thousands of names stays small and mostly in cache), so a probe compares name
+  // bytes only when those bits are equal. The slot index is the top bits of the hash, which the
+  // slot keeps, so growing the table needs no name again.
   struct Slot {
-    uint64_t hash;
+    uint32_t tag;
     uint32_t id;
   };
   static constexpr uint32_t kEmpty = 0xffffffffu;
   std::vector<Slot> slots = std::vector<Slot>(1024, Slot{0, kEmpty});
+  int index_bits = 10;
+
+  static uint32_t tag_of(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
+  size_t index_of(uint32_t tag) const { return tag >> (32 - index_bits); }
 
   static uint64_t hash(std::string_view s) {
     // FNV-1a over 8-byte words then bytes; good enough for names and fast.
@@ -63,10 +69,11 @@ struct Profile::NameTable {
 
   void grow() {
     std::vector<Slot> bigger(slots.size() * 2, Slot{0, kEmpty});
+    ++index_bits;
     size_t mask = bigger.size() - 1;
     for (const Slot& slot : slots) {
       if (slot.id == kEmpty) continue;
-      size_t i = slot.hash & mask;
+      size_t i = index_of(slot.tag);
       while (bigger[i].id != kEmpty) i = (i + 1) & mask;
       bigger[i] = slot;
     }
@@ -89,14 +96,15 @@ void Profile::intern_all(std::span<const std::string_view> names, std::vector<Fr
   uint64_t hashes[kBatch];
   for (size_t start = 0; start < names.size(); start += kBatch) {
     size_t n = std::min(kBatch, names.size() - start);
-    size_t mask = table_->slots.size() - 1;
+    const NameTable& t = *table_;
     for (size_t i = 0; i < n; ++i) {
       hashes[i] = NameTable::hash(names[start + i]);
-      __builtin_prefetch(&table_->slots[hashes[i] & mask]);
+      __builtin_prefetch(&t.slots[t.index_of(NameTable::tag_of(hashes[i]))]);
     }
     for (size_t i = 0; i < n; ++i) {  // then the bytes of the likely match, compared next
-      const NameTable::Slot& slot = table_->slots[hashes[i] & mask];
-      if (slot.id != NameTable::kEmpty && slot.hash == hashes[i]) {
+      uint32_t tag = NameTable::tag_of(hashes[i]);
+      const NameTable::Slot& slot = t.slots[t.index_of(tag)];
+      if (slot.id != NameTable::kEmpty && slot.tag == tag) {
         __builtin_prefetch(names_[slot.id].data());
       }
     }
@@ -107,27 +115,28 @@ void Profile::intern_all(std::span<const std::string_view> names, std::vector<Fr
 FrameId Profile::intern_hashed(std::string_view name, uint64_t h) {
   NameTable& t = *table_;
   size_t mask = t.slots.size() - 1;
-  for (size_t i = h & mask;; i = (i + 1) & mask) {
+  uint32_t tag = NameTable::tag_of(h);
+  for (size_t i = t.index_of(tag);; i = (i + 1) & mask) {
     NameTable::Slot& slot = t.slots[i];
     if (slot.id == NameTable::kEmpty) {
       auto id = static_cast<FrameId>(names_.size());
       names_.push_back(t.store(name));
-      slot = {h, id};
+      slot = {tag, id};
       if (names_.size() * 2 > t.slots.size()) t.grow();
       return id;
     }
-    if (slot.hash == h && names_[slot.id] == name) return slot.id;
+    if (slot.tag == tag && names_[slot.id] == name) return slot.id;
   }
 }
 
 std::optional<FrameId> Profile::find(std::string_view name) const {
   const NameTable& t = *table_;
-  uint64_t h = NameTable::hash(name);
+  uint32_t tag = NameTable::tag_of(NameTable::hash(name));
   size_t mask = t.slots.size() - 1;
-  for (size_t i = h & mask;; i = (i + 1) & mask) {
+  for (size_t i = t.index_of(tag);; i = (i + 1) & mask) {
     const NameTable::Slot& slot = t.slots[i];
     if (slot.id == NameTable::kEmpty) return std::nullopt;
-    if (slot.hash == h && names_[slot.id] == name) return slot.id;
+    if (slot.tag == tag && names_[slot.id] == name) return slot.id;
   }
 }
 
@@ -199,14 +208,7 @@ void Profile::append(const Profile& other) {
 
 Profile Profile::merged() const {
   // Order stacks by their names (byte order), then add runs of identical stacks once.
-  std::vector<uint32_t> rank(names_.size());
-  {
-    std::vector<uint32_t> by_name(names_.size());
-    std::iota(by_name.begin(), by_name.end(), 0);
-    std::sort(by_name.begin(), by_name.end(),
-              [&](uint32_t a, uint32_t b) { return names_[a] < names_[b]; });
-    for (uint32_t r = 0; r < by_name.size(); ++r) rank[by_name[r]] = r;
-  }
+  const std::vector<uint32_t> rank = name_ranks();
   auto less = [&](uint32_t a, uint32_t b) {
     auto fa = frames(a), fb = frames(b);
     return std::lexicographical_compare(fa.begin(), fa.end(), fb.begin(), fb.end(),

@@ -18,6 +18,9 @@ constexpr double kCharWidth = 0.6;  // of the font size: the monospace advance
 constexpr unsigned kTitleHeight = 36;
 constexpr unsigned kLineHeight = 20;
 constexpr unsigned kFooterHeight = 34;
+constexpr Rgb kNarrowFill{188, 188, 188};  // the box of frames too narrow to draw
+// How many narrow names the search summary lists (the heaviest; the rest is one total).
+constexpr size_t kNarrowNamesListed = 20000;
 
 // Streams text to the output in large writes.
 class SvgOut {
@@ -100,6 +103,41 @@ std::string_view label_for(std::string_view name, double width_px, double font_s
   return name.substr(0, i);
 }
 
+// Per FrameId, the weight of the frames of that name that are not drawn and have no ancestor of
+// the same name: those the tree pruned, and those the layout left out (in the tree, not in
+// `boxes`). What a search adds for frames too narrow to draw.
+std::vector<Weight> narrow_by_name(const FrameTree& tree, const std::vector<FrameBox>& boxes) {
+  std::span<const Weight> pruned = tree.pruned_by_name();
+  std::vector<Weight> by_name(pruned.begin(), pruned.end());
+  by_name.resize(tree.profile().name_count());
+  std::vector<uint32_t> on_path(by_name.size());
+  std::vector<NodeId> path;  // ancestors of the node visited, root excluded
+  size_t next_box = 0;
+  for (NodeId n = 1; n < tree.size(); ++n) {
+    while (!path.empty() && tree.depth(path.back()) >= tree.depth(n)) {
+      --on_path[tree.frame(path.back())];
+      path.pop_back();
+    }
+    while (next_box < boxes.size() && boxes[next_box].node < n) ++next_box;
+    bool drawn = next_box < boxes.size() && boxes[next_box].node == n;
+    FrameId f = tree.frame(n);
+    if (!drawn && on_path[f] == 0) by_name[f] += tree.weight(n);
+    ++on_path[f];
+    path.push_back(n);
+  }
+  return by_name;
+}
+
+// "[20,000 narrow frames]", as the script writes it.
+std::string narrow_label(uint32_t frames) {
+  std::string digits = std::to_string(frames), grouped;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) grouped += ',';
+    grouped += digits[i];
+  }
+  return "[" + grouped + (frames == 1 ? " narrow frame]" : " narrow frames]");
+}
+
 std::string number(double v) {
   char buffer[32];
   int n = std::snprintf(buffer, sizeof buffer, "%.10g", v);
@@ -114,6 +152,41 @@ double min_drawn_fraction(const SvgOptions& options) {
                                                  : options.min_width_px;
   // Rounding moves an edge by at most half a hundredth of a pixel each side.
   return std::max(0.0, (min_px - 0.01) / (width - 2 * kSideMargin));
+}
+
+// #kiln-narrow: what a search needs of the frames too narrow to draw, per name ("weight TAB
+// name" lines, heaviest first): total = all weight not drawn, rest = the summed weights of
+// the names not listed (restnames of them).
+void write_narrow_summary(SvgOut& out, const FrameTree& tree, const std::vector<FrameBox>& boxes) {
+  Weight total;
+  for (const FrameBox& b : boxes) total += b.narrow;
+  if (total.is_zero()) return;
+  std::vector<Weight> by_name = narrow_by_name(tree, boxes);
+  std::vector<FrameId> listed;
+  for (FrameId f = 0; f < by_name.size(); ++f) {
+    if (!by_name[f].is_zero()) listed.push_back(f);
+  }
+  const Profile& profile = tree.profile();
+  auto heavier = [&](FrameId a, FrameId b) {
+    return by_name[a] != by_name[b] ? by_name[a] > by_name[b] : profile.name(a) < profile.name(b);
+  };
+  Weight rest;
+  size_t rest_names = 0;
+  if (listed.size() > kNarrowNamesListed) {
+    std::nth_element(listed.begin(), listed.begin() + kNarrowNamesListed, listed.end(), heavier);
+    for (size_t i = kNarrowNamesListed; i < listed.size(); ++i) rest += by_name[listed[i]];
+    rest_names = listed.size() - kNarrowNamesListed;
+    listed.resize(kNarrowNamesListed);
+  }
+  std::sort(listed.begin(), listed.end(), heavier);
+  out << "<metadata id=\"kiln-narrow\" total=\"" << total.to_string() << "\" rest=\""
+      << rest.to_string() << "\" restnames=\"" << static_cast<int64_t>(rest_names) << "\">";
+  for (size_t i = 0; i < listed.size(); ++i) {
+    if (i) out << '\n';
+    out << by_name[listed[i]].to_string() << '\t';
+    out.escaped(profile.name(listed[i]));
+  }
+  out << "</metadata>\n";
 }
 
 SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostream& stream) {
@@ -135,8 +208,12 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
   std::vector<FrameBox> boxes = compute_layout(tree, layout, &stats.frames_pruned);
   stats.frames_drawn = boxes.size();
 
+  const auto layout_min_centi = static_cast<int64_t>(layout.min_width_px * 100 + 0.5);
   uint32_t depth = 0;
-  for (const FrameBox& b : boxes) depth = std::max(depth, b.depth);
+  for (const FrameBox& b : boxes) {
+    bool narrow_drawn = !tree.flame_chart() && b.narrow_width_centi >= layout_min_centi;
+    depth = std::max(depth, b.depth + (narrow_drawn ? 1 : 0));
+  }
   const unsigned fh = std::max(options.frame_height, 4u);
   const unsigned top = kTitleHeight + (options.subtitle.empty() ? 0 : kLineHeight) +
                        (options.legend.empty() ? 0 : kLineHeight) + 8;
@@ -224,8 +301,55 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
   data.reserve(boxes.size() * 40);
 
   out << "<g id=\"frames\">\n";
+  // y of a frame's top edge, 1/100 px.
+  auto y_of = [&](uint32_t d) {
+    return int64_t{options.icicle ? top + d * fh : top + frames_height - (d + 1) * fh} * 100;
+  };
+  auto write_label = [&](std::string_view text, int64_t x_centi, int64_t width_centi,
+                         int64_t y_centi) {
+    bool truncated;
+    std::string_view label = label_for(text, width_centi / 100.0, fs, truncated);
+    if (label.empty()) return;
+    out << "<text x=\"";
+    out.centi(x_centi + 300) << "\" y=\"";
+    out.centi(y_centi + static_cast<int64_t>(fh * 100) - 450) << "\">";
+    out.escaped(label);
+    if (truncated) out << "..";
+    out << "</text>";
+  };
+  // The children of a frame too narrow to draw, as one grey box right of its drawn children:
+  // a data line whose name field is the number of frames, kind 2 (data only), 3 (also an
+  // element) or 4 (flame charts: not drawn, only told in the parent's tooltip).
+  auto write_narrow = [&](const FrameBox& b) {
+    std::string weight = b.narrow.to_string();
+    Weight offset = b.offset + (tree.weight(b.node) - tree.self_weight(b.node) - b.narrow);
+    bool drawable = !tree.flame_chart() && b.narrow_width_centi >= layout_min_centi;
+    bool element = drawable && b.narrow_width_centi >= element_min_centi;
+    data += std::to_string(b.depth + 1) + '\t' + std::to_string(b.narrow_frames) + '\t' + weight +
+            '\t' + offset.to_string() + '\t' + to_css(kNarrowFill).substr(1) +
+            (element    ? "\t3\n"
+             : drawable ? "\t2\n"
+                        : "\t4\n");
+    if (!element) return;
+    int64_t y_centi = y_of(b.depth + 1);
+    out << "<rect class=\"narrow\" x=\"";
+    out.centi(b.narrow_x_centi) << "\" y=\"";
+    out.centi(y_centi) << "\" width=\"";
+    out.centi(b.narrow_width_centi)
+        << "\" height=\"" << int64_t{fh - 1} << "\" fill=\"" << to_css(kNarrowFill) << "\" c=\""
+        << int64_t{b.narrow_frames} << "\" w=\"" << weight << "\" o=\"" << offset.to_string()
+        << "\"/>";
+    write_label(narrow_label(b.narrow_frames), b.narrow_x_centi, b.narrow_width_centi, y_centi);
+    out << '\n';
+  };
+  std::vector<const FrameBox*> pending_narrow;  // written once the frame's subtree is
   FrameStyle style;
   for (const FrameBox& b : boxes) {
+    while (!pending_narrow.empty() && pending_narrow.back()->depth >= b.depth) {
+      write_narrow(*pending_narrow.back());
+      pending_narrow.pop_back();
+    }
+    if (!b.narrow.is_zero()) pending_narrow.push_back(&b);
     std::string_view name = tree.name(b.node);
     style = FrameStyle{};
     if (options.styler && b.node != tree.root()) options.styler(tree, b.node, style);
@@ -246,9 +370,7 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
     data += '\n';
     if (!element) continue;
 
-    int64_t y_centi =
-        int64_t{options.icicle ? top + b.depth * fh : top + frames_height - (b.depth + 1) * fh} *
-        100;
+    int64_t y_centi = y_of(b.depth);
     out << "<rect x=\"";
     out.centi(b.x_centi) << "\" y=\"";
     out.centi(y_centi) << "\" width=\"";
@@ -260,17 +382,12 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
       out.escaped(style.tooltip) << '"';
     }
     out << "/>";
-    bool truncated;
-    std::string_view label = label_for(name, b.width_centi / 100.0, fs, truncated);
-    if (!label.empty()) {
-      out << "<text x=\"";
-      out.centi(b.x_centi + 300) << "\" y=\"";
-      out.centi(y_centi + static_cast<int64_t>(fh * 100) - 450) << "\">";
-      out.escaped(label);
-      if (truncated) out << "..";
-      out << "</text>";
-    }
+    write_label(name, b.x_centi, b.width_centi, y_centi);
     out << '\n';
+  }
+  while (!pending_narrow.empty()) {
+    write_narrow(*pending_narrow.back());
+    pending_narrow.pop_back();
   }
   out << "</g>\n<g id=\"zoom\"></g>\n";
   // A recording in which nothing ran is a valid profile: the picture says why it is blank.
@@ -290,6 +407,7 @@ SvgStats write_svg(const FrameTree& tree, const SvgOptions& options, std::ostrea
     out.escaped(names[i]);
   }
   out << "</metadata>\n<metadata id=\"kiln-data\">" << data << "</metadata>\n";
+  write_narrow_summary(out, tree, boxes);
   out << "<metadata id=\"kiln-config\" total=\"" << tree.weight(tree.root()).to_string()
       << "\" countname=\"";
   out.escaped(count_name) << "\" factor=\"" << number(options.factor) << "\" frameheight=\""

@@ -43,7 +43,7 @@ async function open(context, file, hash = "") {
 async function frameRect(page, name, layer = "frames") {
   const handle = await page.evaluateHandle(([name, layer]) => {
     const names = document.getElementById("kiln-names").textContent.split("\n");
-    for (const r of document.querySelectorAll("#" + layer + " rect")) {
+    for (const r of document.querySelectorAll("#" + layer + " rect:not(.narrow)")) {
       const i = r.kilnIndex;
       const lines = document.getElementById("kiln-data").textContent.split("\n");
       if (names[+lines[i].split("\t")[1]] === name) return r;
@@ -193,6 +193,44 @@ test("frames under 1 px are not elements but appear when a zoom widens them", as
   assert.equal(await attr(small, "width"), 590);
   assert.equal(await small.getAttribute("fill"), "#e600e6");
   assert.equal(await page.textContent("#matched"), "Matched: 50.00%");
+});
+
+test("frames too narrow to draw: searches count them, a grey box and the tooltips say where", async (context) => {
+  // 80% in main;wide, 20% spread over 20,000 callers of memcpy (0.06 px each).
+  let folded = "main;wide 80000\n";
+  for (let i = 0; i < 20000; i++) folded += `main;caller_${String(i).padStart(5, "0")};memcpy 1\n`;
+  const page = await open(context, render("narrow", folded));
+  page.once("dialog", (d) => d.accept("memcpy"));
+  await page.click("#search");
+  await page.waitForFunction(() => document.getElementById("matched").textContent !== " ");
+  assert.equal(await page.textContent("#matched"), "Matched: 20.00% (20.00% in frames too narrow to draw)");
+  // Several names: their narrow weights may overlap, so the share is an upper bound.
+  page.once("dialog", (d) => d.accept("^(memcpy|caller_00001)$"));
+  await page.click("#search");
+  await page.waitForFunction(() => document.getElementById("matched").textContent.includes("at most"));
+  assert.equal(await page.textContent("#matched"),
+    "Matched: at most 20.00% (at most 20.00% in frames too narrow to draw)");
+  page.once("dialog", (d) => d.accept("wide"));
+  await page.click("#search");
+  await page.waitForFunction(() => document.getElementById("matched").textContent === "Matched: 80.00%");
+  // main's 20% are not self time: its tooltip and a grey box say they are in narrow frames.
+  await hover(page, await frameRect(page, "main"));
+  assert.deepEqual(await tooltip(page),
+    ["main", "100,000 samples (100.00%)", "20,000 samples (20.00%) in 20,000 frames too narrow to draw"]);
+  const box = await page.$("#frames rect.narrow");
+  assert.ok(box, "no box for the narrow frames");
+  assert.equal(await attr(box, "width"), 236);  // 20% of 1180 px, right of wide
+  assert.equal(await attr(box, "x"), 10 + 944);
+  const labels = await page.$$eval("#frames text", (ts) => ts.map((t) => t.textContent));
+  assert.ok(labels.includes("[20,000 narrow frames]"), labels.join(","));
+  await hover(page, box);
+  assert.deepEqual(await tooltip(page),
+    ["[20,000 narrow frames]", "20,000 samples (20.00%)", "frames under 0.1 px each, not drawn; searches count them"]);
+  // Zoomed into main, the box is drawn again at its share of main.
+  await (await frameRect(page, "main")).click();
+  const zoomedBox = await page.$("#zoom rect[fill='#bcbcbc']");
+  assert.ok(zoomedBox, "no narrow box in the zoomed view");
+  assert.equal(await attr(zoomedBox, "width"), 236);
 });
 
 test("icicle: root on top, zoom and tooltip work the same", async (context) => {

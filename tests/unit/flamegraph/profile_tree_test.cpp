@@ -162,3 +162,40 @@ TEST(FrameTree, MinFractionDropsLightFramesButKeepsTheirWeight) {
   fg::FrameTree flame_chart = fg::FrameTree::build(p, {.flame_chart = true, .min_fraction = 0.015});
   EXPECT_EQ(shape(flame_chart, 0), "all(100)[m(100)[heavy(96)[leaf(96)] heavy(2)[tiny(2)]]]");
 }
+
+TEST(Profile, NameRanksAreByteOrder) {
+  // Long shared prefixes, prefixes of other names, zero and high bytes, an empty name.
+  std::vector<std::string> names = {"Lorg/apache/kafka/clients/Consumer::poll",
+                                    "Lorg/apache/kafka/clients/Consumer::poll_[j]",
+                                    "Lorg/apache/kafka/clients/Consumer",
+                                    "Lorg/apache/kafka/clients/Consumer::pol",
+                                    std::string("ab\0c", 4),
+                                    std::string("ab\0", 3),
+                                    "ab",
+                                    "\xff\xfe",
+                                    "",
+                                    "tokio::runtime::task::Harness<T,S>::poll::h0123456789abcdef",
+                                    "tokio::runtime::task::Harness<T,S>::poll::h0123456789abcdee"};
+  std::mt19937 random(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::string name = "ns::Class" + std::to_string(random() % 500) + "::method";
+    names.push_back(name + std::string(random() % 20, static_cast<char>('a' + random() % 3)));
+  }
+  fg::Profile p;
+  for (const std::string& n : names) p.intern(n);
+  std::vector<uint32_t> rank = p.name_ranks();
+  std::vector<fg::FrameId> by_rank(rank.size());
+  for (fg::FrameId id = 0; id < rank.size(); ++id) by_rank.at(rank[id]) = id;
+  for (size_t r = 1; r < by_rank.size(); ++r) {
+    EXPECT_LT(p.name(by_rank[r - 1]), p.name(by_rank[r])) << "at rank " << r;
+  }
+}
+
+TEST(FrameTree, UnsortedInputGivesTheTreeOfSortedInput) {
+  const char* sorted = "a;b;c 1\na;b;d 2\na;c 3\nb;a 4\nb;a;x 5\n";
+  const char* shuffled = "b;a;x 5\na;c 3\na;b;d 2\nb;a 4\na;b;c 1\n";
+  fg::Profile p1 = parse(sorted), p2 = parse(shuffled);
+  fg::FrameTree t1 = fg::FrameTree::build(p1), t2 = fg::FrameTree::build(p2);
+  EXPECT_EQ(shape(t1, t1.root()), shape(t2, t2.root()));
+  EXPECT_EQ(shape(t1, t1.root()), "all(15)[a(6)[b(3)[c(1) d(2)] c(3)] b(9)[a(9)[x(5)]]]");
+}
