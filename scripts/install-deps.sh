@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   clang llvm llvm-dev bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev libzstd-dev
-  libcli11-dev googletest libgtest-dev
+  libcli11-dev googletest libgtest-dev libfuzzer-14-dev
   libxml2-dev libxml2-utils
   elfutils binutils libc6-dbg libdebuginfod-dev debuginfod
   chromium fonts-dejavu-core fonts-liberation nodejs

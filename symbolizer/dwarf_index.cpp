@@ -271,12 +271,14 @@ const char* DwarfIndex::node_name(Node& node) {
   Dwarf_Die die;
   if (!dwarf_offdie(dwarf_, node.die, &die)) return nullptr;
   Dwarf_Attribute attr;
+  // An empty string (damaged DWARF) is no name: the symbol table or "[module]" names it.
+  auto non_empty = [](const char* name) { return name && *name ? name : nullptr; };
   if (dwarf_attr_integrate(&die, DW_AT_linkage_name, &attr) ||
       dwarf_attr_integrate(&die, DW_AT_MIPS_linkage_name, &attr)) {
-    node.name = dwarf_formstring(&attr);
+    node.name = non_empty(dwarf_formstring(&attr));
     node.linkage_name = node.name != nullptr;
   }
-  if (!node.name) node.name = dwarf_diename(&die);
+  if (!node.name) node.name = non_empty(dwarf_diename(&die));
   return node.name;
 }
 

@@ -20,9 +20,9 @@ bool KernelSymbols::load(const std::string& path) {
     ++lines;
     char* end = nullptr;
     uint64_t address = strtoull(line, &end, 16);
-    if (end == line || *end != ' ') continue;
+    // "ADDRESS TYPE NAME": end[2] is read only when end[1] is not the line's end.
+    if (end == line || end[0] != ' ' || end[1] == '\0' || end[2] != ' ') continue;
     char type = end[1];
-    if (end[2] != ' ') continue;
     // Text symbols only: data symbols would name code addresses wrongly.
     if (type != 't' && type != 'T' && type != 'w' && type != 'W') continue;
     if (address != 0) any_nonzero = true;

@@ -5,9 +5,24 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
+#include <charconv>
+#include <string_view>
 
 namespace kiln::symbolizer {
+namespace {
+
+// Takes a hex field and the space after it from the front of `line` ("7f3a1c000040 ", or with
+// "0x"). Only the line's own bytes count: no leading blanks, sign or newline is skipped.
+bool take_hex_field(std::string_view& line, uint64_t* value) {
+  if (line.starts_with("0x")) line.remove_prefix(2);
+  const char* end_of_line = line.data() + line.size();
+  auto [end, ec] = std::from_chars(line.data(), end_of_line, *value, 16);
+  if (ec != std::errc() || end == end_of_line || *end != ' ') return false;
+  line.remove_prefix(static_cast<size_t>(end - line.data()) + 1);
+  return true;
+}
+
+}  // namespace
 
 bool PerfMap::open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -48,16 +63,11 @@ void PerfMap::refresh() {
   parsed_bytes_ = off;
   size_t pos = 0;
   for (size_t eol; (eol = text.find('\n', pos)) != std::string::npos; pos = eol + 1) {
-    const char* line = text.c_str() + pos;
-    char* end = nullptr;
+    std::string_view line(text.data() + pos, eol - pos);
     Entry e;
-    e.start = strtoull(line, &end, 16);
-    if (end == line || *end != ' ') continue;
-    const char* size_text = end + 1;
-    e.size = strtoull(size_text, &end, 16);
-    if (end == size_text || *end != ' ') continue;
-    e.name.assign(static_cast<const char*>(end + 1), text.c_str() + eol);
-    if (!e.name.empty() && e.name.back() == '\r') e.name.pop_back();
+    if (!take_hex_field(line, &e.start) || !take_hex_field(line, &e.size)) continue;
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    e.name.assign(line);
     entries_.push_back(std::move(e));
   }
   partial_line_ = text.substr(pos);

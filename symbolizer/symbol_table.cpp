@@ -38,9 +38,11 @@ void SymbolTable::add_section_symbols(const ElfFile& file, uint32_t section_type
         continue;
       }
       const char* name = elf_strptr(elf, shdr.sh_link, sym.st_name);
-      if (!name || !*name) continue;
       // Versioned names in debug files' tables ("memcpy@@GLIBC_2.14"): the version is noise.
-      symbols_.push_back({sym.st_value, sym.st_size, std::string(name, strcspn(name, "@")), file});
+      // Nothing before the '@' ("@x" in a damaged table) is no name at all.
+      size_t name_length = name ? strcspn(name, "@") : 0;
+      if (name_length == 0) continue;
+      symbols_.push_back({sym.st_value, sym.st_size, std::string(name, name_length), file});
     }
   }
 }

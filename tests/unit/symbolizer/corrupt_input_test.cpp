@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -137,6 +138,39 @@ TEST(CorruptInput, DamagedUnwindInformation) {
   }
   EXPECT_GT(still_told_apart, 0);  // a few flipped bytes spoil some FDEs, not all
   std::filesystem::remove(copy);
+}
+
+// Binaries the elf fuzz target found a defect with (tests/fuzz/corpus/elf/regression-*),
+// symbolized as the target does it: near their entry point, as addresses and as file offsets.
+std::vector<Frame> fuzz_regression_frames(const std::string& name) {
+  std::string path = std::string(KILN_SOURCE_DIR) + "/tests/fuzz/corpus/elf/" + name;
+  std::vector<char> bytes = read_bytes(path);
+  EXPECT_GE(bytes.size(), 32u);
+  if (bytes.size() < 32) return {};
+  uint64_t entry;
+  memcpy(&entry, bytes.data() + 24, sizeof entry);
+  Symbolizer::Options options;
+  options.want_lines = true;
+  options.debug_directories = {};
+  Symbolizer symbolizer(options);
+  std::vector<Frame> all;
+  for (uint64_t delta : {0, 1, 0x10, 0x28, 0x40, 0x80, 0x100, 0x200}) {
+    for (AddressKind kind : {AddressKind::kVirtualAddress, AddressKind::kFileOffset}) {
+      for (Frame& frame : symbolizer.symbolize_file(path, entry + delta, kind)) {
+        EXPECT_FALSE(frame.function.empty()) << name << " at " << entry + delta;
+        all.push_back(std::move(frame));
+      }
+    }
+  }
+  return all;
+}
+
+// A damaged .symtab whose function at the entry point is named "@" (only a symbol version):
+// the frame had an empty name (an empty frame in folded stacks); it is unnamed instead.
+TEST(CorruptInput, SymbolNamedOnlyByAVersion) {
+  for (const Frame& frame : fuzz_regression_frames("regression-empty-symbol-name")) {
+    EXPECT_EQ(frame.function, "[regression-empty-symbol-name]");
+  }
 }
 
 TEST(CorruptInput, MissingAndNonElfFiles) {

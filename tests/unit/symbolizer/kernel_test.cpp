@@ -61,6 +61,22 @@ TEST(KernelSymbols, ModuleNamesAndBounds) {
   EXPECT_EQ(symbols.find(0xffffffffc8000000), nullptr);  // far past the last symbol
 }
 
+// A line that ends right after "ADDRESS " was read one byte past its end to look for the space
+// after the type: past the buffer's end when the line filled getline's 120-byte buffer
+// (ASan: heap-buffer-overflow). Such lines are skipped.
+TEST(KernelSymbols, LineEndingAfterTheAddress) {
+  char path[] = "/tmp/kiln-kallsyms-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string text = std::string(118, 'f') + " ";  // 119 bytes and the terminating NUL: 120
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  KernelSymbols symbols;
+  EXPECT_FALSE(symbols.load(path));
+  unlink(path);
+  EXPECT_EQ(symbols.find(0xffffffff81000000), nullptr);
+}
+
 TEST(KernelSymbols, DetectsKptrRestrict) {
   char path[] = "/tmp/kiln-kallsyms-XXXXXX";
   int fd = mkstemp(path);

@@ -35,6 +35,31 @@ TEST(PerfMap, ReadsEntriesAndRereadsWhenTheFileGrows) {
   unlink(path);
 }
 
+// Found by fuzzing (tests/fuzz/corpus/perf_map/regression-size-on-next-line): a line cut after
+// its start address let the size be read from the next line, and the name then ended before it
+// began (std::length_error: kiln aborted). Fields are read within their own line only.
+TEST(PerfMap, FieldsAreReadWithinTheirLine) {
+  char path[] = "/tmp/kiln-perfmap-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  FILE* file = fdopen(fd, "w");
+  fprintf(file, "3f6ba400 \n108 java.lang.String::hashCode\n");  // size on the next line
+  fprintf(file, " 3f6bb000 10 leading_blank\n3f6bb100 -10 negative_size\n");
+  fprintf(file, "0x3f6bc000 0x20 with_prefix\n3f6bd000 40 Interpreter\n");
+  fclose(file);
+  PerfMap map;
+  ASSERT_TRUE(map.open(path));
+  EXPECT_EQ(map.find(0x3f6ba400), nullptr);
+  EXPECT_EQ(map.find(0x108), nullptr);
+  EXPECT_EQ(map.find(0x3f6bb000), nullptr);
+  EXPECT_EQ(map.find(0x3f6bb100), nullptr);
+  ASSERT_NE(map.find(0x3f6bc010), nullptr);
+  EXPECT_EQ(map.find(0x3f6bc010)->name, "with_prefix");
+  ASSERT_NE(map.find(0x3f6bd000), nullptr);
+  EXPECT_EQ(map.find(0x3f6bd000)->name, "Interpreter");
+  unlink(path);
+}
+
 TEST(PerfMap, MissingFile) {
   PerfMap map;
   EXPECT_FALSE(map.open("/tmp/kiln-no-such-perf-map.map"));
