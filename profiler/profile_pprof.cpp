@@ -123,12 +123,13 @@ class RecordingPprof {
   }
 
   uint64_t function(const symbolizer::Frame& frame) {
-    const auto key = std::make_pair(frame.function, frame.file);
+    const auto key = std::make_tuple(frame.function, frame.mangled, frame.file);
     auto [it, inserted] = functions_.try_emplace(key, p_.functions.size() + 1);
     if (inserted) {
       pprof::Function& f = p_.functions.emplace_back();
       f.id = it->second;
-      f.name = f.system_name = s_(frame.function);
+      f.name = s_(frame.function);
+      f.system_name = frame.mangled.empty() ? f.name : s_(frame.mangled);
       f.filename = s_(frame.file);
     }
     return it->second;
@@ -234,7 +235,7 @@ class RecordingPprof {
   const SymbolizeOptions& options_;
   pprof::Profile p_;
   pprof::StringTable s_;
-  std::map<std::pair<std::string, std::string>, uint64_t> functions_;
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> functions_;
   std::map<std::string, uint64_t> named_;
   std::map<uint64_t, uint64_t> kernel_locations_;
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> by_process_;

@@ -77,6 +77,7 @@ void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
     const char* raw = from_symbol ? symbol->name.c_str() : d.name;
     const std::string** display = from_symbol ? &symbol->display : d.display;
     FrameRef frame;
+    if (from_symbol || d.linkage_name) frame.mangled = raw;
     if (raw && display && *display) {
       frame.function = *display;
     } else if (raw) {

@@ -24,6 +24,7 @@ namespace kiln::symbolizer {
 // A frame as cached: pointers into strings the module owns for its whole life.
 struct FrameRef {
   const std::string* function = nullptr;  // demangled name; nullptr: unnamed
+  const char* mangled = nullptr;          // its linkage name as in the binary; nullptr: none
   // Of an unnamed function: its start from the call frame information ("[module]+0xSTART");
   // none when no FDE covers the address either ("[module]").
   std::optional<uint64_t> function_start;

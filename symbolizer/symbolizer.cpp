@@ -55,6 +55,7 @@ struct Symbolizer::Impl {
       Frame& frame = result.emplace_back();
       if (ref.function) {
         frame.function = *ref.function;
+        if (ref.mangled && frame.function != ref.mangled) frame.mangled = ref.mangled;
       } else if (ref.function_start) {
         frame.function = unnamed_function(name, *ref.function_start);
       } else {

@@ -23,6 +23,8 @@ struct Frame {
   // containing function starts (START: its link-time address, e.g. "[python3.11]+0x1b3f20"),
   // else "[module]" (e.g. "[libfoo.so]", "[kernel]", "[anon]", "[unknown]").
   std::string function;
+  // The linkage name as the binary has it ("_ZN4kiln5parseEv"), when it differs from `function`.
+  std::string mangled;
   // "libc.so.6", "[kernel]", "ext4", "[vdso]", "[anon]", "[unknown]", "perf-PID.map" (JIT).
   std::string module;
   // Source location (Options::want_lines); empty/0 when unknown.

@@ -24,6 +24,12 @@ extern "C" __attribute__((noinline)) uintptr_t kiln_pprof_caller() {
   return return_address;
 }
 
+// A C++ function: its Function has the demangled name and the linkage name as system_name.
+__attribute__((noinline)) int mangled_leaf(int x) {
+  asm volatile("");
+  return x + 1;
+}
+
 std::string readelf_build_id(const std::string& path) {
   FILE* pipe = popen(("readelf -n " + path + " 2>/dev/null").c_str(), "r");
   std::string text;
@@ -119,6 +125,39 @@ TEST(RecordingPprof, OffCpuTimeInNanosecondsAndBlocks) {
   EXPECT_EQ(p.strings[static_cast<size_t>(p.sample_types[0].type)], "off_cpu");
   EXPECT_EQ(p.strings[static_cast<size_t>(p.sample_types[1].type)], "blocks");
   EXPECT_EQ(p.samples.at(0).values, (std::vector<int64_t>{1'500'000, 3}));
+}
+
+TEST(RecordingPprof, CxxFunctionsKeepTheirLinkageName) {
+  RawProfile raw = one_stack(1, 1);
+  raw.stacks[0].user = {reinterpret_cast<uint64_t>(&mangled_leaf) + 1};
+  const pprof::Profile p = written(raw, PprofFacts{});
+  const pprof::Location& l = p.locations.at(p.samples.at(0).location_ids.at(0) - 1);
+  const pprof::Function& f = p.functions.at(l.lines.at(0).function_id - 1);
+  const auto str = [&p](int64_t i) { return p.strings[static_cast<size_t>(i)]; };
+  EXPECT_EQ(str(f.name), "kiln::profiler::(anonymous namespace)::mangled_leaf");
+  EXPECT_TRUE(str(f.system_name).starts_with("_ZN4kiln8profiler")) << str(f.system_name);
+  EXPECT_NE(str(f.system_name).find("12mangled_leafEi"), std::string::npos) << str(f.system_name);
+}
+
+TEST(RecordingPprof, WallTimeWithTheStateOfEachSample) {
+  PprofFacts facts;
+  facts.measured = "wall";
+  facts.hz = 99;
+  RawProfile raw = one_stack(2000, 1);  // 2000 us blocked in S state
+  raw.stacks[0].state = OFFCPU_STATE_INTERRUPTIBLE;
+  raw.stacks.push_back(one_stack(10101, 1).stacks[0]);  // one on-CPU sample
+  const pprof::Profile p = written(raw, facts);
+  const auto str = [&p](int64_t i) { return p.strings[static_cast<size_t>(i)]; };
+  ASSERT_EQ(p.sample_types.size(), 1u);
+  EXPECT_EQ(str(p.sample_types[0].type) + "/" + str(p.sample_types[0].unit), "wall/nanoseconds");
+  ASSERT_EQ(p.samples.size(), 2u);
+  EXPECT_EQ(p.samples[0].values, std::vector<int64_t>{2'000'000});
+  EXPECT_EQ(str(p.samples[0].labels.back().key) + "=" + str(p.samples[0].labels.back().str),
+            "state=[off-cpu: S]");
+  EXPECT_EQ(str(p.samples[1].labels.back().str), "on-cpu");
+  // The wait's leaf is its state frame, as in folded stacks.
+  const pprof::Location& leaf = p.locations.at(p.samples[0].location_ids.at(0) - 1);
+  EXPECT_EQ(str(p.functions.at(leaf.lines.at(0).function_id - 1).name), "[off-cpu: S]");
 }
 
 }  // namespace
