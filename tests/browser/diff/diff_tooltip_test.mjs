@@ -6,10 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const { chromium } = require('../node_modules/playwright-core');
+import { frameSelector, hoverTooltip, launchChromium } from '../svg_page.mjs';
 
 const [kiln, data] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'kiln-diff-browser-'));
@@ -25,33 +22,17 @@ const svg = join(work, 'diff.svg');
 execFileSync(kiln, ['diff', join(data, 'before.folded'), join(data, 'after.folded'), '-o', svg],
              { stdio: ['ignore', 'ignore', 'inherit'] });
 
-const context = await chromium.launchPersistentContext(join(work, 'profile'), {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const context = await launchChromium(join(work, 'profile'));
 try {
   const page = context.pages()[0] ?? await context.newPage();
   await page.goto('file://' + svg);
 
-  // The frame's rect, found the way the script finds names: `n` indexes #kiln-names.
-  const frameSelector = async (name) => page.evaluate((wanted) => {
-    const names = document.getElementById('kiln-names').textContent.split('\n');
-    const rects = [...document.querySelectorAll('#frames rect')];
-    const rect = rects.find((r) => names[Number(r.getAttribute('n'))] === wanted);
-    return rect ? `#frames rect[n="${rect.getAttribute('n')}"]` : null;
-  }, name);
 
   // tests/data/diff: tokenize 2000 of 10000 samples before (20%), 3000 of 11000 after (27.27%).
-  const tokenize = await frameSelector('tokenize');
+  const tokenize = await frameSelector(page, 'tokenize');
   check(tokenize, 'no frame named tokenize in the graph');
   if (tokenize) {
-    await page.hover(tokenize);
-    const tip = await page.evaluate(() => {
-      const tipNode = document.getElementById('tip');
-      return tipNode && !tipNode.classList.contains('hide') ? tipNode.textContent : '';
-    });
+    const tip = await hoverTooltip(page, tokenize);
     check(tip.includes('tokenize'), `tooltip does not name the frame: "${tip}"`);
     check(tip.includes('before 2000 samples (20.00%), self 2000 (20.00%)'),
           `tooltip lacks the before weight and shares: "${tip}"`);
@@ -65,25 +46,23 @@ try {
   }
 
   // A frame that shrank: draw 2500/10000 = 25% -> 2400/11000 = 21.82%.
-  const draw = await frameSelector('draw');
+  const draw = await frameSelector(page, 'draw');
   check(draw, 'no frame named draw in the graph');
   if (draw) {
-    await page.hover(draw);
-    const tip = await page.evaluate(() => document.getElementById('tip')?.textContent ?? '');
+    const tip = await hoverTooltip(page, draw);
     check(tip.includes('draw') && tip.includes('change: total -3.18 points'),
           `tooltip of draw lacks its shrinkage: "${tip}"`);
   }
   // Only in BEFORE: not drawn with AFTER's widths, but with --widths before, blue, and its
   // tooltip says it is gone.
-  check(!(await frameSelector('legacy')), 'legacy (only in BEFORE) is drawn with AFTER widths');
+  check(!(await frameSelector(page, 'legacy')), 'legacy (only in BEFORE) is drawn with AFTER widths');
   execFileSync(kiln, ['diff', join(data, 'before.folded'), join(data, 'after.folded'),
                       '--widths', 'before', '-o', svg], { stdio: ['ignore', 'ignore', 'inherit'] });
   await page.goto('file://' + svg);
-  const legacy = await frameSelector('legacy');
+  const legacy = await frameSelector(page, 'legacy');
   check(legacy, '--widths before does not draw legacy');
   if (legacy) {
-    await page.hover(legacy);
-    const tip = await page.evaluate(() => document.getElementById('tip')?.textContent ?? '');
+    const tip = await hoverTooltip(page, legacy);
     check(tip.includes('legacy') &&
           tip.includes('before 200 samples (2.00%), self 200 (2.00%); after 0 samples (0.00%)') &&
           tip.includes('change: total -2.00 points, self -2.00 points'),

@@ -7,10 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const { chromium } = require('../node_modules/playwright-core');
+import { frameSelector, hoverTooltip, launchChromium } from '../svg_page.mjs';
 
 const [kiln, data] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'kiln-wall-browser-'));
@@ -26,30 +23,15 @@ const svg = join(work, 'wall.svg');
 execFileSync(kiln, ['render', join(data, 'wall.folded'), '-o', svg],
              { stdio: ['ignore', 'ignore', 'inherit'] });
 
-const context = await chromium.launchPersistentContext(join(work, 'profile'), {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const context = await launchChromium(join(work, 'profile'));
 try {
   const page = context.pages()[0] ?? await context.newPage();
   await page.goto('file://' + svg);
-  const frameSelector = async (name) => page.evaluate((wanted) => {
-    const names = document.getElementById('kiln-names').textContent.split('\n');
-    const rects = [...document.querySelectorAll('#frames rect')];
-    const rect = rects.find((r) => names[Number(r.getAttribute('n'))] === wanted);
-    return rect ? `#frames rect[n="${rect.getAttribute('n')}"]` : null;
-  }, name);
   const tooltipOf = async (name) => {
-    const selector = await frameSelector(name);
+    const selector = await frameSelector(page, name);
     check(selector, `no frame named ${name} in the graph`);
     if (!selector) return { tip: '', fill: '#000000' };
-    await page.hover(selector);
-    const tip = await page.evaluate(() => {
-      const node = document.getElementById('tip');
-      return node && !node.classList.contains('hide') ? node.textContent : '';
-    });
+    const tip = await hoverTooltip(page, selector);
     return { tip, fill: await page.getAttribute(selector, 'fill') };
   };
   const rgb = (fill) => [1, 3, 5].map((i) => parseInt(fill.slice(i, i + 2), 16));
