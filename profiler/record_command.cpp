@@ -352,8 +352,8 @@ void add_record_command(CLI::App& app, int& exit_code) {
           ""))
       ->default_val(8);
   record->add_flag("--verbose", options->verbose,
-                   "Also list the addresses behind incomplete stacks and every symbolization "
-                   "problem");
+                   "List the addresses of the stacks cut at a return address in no mapping "
+                   "(see the summary)");
   record->add_flag("--per-pid", options->per_pid, "Root frame comm-PID instead of comm");
   record->add_flag("--per-tid", options->per_tid, "Root frame comm-PID/TID instead of comm");
   record->add_flag("--include-idle", options->targets.include_idle,
