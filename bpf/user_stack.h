@@ -17,9 +17,9 @@
 #define KILN_MAX_STACK_COPY 65536
 
 enum kiln_user_record_kind {
-  KILN_RECORD_SAMPLE = 1,  /* an on-CPU sample: weight 1 */
-  KILN_RECORD_SWITCH_OUT,  /* a thread blocked: its stack, kept until its block ends */
-  KILN_RECORD_BLOCK_END,   /* a counted block (kiln_block_record) of the last SWITCH_OUT */
+  KILN_RECORD_SAMPLE = 1, /* an on-CPU sample: weight 1 */
+  KILN_RECORD_SWITCH_OUT, /* a thread blocked: its stack, kept until its block ends */
+  KILN_RECORD_BLOCK_END,  /* a counted block (kiln_block_record) of the last SWITCH_OUT */
 };
 
 /* Header of SAMPLE and SWITCH_OUT records; `stack_size` bytes of stack from regs[SP] follow. */
@@ -27,7 +27,7 @@ struct kiln_user_stack_record {
   __u32 kind;
   __u32 tgid;
   __u32 pid;
-  __u32 stack_size;      /* bytes copied: the stack from SP up to its end, at most --stack-size */
+  __u32 stack_size; /* bytes copied: the stack from SP up to its end, at most --stack-size */
   char comm[KILN_COMM_LEN];
   __u64 switch_out_ns;   /* SWITCH_OUT: when the block began (offcpu_start.timestamp_ns) */
   __u64 kernel_stack_id; /* in the `stacks` map of stack_store.bpf.h; 0 for none */

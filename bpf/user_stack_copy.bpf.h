@@ -49,8 +49,7 @@ static __always_inline __u32 copy_stack(struct task_struct* task, __u8* dst, __u
   __u32 size = user_stack_size;
   /* Fails (-EBUSY) when the mapping's lock is taken or another BPF program on this CPU holds
    * the work that releases it: the whole size is tried. */
-  if (bpf_find_vma(task, sp, remember_vma_end, &vma, 0) == 0 && vma.end > sp &&
-      vma.end - sp < size)
+  if (bpf_find_vma(task, sp, remember_vma_end, &vma, 0) == 0 && vma.end > sp && vma.end - sp < size)
     size = vma.end - sp;
   if (bpf_probe_read_user(dst, size, (void*)sp) == 0) return size;
   __u32 done = KILN_PAGE - (sp & (KILN_PAGE - 1));
@@ -72,8 +71,10 @@ static __always_inline __u32 copy_stack(struct task_struct* task, __u8* dst, __u
 /* Reserves a record of KIND for the current thread (TGID, PID) and fills its registers and
  * stack from REGS, the thread's user registers. Returns false when the record is lost, the
  * reason counted. The caller fills comm and kernel_stack_id, then submits. */
-static __always_inline struct kiln_user_stack_record* kiln_copy_user_stack(
-    struct task_struct* task, struct pt_regs* regs, __u32 kind, __u32 tgid, __u32 pid) {
+static __always_inline struct kiln_user_stack_record* kiln_copy_user_stack(struct task_struct* task,
+                                                                           struct pt_regs* regs,
+                                                                           __u32 kind, __u32 tgid,
+                                                                           __u32 pid) {
   struct kiln_user_stack_record* record =
       bpf_ringbuf_reserve(&user_stacks, sizeof(*record) + user_stack_size, 0);
   if (!record) {

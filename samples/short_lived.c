@@ -1,6 +1,7 @@
 // short_lived [CHILDREN [SECONDS]]: prints "parent PID", then starts CHILDREN (default 60)
 // processes one after the other, each exec'ing this program again to burn SECONDS (default
-// 0.020) of CPU in child_burn and exit. Profilers must still name the frames of children that are gone at the end.
+// 0.020) of CPU in child_burn and exit. Profilers must still name the frames of children that are
+// gone at the end.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

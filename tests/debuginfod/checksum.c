@@ -9,7 +9,8 @@
 #endif
 
 static __attribute__((noinline)) unsigned mix(unsigned hash, unsigned value) {
-  for (int round = 0; round < 64; ++round) hash = (hash ^ value) * 16777619u + (hash >> 7);  // MARK:mix
+  for (int round = 0; round < 64; ++round)
+    hash = (hash ^ value) * 16777619u + (hash >> 7);  // MARK:mix
   return hash;
 }
 
