@@ -50,7 +50,8 @@ record_cpu)
   # stl_algo.h inside sort_work's location, innermost first.
   go tool pprof -raw r.pb.gz 2>/dev/null >raw.txt
   grep -qE ' less_by_key /.*/samples/unwind_cpp\.cpp:(18|19|20|21|22) ' raw.txt || fail "less_by_key's line: $(grep -m3 less_by_key raw.txt)"
-  tr -s ' ' <raw.txt | tr '\n' '|' | grep -qE '\| std::sort /[^|]*/stl_algo\.h:[0-9]+ s=0\([^|]*\)\| sort_work /[^|]*unwind_cpp\.cpp:30 ' ||
+  # (-raw gives each function's name, then its system name, the linkage name, in parentheses.)
+  tr -s ' ' <raw.txt | tr '\n' '|' | grep -qE '\| std::sort(<[^|]*)? /[^|]*/stl_algo\.h:[0-9]+ s=0\(_ZSt4sort[^|]*\)\| sort_work /[^|]*unwind_cpp\.cpp:30 ' ||
     fail "no std::sort inlined into sort_work: $(grep -m3 'std::sort' raw.txt)"
   # Mappings: the build-id of each binary's mapping is the binary's own.
   checked=0
