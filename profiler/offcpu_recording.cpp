@@ -23,14 +23,9 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
   Session session = record_session(targets, {&tracer}, command, signals, symbolizer,
                                    {options.duration_seconds, options.progress, "blocks"});
   OffCpuRecording result;
-  result.recording.raw = std::move(session.raw.front());
-  result.recording.seconds = session.seconds;
-  result.recording.cpus = cpus.size();
-  result.recording.stop = session.stop;
-  result.recording.parents = std::move(session.parents);
+  result.recording = recording_of(session, 0, tracer, cpus.size());
   result.raw_tracepoint = tracer.uses_raw_tracepoint();
-  result.unwinding = tracer.unwinding();
-  result.recording.counters = tracer.counters();
+  result.unwinding = result.recording.unwinding;
   result.offcpu = tracer.offcpu_counters();
   std::set<uint32_t> threads;
   for (const RawStack& stack : result.recording.raw.stacks) threads.insert(stack.pid);

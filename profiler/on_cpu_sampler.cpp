@@ -113,15 +113,7 @@ Recording record_on_cpu(const TargetSpec& targets, const std::vector<int>& cpus,
   OnCpuSampler sampler(filter, cpus, options, &unwinder);
   Session session = record_session(targets, {&sampler}, command, signals, symbolizer,
                                    {options.duration_seconds, options.progress, "samples"});
-  Recording recording;
-  recording.raw = std::move(session.raw.front());
-  recording.seconds = session.seconds;
-  recording.cpus = cpus.size();
-  recording.stop = session.stop;
-  recording.parents = std::move(session.parents);
-  recording.unwinding = sampler.unwinding();
-  recording.counters = sampler.counters();
-  return recording;
+  return recording_of(session, 0, sampler, cpus.size());
 }
 
 }  // namespace kiln::profiler

@@ -441,6 +441,9 @@ struct Recording {
   std::map<uint32_t, uint32_t> parents;  // tgid -> parent tgid (ProcessTracker::parents)
   UnwindCounters unwinding;              // --unwind dwarf
 };
+// What a session gave of one of its recorders: its stacks (session.raw[index], moved out), its
+// counters and unwinding, the session's duration, stop reason and parents (moved out).
+Recording recording_of(Session& session, size_t index, const Recorder& recorder, size_t cpus);
 
 // bpf/profile.bpf.c loaded for a target filter, sampling `cpus` at options.hz once attached.
 // With `unwinder` and options.unwind kDwarf, user stacks are copied per sample and unwound by

@@ -36,4 +36,16 @@ Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& 
   return session;
 }
 
+Recording recording_of(Session& session, size_t index, const Recorder& recorder, size_t cpus) {
+  Recording recording;
+  recording.raw = std::move(session.raw.at(index));
+  recording.counters = recorder.counters();
+  recording.seconds = session.seconds;
+  recording.cpus = cpus;
+  recording.stop = session.stop;
+  recording.parents = std::move(session.parents);
+  recording.unwinding = recorder.unwinding();
+  return recording;
+}
+
 }  // namespace kiln::profiler

@@ -70,13 +70,8 @@ WallRecording record_wall(const TargetSpec& targets, const std::vector<int>& cpu
 
   WallRecording result;
   result.hz = sampler_options.hz;
+  result.recording = recording_of(session, 0, sampler, cpus.size());
   Recording& recording = result.recording;
-  recording.seconds = session.seconds;
-  recording.cpus = cpus.size();
-  recording.stop = session.stop;
-  recording.parents = std::move(session.parents);
-  recording.counters = sampler.counters();
-  recording.unwinding = sampler.unwinding();
   recording.unwinding.add(tracer.unwinding());
   result.off_cpu = tracer.counters();
   result.off_cpu_details = tracer.offcpu_counters();
@@ -84,10 +79,9 @@ WallRecording record_wall(const TargetSpec& targets, const std::vector<int>& cpu
 
   // Both halves in nanoseconds, then the profile's unit, the microsecond, rounded per stack.
   const double sample_ns = 1e9 / sampler_options.hz;
-  for (RawStack& stack : session.raw[0].stacks)
+  for (RawStack& stack : recording.raw.stacks)
     stack.weight =
         static_cast<uint64_t>(std::llround(static_cast<double>(stack.weight) * sample_ns));
-  recording.raw = std::move(session.raw[0]);
   for (RawStack& stack : session.raw[1].stacks) recording.raw.stacks.push_back(std::move(stack));
   result.threads = thread_times(recording.raw);
   for (RawStack& stack : recording.raw.stacks) stack.weight = (stack.weight + 500) / 1000;
