@@ -11,7 +11,7 @@ if(NOT delimiter EQUAL -1)
 endif()
 file(WRITE "${OUTPUT}"
   "// Generated from ${INPUT} by embed_script.cmake: do not edit.\n"
-  "#include \"flamegraph_script.h\"\n\n"
+  "#include \"flamegraph/flamegraph_script.h\"\n\n"
   "namespace kiln::flamegraph {\n"
   "const std::string_view kFlamegraphScript = R\"kiln_script(${content})kiln_script\";\n"
   "}\n")

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "flamegraph.h"
+#include "flamegraph/flamegraph.h"
 
 namespace kiln::flamegraph {
 

@@ -1,5 +1,5 @@
 // compute_layout: frame positions from weights, with rounded shared edges.
-#include "flamegraph.h"
+#include "flamegraph/flamegraph.h"
 
 namespace kiln::flamegraph {
 

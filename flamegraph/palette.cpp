@@ -1,11 +1,11 @@
-// Frame colors: palettes, annotations and the persistent name -> color map.
+// Frame colors: palettes and the persistent name -> color map.
 #include <array>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
 
-#include "flamegraph.h"
+#include "flamegraph/flamegraph.h"
 
 namespace kiln::flamegraph {
 
@@ -127,29 +127,6 @@ std::string_view palette_name(Palette palette) {
 
 std::span<const std::string_view> palette_names() {
   return kPaletteNames;
-}
-
-Annotation annotation_of(std::string_view name) {
-  if (name.size() < 4 || name[name.size() - 4] != '_' || name[name.size() - 3] != '[' ||
-      name.back() != ']') {
-    return Annotation::kNone;
-  }
-  switch (name[name.size() - 2]) {
-    case 'k':
-      return Annotation::kKernel;
-    case 'j':
-      return Annotation::kJit;
-    case 'i':
-      return Annotation::kInlined;
-    case 'w':
-      return Annotation::kWakeup;
-    default:
-      return Annotation::kNone;
-  }
-}
-
-std::string_view without_annotation(std::string_view name) {
-  return annotation_of(name) == Annotation::kNone ? name : name.substr(0, name.size() - 4);
 }
 
 Rgb frame_color(std::string_view name, Palette palette) {

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <ostream>
 
-#include "flamegraph.h"
-#include "flamegraph_script.h"
+#include "flamegraph/flamegraph.h"
+#include "flamegraph/flamegraph_script.h"
 
 namespace kiln::flamegraph {
 

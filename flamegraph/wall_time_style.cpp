@@ -4,7 +4,7 @@
 #include <memory>
 #include <vector>
 
-#include "flamegraph.h"
+#include "flamegraph/flamegraph.h"
 
 namespace kiln::flamegraph {
 

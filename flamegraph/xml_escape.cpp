@@ -1,6 +1,5 @@
 // append_xml_escaped: any bytes -> text that is valid inside XML attributes and elements.
-#include "flamegraph.h"
-#include "utf8.h"
+#include "flamegraph/flamegraph.h"
 
 namespace kiln::flamegraph {
 
@@ -12,7 +11,7 @@ size_t valid_sequence(std::string_view s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
   if (c < 0x80) return c >= 0x20 ? 1 : 0;  // C0 controls are not allowed (tab/newline neither)
   uint32_t cp = 0;
-  const size_t len = utf8_sequence_length(s, i, &cp);
+  const size_t len = profile::utf8_sequence_length(s, i, &cp);
   return cp == 0xFFFE || cp == 0xFFFF ? 0 : len;  // non-characters
 }
 }  // namespace

@@ -3,13 +3,14 @@
 #include <memory>
 
 #include "commands.h"
-#include "flamegraph/flamegraph.h"
+#include "formats/formats.h"
+#include "profile/profile.h"
 
 namespace kiln::cli {
 
 namespace {
 
-namespace fg = kiln::flamegraph;
+using namespace kiln;
 
 struct CollapsePerfArgs {
   std::vector<std::string> inputs;
@@ -19,20 +20,20 @@ struct CollapsePerfArgs {
   bool all = false;
   bool strict = false;
   std::string count = "period";
-  fg::PerfScriptOptions options;
+  formats::PerfScriptOptions options;
 };
 
 int run_collapse_perf(CollapsePerfArgs& args) {
-  fg::PerfScriptOptions& options = args.options;
-  options.root = args.tid   ? fg::PerfScriptOptions::Root::kTid
-                 : args.pid ? fg::PerfScriptOptions::Root::kPid
-                            : fg::PerfScriptOptions::Root::kComm;
+  formats::PerfScriptOptions& options = args.options;
+  options.root = args.tid   ? formats::PerfScriptOptions::Root::kTid
+                 : args.pid ? formats::PerfScriptOptions::Root::kPid
+                            : formats::PerfScriptOptions::Root::kComm;
   if (args.all) options.annotate_kernel = options.annotate_jit = options.annotate_inline = true;
   options.sample_counts = args.count == "samples";
   if (args.inputs.empty()) args.inputs.push_back("-");
 
-  fg::Profile profile;
-  fg::PerfScriptReader reader(profile, options, &std::cerr);
+  profile::Profile profile;
+  formats::PerfScriptReader reader(profile, options, &std::cerr);
   for (const std::string& input : args.inputs) {
     if (!reader.read_file(input)) return kInputError;
   }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "flamegraph/flamegraph.h"
+#include "profile/profile.h"
 
 namespace kiln::cli {
 
@@ -28,10 +28,10 @@ void add_convert_command(CLI::App& app, int& exit_code);
 // Reads folded stacks, perf script text (folded as render and diff fold it) and pprof files
 // (`sample_type` chooses the value) into `profile`; false after reporting on stderr why not.
 bool read_profiles(const char* command, const std::vector<std::string>& inputs,
-                   const std::string& sample_type, flamegraph::Profile& profile);
+                   const std::string& sample_type, profile::Profile& profile);
 // Writes `profile` to `path` by extension: .pb.gz/.pb/.pprof pprof, otherwise folded ("-":
 // standard output); false after reporting on stderr why not.
-bool write_profile(const char* command, const flamegraph::Profile& profile,
+bool write_profile(const char* command, const profile::Profile& profile,
                    const std::string& path);
 // Makes a list option take one value (or one comma-separated list) per use, repeatable: a word
 // after its value is not taken for another value (`-o out.svg ls` leaves `ls` unparsed, for

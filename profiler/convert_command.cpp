@@ -7,13 +7,14 @@
 #include <memory>
 
 #include "commands.h"
-#include "flamegraph/flamegraph.h"
+#include "formats/formats.h"
+#include "profile/profile.h"
 
 namespace kiln::cli {
 
 namespace {
 
-namespace fg = kiln::flamegraph;
+using namespace kiln;
 
 struct ConvertArgs {
   std::vector<std::string> inputs;
@@ -22,14 +23,14 @@ struct ConvertArgs {
 };
 
 int run_convert(const ConvertArgs& args) {
-  if (args.output != "-" && !fg::is_pprof_path(args.output) && !args.output.ends_with(".folded") &&
+  if (args.output != "-" && !formats::is_pprof_path(args.output) && !args.output.ends_with(".folded") &&
       !args.output.ends_with(".txt")) {
     std::cerr << "kiln convert: -o " << args.output
               << ": unknown output format; use .pb.gz (pprof), .folded or .txt (folded stacks) "
                  "or - (folded stacks to standard output)\n";
     return kInputError;
   }
-  fg::Profile profile;
+  profile::Profile profile;
   if (!read_profiles("kiln convert", args.inputs, args.sample_type, profile)) return kInputError;
   return write_profile("kiln convert", profile, args.output) ? kSuccess : kInputError;
 }
@@ -37,12 +38,12 @@ int run_convert(const ConvertArgs& args) {
 }  // namespace
 
 bool read_profiles(const char* command, const std::vector<std::string>& inputs,
-                   const std::string& sample_type, flamegraph::Profile& profile) {
+                   const std::string& sample_type, profile::Profile& profile) {
   // perf script text is folded as render and diff fold it: annotated, one count per sample.
-  fg::PerfScriptOptions perf;
+  formats::PerfScriptOptions perf;
   perf.annotate_kernel = perf.annotate_jit = perf.annotate_inline = true;
   perf.sample_counts = true;
-  fg::StackFileReader reader(profile, &std::cerr, perf, fg::PprofReadOptions{sample_type});
+  formats::StackFileReader reader(profile, &std::cerr, perf, formats::PprofReadOptions{sample_type});
   for (const std::string& input : inputs)
     if (!reader.read_file(input)) return false;
   if (reader.bad_lines() > 0) {
@@ -57,7 +58,7 @@ bool read_profiles(const char* command, const std::vector<std::string>& inputs,
   return true;
 }
 
-bool write_profile(const char* command, const flamegraph::Profile& profile,
+bool write_profile(const char* command, const profile::Profile& profile,
                    const std::string& path) {
   std::unique_ptr<std::ofstream> file;
   std::ostream* out = &std::cout;
@@ -70,10 +71,10 @@ bool write_profile(const char* command, const flamegraph::Profile& profile,
     out = file.get();
   }
   std::string warning;
-  if (fg::is_pprof_path(path)) {
-    fg::write_pprof(profile, *out, &warning);
+  if (formats::is_pprof_path(path)) {
+    formats::write_pprof(profile, *out, &warning);
   } else {
-    fg::FoldedWriter{}.write(profile, *out);
+    formats::FoldedWriter{}.write(profile, *out);
   }
   out->flush();
   if (!*out) {

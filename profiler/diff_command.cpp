@@ -11,12 +11,14 @@
 #include <stdexcept>
 
 #include "commands.h"
-#include "flamegraph/flamegraph.h"
+#include "diff/diff.h"
+#include "formats/formats.h"
+#include "profile/profile.h"
 
 namespace kiln::cli {
 namespace {
 
-namespace fg = kiln::flamegraph;
+using namespace kiln;
 
 struct DiffArguments {
   std::string before_path;
@@ -43,14 +45,14 @@ struct InputError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-fg::Profile read_profile(const std::string& path, const std::string& sample_type) {
-  fg::Profile profile;
+profile::Profile read_profile(const std::string& path, const std::string& sample_type) {
+  profile::Profile profile;
   // perf script text: annotated and counted in samples like kiln record's folded output, so
   // the two compare, and the significance test gets sample counts.
-  fg::PerfScriptOptions perf;
+  formats::PerfScriptOptions perf;
   perf.annotate_kernel = perf.annotate_jit = perf.annotate_inline = true;
   perf.sample_counts = true;
-  fg::StackFileReader reader(profile, &std::cerr, perf, fg::PprofReadOptions{sample_type});
+  formats::StackFileReader reader(profile, &std::cerr, perf, formats::PprofReadOptions{sample_type});
   if (!reader.read_file(path)) throw InputError("kiln diff: cannot read profile " + path);
   if (reader.bad_lines() > 0) {
     throw InputError("kiln diff: " + path + ": " + std::to_string(reader.bad_lines()) +
@@ -68,14 +70,14 @@ fg::Profile read_profile(const std::string& path, const std::string& sample_type
   return profile;
 }
 
-void check_comparable(const fg::Profile& before, const fg::Profile& after,
+void check_comparable(const profile::Profile& before, const profile::Profile& after,
                       const DiffArguments& args) {
   if (before.metadata.count_name != after.metadata.count_name) {
     throw InputError("kiln diff: " + args.before_path + " counts " + before.metadata.count_name +
                      " but " + args.after_path + " counts " + after.metadata.count_name +
                      ": compare profiles of the same kind");
   }
-  for (fg::FrameId id = 0; id < before.name_count(); ++id) {
+  for (profile::FrameId id = 0; id < before.name_count(); ++id) {
     if (after.find(before.name(id))) return;
   }
   throw InputError("kiln diff: " + args.before_path + " and " + args.after_path +
@@ -83,9 +85,9 @@ void check_comparable(const fg::Profile& before, const fg::Profile& after,
 }
 
 // Raw weights compare only when both profiles sampled at the same rate for the same time.
-void warn_if_raw_weights_differ_in_kind(const fg::Profile& before, const fg::Profile& after) {
-  const fg::ProfileMetadata& b = before.metadata;
-  const fg::ProfileMetadata& a = after.metadata;
+void warn_if_raw_weights_differ_in_kind(const profile::Profile& before, const profile::Profile& after) {
+  const profile::ProfileMetadata& b = before.metadata;
+  const profile::ProfileMetadata& a = after.metadata;
   if (b.frequency_hz > 0 && a.frequency_hz > 0 && b.frequency_hz != a.frequency_hz) {
     std::cerr << "kiln diff: warning: --no-normalize compares raw weights, but BEFORE was sampled "
               << "at " << b.frequency_hz << " Hz and AFTER at " << a.frequency_hz << " Hz\n";
@@ -106,8 +108,8 @@ std::regex compile_regex(const std::string& option, const std::string& pattern) 
   }
 }
 
-fg::DiffOptions diff_options(const DiffArguments& args) {
-  fg::DiffOptions options;
+diff::DiffOptions diff_options(const DiffArguments& args) {
+  diff::DiffOptions options;
   options.normalize = !args.no_normalize;
   options.alpha = args.alpha;
   options.effective_samples = args.effective_samples;
@@ -127,8 +129,8 @@ fg::DiffOptions diff_options(const DiffArguments& args) {
   return options;
 }
 
-void write_report(const DiffArguments& args, const fg::DiffReport& report,
-                  const fg::GateResult& gate) {
+void write_report(const DiffArguments& args, const diff::DiffReport& report,
+                  const diff::GateResult& gate) {
   std::ofstream file;
   if (args.report_path != "-") {
     file.open(args.report_path);
@@ -138,11 +140,11 @@ void write_report(const DiffArguments& args, const fg::DiffReport& report,
   }
   std::ostream& out = args.report_path == "-" ? std::cout : file;
   if (args.format == "json") {
-    fg::write_diff_json(out, report, gate);
+    diff::write_diff_json(out, report, gate);
   } else if (args.format == "markdown") {
-    fg::write_diff_markdown(out, report, gate, args.top);
+    diff::write_diff_markdown(out, report, gate, args.top);
   } else {
-    fg::write_diff_text(out, report, gate, args.top);
+    diff::write_diff_text(out, report, gate, args.top);
   }
   out.flush();
   if (!out)
@@ -150,8 +152,8 @@ void write_report(const DiffArguments& args, const fg::DiffReport& report,
                      std::strerror(errno));
 }
 
-void write_graph(const DiffArguments& args, const fg::Profile& before, const fg::Profile& after) {
-  fg::DiffGraphOptions options;
+void write_graph(const DiffArguments& args, const profile::Profile& before, const profile::Profile& after) {
+  diff::DiffGraphOptions options;
   options.widths_from_before = args.widths == "before";
   options.normalize = !args.no_normalize;
   options.svg.width = args.width;
@@ -163,29 +165,29 @@ void write_graph(const DiffArguments& args, const fg::Profile& before, const fg:
   std::ofstream out(args.svg_path);
   if (!out)
     throw InputError("kiln diff: cannot write " + args.svg_path + ": " + std::strerror(errno));
-  fg::write_diff_svg(before, after, options, out);
+  diff::write_diff_svg(before, after, options, out);
   out.flush();
   if (!out)
     throw InputError("kiln diff: cannot write " + args.svg_path + ": " + std::strerror(errno));
 }
 
 int run_diff(const DiffArguments& args) {
-  std::vector<fg::GateRule> rules;
+  std::vector<diff::GateRule> rules;
   for (const std::string& text : args.fail_on) {
     try {
-      rules.push_back(fg::parse_gate_rule(text));
+      rules.push_back(diff::parse_gate_rule(text));
     } catch (const std::invalid_argument& e) {
       throw InputError(std::string("kiln diff: ") + e.what());
     }
   }
-  const fg::DiffOptions options = diff_options(args);
-  const fg::Profile before = read_profile(args.before_path, args.sample_type);
-  const fg::Profile after = read_profile(args.after_path, args.sample_type);
+  const diff::DiffOptions options = diff_options(args);
+  const profile::Profile before = read_profile(args.before_path, args.sample_type);
+  const profile::Profile after = read_profile(args.after_path, args.sample_type);
   check_comparable(before, after, args);
   if (args.no_normalize) warn_if_raw_weights_differ_in_kind(before, after);
 
-  const fg::DiffReport report =
-      fg::diff_profiles(before, after, options, args.before_path, args.after_path);
+  const diff::DiffReport report =
+      diff::diff_profiles(before, after, options, args.before_path, args.after_path);
   if (!rules.empty() && args.effective_samples <= 0 &&
       !(report.before.sample_counts && report.after.sample_counts)) {
     const std::string& file = report.before.sample_counts ? args.after_path : args.before_path;
@@ -196,7 +198,7 @@ int run_diff(const DiffArguments& args) {
                      "; pass --effective-samples N (e.g. the number of events recorded) to "
                      "state how many independent samples each profile is worth");
   }
-  fg::GateResult gate{rules, fg::evaluate_gate(report, rules)};
+  diff::GateResult gate{rules, diff::evaluate_gate(report, rules)};
   write_report(args, report, gate);
   if (!args.svg_path.empty()) write_graph(args, before, after);
 
@@ -205,9 +207,9 @@ int run_diff(const DiffArguments& args) {
               << report.untested_reason << "\n";
   }
   if (gate.failures.empty()) return kSuccess;
-  for (const fg::GateFailure& failure : gate.failures) {
-    const bool total = failure.rule.share == fg::GateRule::Share::kTotal;
-    const fg::FunctionChange& c = *failure.function;
+  for (const diff::GateFailure& failure : gate.failures) {
+    const bool total = failure.rule.share == diff::GateRule::Share::kTotal;
+    const diff::FunctionChange& c = *failure.function;
     std::ostringstream line;
     line.precision(3);
     line << "kiln diff: regression: " << c.name << ": " << (total ? "total" : "self")
@@ -215,7 +217,7 @@ int run_diff(const DiffArguments& args) {
          << (total ? c.total_change_points : c.self_change_points) << " points ("
          << (total ? c.before.total_percent : c.before.self_percent) << "% -> "
          << (total ? c.after.total_percent : c.after.self_percent) << "%), more than "
-         << fg::to_string(failure.rule) << ", p=" << std::scientific
+         << diff::to_string(failure.rule) << ", p=" << std::scientific
          << (total ? c.total_p_value : c.self_p_value).value_or(1);
     std::cerr << line.str() << "\n";
   }

@@ -52,7 +52,7 @@ flamegraph::SvgOptions off_cpu_svg_options(const OffCpuRecording& result,
   // stacks are mostly kernel frames, so all frames take the io blues (flamegraph.pl --colors=io).
   svg.styler = [](const flamegraph::FrameTree& tree, flamegraph::NodeId node,
                   flamegraph::FrameStyle& style) {
-    style.fill = flamegraph::frame_color(flamegraph::without_annotation(tree.name(node)),
+    style.fill = flamegraph::frame_color(profile::without_annotation(tree.name(node)),
                                          flamegraph::Palette::kIo);
   };
   return svg;
@@ -62,8 +62,8 @@ namespace {
 
 // "comm;...;x;y;z": the root and the innermost frames of a stack, without the scheduler frames
 // (schedule, __schedule, io_schedule...) that every blocked stack ends in.
-std::string abbreviate(const flamegraph::Profile& profile,
-                       std::span<const flamegraph::FrameId> frames) {
+std::string abbreviate(const profile::Profile& profile,
+                       std::span<const profile::FrameId> frames) {
   constexpr size_t kInnermost = 4;
   while (frames.size() > 2 &&
          profile.name(frames.back()).find("schedule") != std::string_view::npos)
@@ -83,7 +83,7 @@ std::string abbreviate(const flamegraph::Profile& profile,
 }  // namespace
 
 void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
-                           const flamegraph::Profile& profile,
+                           const profile::Profile& profile,
                            const std::vector<std::string>& written) {
   const SampleCounters& c = result.recording.counters;
   const OffCpuCounters& o = result.offcpu;
@@ -131,9 +131,9 @@ void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
   const std::vector<RawStack>& raw = result.recording.raw.stacks;
   struct Blocking {
     uint64_t us = 0, blocks = 0;
-    std::span<const flamegraph::FrameId> frames;
+    std::span<const profile::FrameId> frames;
   };
-  std::map<std::vector<flamegraph::FrameId>, Blocking> by_frames;
+  std::map<std::vector<profile::FrameId>, Blocking> by_frames;
   for (size_t i = 0; i < profile.stack_count(); ++i) {
     const auto frames = profile.frames(i);
     Blocking& b = by_frames[{frames.begin(), frames.end()}];

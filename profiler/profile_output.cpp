@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "formats/formats.h"
 #include "profiler.h"
 
 namespace kiln::profiler {
@@ -22,7 +23,7 @@ std::optional<Format> format_of(const std::string& path) {
   };
   if (path == "-" || ends_with(".folded") || ends_with(".txt")) return Format::kFolded;
   if (ends_with(".svg")) return Format::kSvg;
-  if (flamegraph::is_pprof_path(path)) return Format::kPprof;
+  if (formats::is_pprof_path(path)) return Format::kPprof;
   return std::nullopt;
 }
 
@@ -49,14 +50,14 @@ bool wants_pprof(const std::vector<std::string>& paths) {
   return false;
 }
 
-std::vector<std::string> write_outputs(const flamegraph::Profile& profile,
+std::vector<std::string> write_outputs(const profile::Profile& profile,
                                        const flamegraph::SvgOptions& svg,
                                        std::vector<std::string> paths, const PprofSource* pprof) {
   if (paths.empty()) paths = {"kiln.svg", "kiln.folded"};
   check_output_paths(paths);
   for (const std::string& path : paths) {
     if (path == "-") {
-      flamegraph::FoldedWriter{}.write(profile, std::cout);
+      formats::FoldedWriter{}.write(profile, std::cout);
       std::cout.flush();
       continue;
     }
@@ -69,10 +70,10 @@ std::vector<std::string> write_outputs(const flamegraph::Profile& profile,
       if (pprof) {
         write_recording_pprof(*pprof, out);
       } else {
-        flamegraph::write_pprof(profile, out, nullptr);
+        formats::write_pprof(profile, out, nullptr);
       }
     } else {
-      flamegraph::FoldedWriter{}.write(profile, out);
+      formats::FoldedWriter{}.write(profile, out);
     }
     out.close();
     if (!out) throw UsageError(path + ": write failed: " + std::strerror(errno));

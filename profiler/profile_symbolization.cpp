@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "flamegraph/flamegraph.h"
+#include "profile/profile.h"
 #include "profiler.h"
 #include "symbolizer/symbolizer.h"
 
@@ -88,7 +89,7 @@ std::string_view wall_state_frame(uint32_t state) {
 }
 
 CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
-                         const SymbolizeOptions& options, flamegraph::Profile& profile) {
+                         const SymbolizeOptions& options, profile::Profile& profile) {
   constexpr size_t kExamples = 20;
   CutStacks cut;
   FrameNames names(symbolizer, options);
@@ -120,7 +121,7 @@ CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symboliz
       frames.emplace_back(wall_state_frame(stack.state));
     views.assign(frames.begin(), frames.end());
     profile.add_stack(std::span<const std::string_view>(views),
-                      flamegraph::Weight::from_integer(stack.weight));
+                      profile::Weight::from_integer(stack.weight));
   }
   return cut;
 }

@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "flamegraph/flamegraph.h"
+#include "profile/profile.h"
 #include "offcpu.h"
 #include "stack_key.h"
 #include "unwind/unwind.h"
@@ -574,7 +575,7 @@ flamegraph::SvgOptions off_cpu_svg_options(const OffCpuRecording& recording,
 // stacks by time with their number of blocks and mean block. `profile` is symbolize_into's
 // result for recording.raw.
 void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& recording,
-                           const flamegraph::Profile& profile,
+                           const profile::Profile& profile,
                            const std::vector<std::string>& written);
 
 // ---- Wall-clock time (kiln record --wall) --------------------------------------------------
@@ -616,7 +617,7 @@ flamegraph::SvgOptions wall_svg_options(const WallRecording& recording, const st
 // The stderr summary: time on and off CPU, losses, each thread's wall time split, the top
 // functions by self time.
 void print_wall_summary(std::FILE* out, const WallRecording& recording,
-                        const flamegraph::Profile& profile,
+                        const profile::Profile& profile,
                         const std::vector<std::string>& written);
 
 // ---- After recording -----------------------------------------------------------------------
@@ -646,7 +647,7 @@ struct CutStacks {
 // Returns the stacks it cut at a return address that is in no mapping of its process (and,
 // before an exec, of its parent): drawn from the frame inside it, under [truncated].
 CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
-                         const SymbolizeOptions& options, flamegraph::Profile& profile);
+                         const SymbolizeOptions& options, profile::Profile& profile);
 // The summary's line on cut stacks (none when there are none); `verbose`: their addresses.
 void print_cut_stacks(std::FILE* out, const CutStacks& cut, uint64_t total_weight, bool verbose);
 
@@ -686,7 +687,7 @@ void write_recording_pprof(const PprofSource& source, std::ostream& out);
 void check_output_paths(const std::vector<std::string>& paths);
 // Whether any of the paths is a pprof output (its symbolization needs file:line).
 bool wants_pprof(const std::vector<std::string>& paths);
-std::vector<std::string> write_outputs(const flamegraph::Profile& profile,
+std::vector<std::string> write_outputs(const profile::Profile& profile,
                                        const flamegraph::SvgOptions& svg,
                                        std::vector<std::string> paths,
                                        const PprofSource* pprof = nullptr);
@@ -702,9 +703,9 @@ struct RecordSummary {
 };
 // The stderr summary: duration, CPUs, samples, lost samples with reasons, top 10 self functions.
 void print_summary(std::FILE* out, const RecordSummary& summary,
-                   const flamegraph::Profile& profile);
+                   const profile::Profile& profile);
 // The summary's ten functions with the most self weight (leaf frames), with their shares.
-void print_top_functions(std::FILE* out, const flamegraph::Profile& profile);
+void print_top_functions(std::FILE* out, const profile::Profile& profile);
 // "kiln: wrote PATH" for each file written (not for "-", stdout).
 void print_written(std::FILE* out, const std::vector<std::string>& written);
 

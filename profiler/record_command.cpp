@@ -94,7 +94,7 @@ void end_command(profiler::ChildCommand* command) {
 // debuginfod and the symbolizer's problems, then the exit status (the command's own when there
 // is one).
 int finish_record(const RecordOptions& options, const symbolizer::Symbolizer& symbolizer,
-                  const profiler::CutStacks& cut, const flamegraph::Profile& profile,
+                  const profiler::CutStacks& cut, const profile::Profile& profile,
                   profiler::ChildCommand* command) {
   profiler::print_cut_stacks(stderr, cut, static_cast<uint64_t>(profile.total().to_double()),
                              options.verbose);
@@ -130,7 +130,7 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
       profiler::record_off_cpu(options.targets, cpus, off_cpu, command, signals, symbolizer);
   end_command(command);
 
-  flamegraph::Profile profile;
+  profile::Profile profile;
   const profiler::CutStacks cut = profiler::symbolize_into(
       result.recording.raw, symbolizer, symbolize_options(options, result.recording), profile);
   profile.metadata.measured = "off-cpu";
@@ -169,7 +169,7 @@ int run_record_wall(const RecordOptions& options, const std::vector<int>& cpus,
 
   profiler::SymbolizeOptions symbolize = symbolize_options(options, result.recording);
   symbolize.state_frames = true;
-  flamegraph::Profile profile;
+  profile::Profile profile;
   const profiler::CutStacks cut =
       profiler::symbolize_into(result.recording.raw, symbolizer, symbolize, profile);
   profile.metadata.measured = "wall";
@@ -234,7 +234,7 @@ int run_record(RecordOptions options) {
 
   end_command(command.get());
 
-  flamegraph::Profile profile;
+  profile::Profile profile;
   const profiler::CutStacks cut = profiler::symbolize_into(
       recording.raw, symbolizer, symbolize_options(options, recording), profile);
   profile.metadata.measured = "cpu";

@@ -39,7 +39,7 @@ std::string incomplete_stacks_note(const UnwindCounters& counters) {
 }
 
 void print_summary(std::FILE* out, const RecordSummary& summary,
-                   const flamegraph::Profile& profile) {
+                   const profile::Profile& profile) {
   const SampleCounters& c = summary.counters;
   // Tracers that are not sampling (off-CPU) leave hz at 0.
   const std::string rate = summary.hz ? " at " + std::to_string(summary.hz) + " Hz" : "";
@@ -69,7 +69,7 @@ void print_written(std::FILE* out, const std::vector<std::string>& written) {
     if (path != "-") std::fprintf(out, "kiln: wrote %s\n", path.c_str());
 }
 
-void print_top_functions(std::FILE* out, const flamegraph::Profile& profile) {
+void print_top_functions(std::FILE* out, const profile::Profile& profile) {
   // Self weight per function: the leaf frame of each stack.
   std::map<std::string_view, uint64_t> self;
   const double total = profile.total().to_double();

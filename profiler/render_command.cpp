@@ -7,12 +7,14 @@
 
 #include "commands.h"
 #include "flamegraph/flamegraph.h"
+#include "formats/formats.h"
+#include "profile/profile.h"
 
 namespace kiln::cli {
 
 namespace {
 
-namespace fg = kiln::flamegraph;
+using namespace kiln;
 
 struct RenderArgs {
   std::vector<std::string> inputs;
@@ -35,7 +37,7 @@ struct RenderArgs {
 };
 
 // "0.1" or "0.1px" (pixels) or "0.5%" (of the image width).
-bool parse_min_width(const std::string& text, fg::SvgOptions& svg) {
+bool parse_min_width(const std::string& text, flamegraph::SvgOptions& svg) {
   std::string number = text;
   bool percent = !number.empty() && number.back() == '%';
   if (percent) number.pop_back();
@@ -52,28 +54,28 @@ bool parse_min_width(const std::string& text, fg::SvgOptions& svg) {
 }
 
 int run_render(const RenderArgs& args) {
-  fg::SvgOptions svg;
+  flamegraph::SvgOptions svg;
   if (!parse_min_width(args.min_width, svg)) {
     std::cerr << "kiln render: --minwidth '" << args.min_width
               << "' is not a number of pixels (0.1) or a percentage (0.5%)\n";
     return kInputError;
   }
-  std::optional<fg::Palette> palette = fg::parse_palette(args.palette);
+  std::optional<flamegraph::Palette> palette = flamegraph::parse_palette(args.palette);
   if (!palette) {
     std::cerr << "kiln render: unknown palette '" << args.palette << "'; one of:";
-    for (std::string_view name : fg::palette_names()) std::cerr << ' ' << name;
+    for (std::string_view name : flamegraph::palette_names()) std::cerr << ' ' << name;
     std::cerr << '\n';
     return kInputError;
   }
 
-  fg::Profile profile;
+  profile::Profile profile;
   // perf script text is drawn with every annotation, one count per sample, as `kiln collapse
   // perf --all --count samples` folds it (README, "perf script input").
-  fg::PerfScriptOptions perf;
+  formats::PerfScriptOptions perf;
   perf.annotate_kernel = perf.annotate_jit = perf.annotate_inline = true;
   perf.sample_counts = true;
   perf.keep_sample_order = args.flame_chart;
-  fg::StackFileReader reader(profile, &std::cerr, perf, fg::PprofReadOptions{args.sample_type});
+  formats::StackFileReader reader(profile, &std::cerr, perf, formats::PprofReadOptions{args.sample_type});
   for (const std::string& input : args.inputs) {
     if (!reader.read_file(input)) return kInputError;
   }
@@ -105,10 +107,10 @@ int run_render(const RenderArgs& args) {
   }
 
   // -o x.pb.gz: the stacks as pprof, for go tool pprof, Pyroscope and Parca (as kiln convert).
-  if (fg::is_pprof_path(args.output))
+  if (formats::is_pprof_path(args.output))
     return write_profile("kiln render", profile, args.output) ? kSuccess : kInputError;
 
-  fg::PaletteMap palette_map;
+  flamegraph::PaletteMap palette_map;
   if (!args.palette_file.empty()) {
     if (!palette_map.load(args.palette_file, &std::cerr)) {
       std::cerr << "kiln render: cannot read palette file " << args.palette_file << '\n';
@@ -126,14 +128,14 @@ int run_render(const RenderArgs& args) {
   svg.frame_height = args.frame_height;
   svg.palette = *palette;
   // `kiln record --wall` output: on-CPU and off-CPU time told apart as when it was recorded.
-  if (profile.metadata.measured == "wall") fg::use_wall_time_style(svg);
+  if (profile.metadata.measured == "wall") flamegraph::use_wall_time_style(svg);
 
-  fg::TreeOptions tree_options;
+  flamegraph::TreeOptions tree_options;
   tree_options.reverse = args.reverse;
   tree_options.flame_chart = args.flame_chart;
-  tree_options.order = args.sort == "weight" ? fg::SiblingOrder::kWeight : fg::SiblingOrder::kName;
-  tree_options.min_fraction = fg::min_drawn_fraction(svg);
-  fg::FrameTree tree = fg::FrameTree::build(profile, tree_options);
+  tree_options.order = args.sort == "weight" ? flamegraph::SiblingOrder::kWeight : flamegraph::SiblingOrder::kName;
+  tree_options.min_fraction = flamegraph::min_drawn_fraction(svg);
+  flamegraph::FrameTree tree = flamegraph::FrameTree::build(profile, tree_options);
 
   std::unique_ptr<std::ofstream> file;
   std::ostream* out = &std::cout;
@@ -146,7 +148,7 @@ int run_render(const RenderArgs& args) {
     }
     out = file.get();
   }
-  fg::SvgStats stats = fg::write_svg(tree, svg, *out);
+  flamegraph::SvgStats stats = flamegraph::write_svg(tree, svg, *out);
   out->flush();
   if (!*out) {
     std::cerr << "kiln render: writing " << args.output << " failed: " << std::strerror(errno)
@@ -215,7 +217,7 @@ void add_render_command(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::IsMember({"name", "weight"}).description(""));
   std::string palettes;
-  for (std::string_view name : fg::palette_names()) {
+  for (std::string_view name : flamegraph::palette_names()) {
     palettes += palettes.empty() ? "" : ", ";
     palettes += name;
   }

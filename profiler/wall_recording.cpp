@@ -105,7 +105,7 @@ flamegraph::SvgOptions wall_svg_options(const WallRecording& result, const std::
 }
 
 void print_wall_summary(std::FILE* out, const WallRecording& result,
-                        const flamegraph::Profile& profile,
+                        const profile::Profile& profile,
                         const std::vector<std::string>& written) {
   const TimeTotals time = totals(result.threads);
   const SampleCounters& on = result.recording.counters;

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <ostream>
 
-#include "flamegraph.h"
+#include "flamegraph/flamegraph.h"
 #include "input_file.h"
 
 using namespace kiln::flamegraph;

@@ -4,7 +4,8 @@
 #include <ostream>
 #include <string_view>
 
-#include "flamegraph.h"
+#include "formats/formats.h"
+#include "profile/profile.h"
 
 using namespace kiln::flamegraph;
 

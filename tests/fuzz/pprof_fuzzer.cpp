@@ -6,7 +6,8 @@
 #include <sstream>
 #include <string_view>
 
-#include "flamegraph.h"
+#include "formats/formats.h"
+#include "profile/profile.h"
 
 using namespace kiln::flamegraph;
 

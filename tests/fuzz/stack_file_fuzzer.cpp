@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <ostream>
 
-#include "flamegraph.h"
+#include "flamegraph/flamegraph.h"
+#include "formats/formats.h"
+#include "profile/profile.h"
 #include "input_file.h"
 
 using namespace kiln::flamegraph;

@@ -12,7 +12,7 @@
 
 #include "folded_counts_diff.h"
 
-namespace kiln::flamegraph {
+namespace kiln::diff {
 namespace {
 
 struct DrawnFrame {
@@ -203,4 +203,4 @@ TEST(DiffGraph, ChildrenTooNarrowToDrawAreNotSelfTime) {
 }
 
 }  // namespace
-}  // namespace kiln::flamegraph
+}  // namespace kiln::diff

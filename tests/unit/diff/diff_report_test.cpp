@@ -8,7 +8,7 @@
 
 #include "folded_counts_diff.h"
 
-namespace kiln::flamegraph {
+namespace kiln::diff {
 namespace {
 
 const FunctionChange& find_function(const DiffReport& report, const std::string& name) {
@@ -238,4 +238,4 @@ TEST(DiffReport, JsonReplacesInvalidUtf8) {
 }
 
 }  // namespace
-}  // namespace kiln::flamegraph
+}  // namespace kiln::diff

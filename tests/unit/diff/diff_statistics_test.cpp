@@ -10,7 +10,7 @@
 #include "folded_counts_diff.h"
 #include "synthetic_profiles.h"
 
-namespace kiln::flamegraph {
+namespace kiln::diff {
 namespace {
 
 using test::draw_profile;
@@ -156,4 +156,4 @@ TEST(DiffStatistics, CochranRuleHoldsWithoutTheMinimum) {
 }
 
 }  // namespace
-}  // namespace kiln::flamegraph
+}  // namespace kiln::diff

@@ -7,9 +7,10 @@
 #include <string_view>
 #include <vector>
 
-#include "flamegraph/flamegraph.h"
+#include "diff/diff.h"
+#include "profile/profile.h"
 
-namespace kiln::flamegraph {
+namespace kiln::diff {
 
 inline Profile profile_of(const std::map<std::string, double>& folded) {
   Profile profile;
@@ -38,4 +39,4 @@ inline DiffReport diff_folded_counts(const std::map<std::string, double>& before
                        "after.folded");
 }
 
-}  // namespace kiln::flamegraph
+}  // namespace kiln::diff

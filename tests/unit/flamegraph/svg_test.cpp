@@ -14,24 +14,26 @@
 #include <sstream>
 
 #include "flamegraph/flamegraph.h"
+#include "formats/formats.h"
+#include "profile/profile.h"
 
-namespace fg = kiln::flamegraph;
+using namespace kiln;
 namespace fs = std::filesystem;
 
 namespace {
 
 const fs::path kInferno = fs::path(KILN_SHARED_TESTDATA) / "inferno" / "flamegraph";
 
-std::string render(const fg::Profile& p, fg::SvgOptions options = {}, fg::TreeOptions tree = {}) {
-  fg::FrameTree t = fg::FrameTree::build(p, tree);
+std::string render(const profile::Profile& p, flamegraph::SvgOptions options = {}, flamegraph::TreeOptions tree = {}) {
+  flamegraph::FrameTree t = flamegraph::FrameTree::build(p, tree);
   std::ostringstream out;
-  fg::write_svg(t, options, out);
+  flamegraph::write_svg(t, options, out);
   return out.str();
 }
 
-fg::Profile parse(std::string_view text) {
-  fg::Profile p;
-  fg::FoldedReader reader(p, nullptr);
+profile::Profile parse(std::string_view text) {
+  profile::Profile p;
+  formats::FoldedReader reader(p, nullptr);
   reader.read_text(text);
   return p;
 }
@@ -169,8 +171,8 @@ TEST(SvgStructure, DrawnFramesMatchTheFoldedInput) {
       stacks.emplace_back(names, w);
       total += w;
     }
-    fg::Profile p;
-    fg::FoldedReader(p, nullptr).read_file(file.string());
+    profile::Profile p;
+    formats::FoldedReader(p, nullptr).read_file(file.string());
     ParsedSvg svg = parse_svg(render(p, {.min_width_px = 0, .element_min_width_px = 0}));
     ASSERT_TRUE(svg.ok) << file;
     ASSERT_EQ(svg.frames.size(), prefix_weight.size() + 1) << file;  // + the root "all"
@@ -200,7 +202,7 @@ TEST(SvgStructure, DrawnFramesMatchTheFoldedInput) {
 TEST(SvgStructure, DataHoldsEveryFrameAndElementsTheWideOnes) {
   std::string text = "main;big 100000\n";
   for (int i = 0; i < 50; ++i) text += "main;small" + std::to_string(i) + " 10\n";  // ~0.12 px
-  fg::Profile p = parse(text);
+  profile::Profile p = parse(text);
   ParsedSvg svg = parse_svg(render(p));
   ASSERT_TRUE(svg.ok);
   EXPECT_EQ(svg.data.size(), 53u);   // all, main, big, 50 small frames
@@ -220,7 +222,7 @@ TEST(SvgStructure, DataHoldsEveryFrameAndElementsTheWideOnes) {
 }
 
 TEST(SvgStructure, IcicleDrawsTheRootAtTheTop) {
-  fg::Profile p = parse("main;a 1\nmain;b;c 1\n");
+  profile::Profile p = parse("main;a 1\nmain;b;c 1\n");
   ParsedSvg flame = parse_svg(render(p));
   ParsedSvg icicle = parse_svg(render(p, {.icicle = true}));
   ASSERT_TRUE(flame.ok && icicle.ok);
@@ -235,7 +237,7 @@ TEST(SvgStructure, IcicleDrawsTheRootAtTheTop) {
 }
 
 TEST(SvgStructure, MinWidthPercentPrunes) {
-  fg::Profile p = parse("main;big 990\nmain;small 10\n");
+  profile::Profile p = parse("main;big 990\nmain;small 10\n");
   EXPECT_EQ(parse_svg(render(p, {.min_width_percent = 0.5})).frames.size(), 4u);  // 1% stays
   EXPECT_EQ(parse_svg(render(p, {.min_width_percent = 2})).frames.size(), 3u);    // 1% pruned
 }
@@ -253,9 +255,9 @@ TEST(SvgEscaping, AdversarialNamesKeepTheSvgValid) {
                                           "surr\xED\xA0\x80",
                                           "tab\tname",
                                           "x</metadata><script>alert(2)</script>"};
-  fg::Profile p;
+  profile::Profile p;
   for (size_t i = 0; i < names.size(); ++i) {
-    p.add_stack({"root", names[i]}, fg::Weight::from_integer(i + 1));
+    p.add_stack({"root", names[i]}, profile::Weight::from_integer(i + 1));
   }
   std::string svg = render(p, {.title = "<b>&title]]>", .subtitle = "\x01sub"});
   ParsedSvg parsed = parse_svg(svg);
@@ -292,7 +294,7 @@ TEST(SvgEscaping, AdversarialNamesKeepTheSvgValid) {
 
 TEST(SvgEscaping, XmlEscaper) {
   std::string out;
-  fg::append_xml_escaped(out, "<a href=\"x\">&'</a>\x7f\xF0\x9F\x94\xA5\xF4\x90\x80\x80");
+  flamegraph::append_xml_escaped(out, "<a href=\"x\">&'</a>\x7f\xF0\x9F\x94\xA5\xF4\x90\x80\x80");
   EXPECT_EQ(out,
             "&lt;a "
             "href=&quot;x&quot;&gt;&amp;&#39;&lt;/"
@@ -300,7 +302,7 @@ TEST(SvgEscaping, XmlEscaper) {
   out.clear();
   // U+FFFE, a non-character XML forbids: each of its bytes is replaced, as for other invalid
   // sequences.
-  fg::append_xml_escaped(out, "nc\xEF\xBF\xBE");
+  flamegraph::append_xml_escaped(out, "nc\xEF\xBF\xBE");
   EXPECT_EQ(out, "nc\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
@@ -316,7 +318,7 @@ TEST(SvgDeterminism, SameInputAndOptionsGiveTheSameBytes) {
   std::shuffle(lines.begin(), lines.end(), std::mt19937(7));
   std::string shuffled;
   for (const auto& l : lines) shuffled += l + "\n";
-  fg::Profile a = parse(text), b = parse(shuffled);
+  profile::Profile a = parse(text), b = parse(shuffled);
   std::string svg = render(a);
   EXPECT_EQ(svg, render(a));
   EXPECT_EQ(svg, render(b));
@@ -326,15 +328,15 @@ TEST(SvgDeterminism, SameInputAndOptionsGiveTheSameBytes) {
 
 // The hook `kiln diff` uses: per-frame fill and tooltip line, and a legend.
 TEST(SvgStyler, OverridesFillAndAddsTooltipAndLegend) {
-  fg::Profile p = parse("main;slow 10\nmain;fast 2\n");
-  fg::SvgOptions options;
-  options.styler = [](const fg::FrameTree& t, fg::NodeId n, fg::FrameStyle& style) {
+  profile::Profile p = parse("main;slow 10\nmain;fast 2\n");
+  flamegraph::SvgOptions options;
+  options.styler = [](const flamegraph::FrameTree& t, flamegraph::NodeId n, flamegraph::FrameStyle& style) {
     if (t.name(n) == "slow") {
-      style.fill = fg::Rgb{255, 0, 0};
+      style.fill = flamegraph::Rgb{255, 0, 0};
       style.tooltip = "before 5 (50.0%) -> after 10 (83.3%), +33.3 pts";
     }
   };
-  options.legend = {{fg::Rgb{255, 0, 0}, "more samples after"}, {fg::Rgb{0, 0, 255}, "fewer"}};
+  options.legend = {{flamegraph::Rgb{255, 0, 0}, "more samples after"}, {flamegraph::Rgb{0, 0, 255}, "fewer"}};
   std::string svg = render(p, options);
   ParsedSvg parsed = parse_svg(svg);
   ASSERT_TRUE(parsed.ok);
@@ -357,7 +359,7 @@ TEST(SvgStyler, OverridesFillAndAddsTooltipAndLegend) {
 }
 
 TEST(SvgLabels, AnnotationHiddenAndLongNamesTruncated) {
-  fg::Profile p = parse(
+  profile::Profile p = parse(
       "do_syscall_64_[k] 1\nstd::__detail::_Executor<char const*>::_M_dfs_with_a_long_tail 1\n");
   std::string svg = render(p, {.width = 420});
   EXPECT_NE(svg.find(">do_syscall_64</text>"), std::string::npos);
@@ -369,8 +371,8 @@ TEST(SvgLabels, AnnotationHiddenAndLongNamesTruncated) {
 // A centered subtitle wider than the image (kiln diff puts both file paths in it) was cut off
 // at both ends; it must be squeezed into the width between the side margins instead.
 TEST(SvgLabels, LongSubtitleIsFittedToTheWidth) {
-  fg::Profile p;
-  p.add_stack({"main", "f"}, fg::Weight::from_integer(1));
+  profile::Profile p;
+  p.add_stack({"main", "f"}, profile::Weight::from_integer(1));
   std::string long_subtitle(300, 'x');
   std::string svg = render(p, {.subtitle = long_subtitle, .width = 600});
   xmlDoc* doc = xmlReadMemory(svg.data(), static_cast<int>(svg.size()), "kiln.svg", nullptr,
@@ -394,9 +396,9 @@ TEST(SvgLabels, LongSubtitleIsFittedToTheWidth) {
 TEST(SvgNarrowFrames, SummaryPerNameAndOneBoxRightOfTheDrawnChildren) {
   std::string text = "main;wide 80000\n";
   for (int i = 0; i < 2000; ++i) text += "main;caller" + std::to_string(i) + ";memcpy 5\n";
-  fg::Profile p = parse(text);
-  fg::TreeOptions pruning;
-  pruning.min_fraction = fg::min_drawn_fraction({});
+  profile::Profile p = parse(text);
+  flamegraph::TreeOptions pruning;
+  pruning.min_fraction = flamegraph::min_drawn_fraction({});
   for (const std::string& svg : {render(p), render(p, {}, pruning)}) {
     EXPECT_NE(svg.find("<metadata id=\"kiln-narrow\" total=\"10000\" rest=\"0\" "
                        "restnames=\"0\">10000\tmemcpy\n5\tcaller0\n5\tcaller1\n"),

@@ -28,18 +28,18 @@ OffCpuRecording two_threads() {
   return result;
 }
 
-flamegraph::Profile blocked_profile() {
-  flamegraph::Profile profile;
+profile::Profile blocked_profile() {
+  profile::Profile profile;
   profile.add_stack({"sleeper", "main", "clock_nanosleep", "hrtimer_nanosleep_[k]",
                      "do_nanosleep_[k]", "schedule_[k]", "__schedule_[k]"},
-                    flamegraph::Weight::from_integer(2'000'000));
+                    profile::Weight::from_integer(2'000'000));
   profile.add_stack({"reader", "main", "read", "ksys_read_[k]", "vfs_read_[k]",
                      "anon_pipe_read_[k]", "schedule_[k]", "__schedule_[k]"},
-                    flamegraph::Weight::from_integer(1'500'000));
+                    profile::Weight::from_integer(1'500'000));
   return profile;
 }
 
-std::string summary_of(const OffCpuRecording& result, const flamegraph::Profile& profile) {
+std::string summary_of(const OffCpuRecording& result, const profile::Profile& profile) {
   char* text = nullptr;
   size_t size = 0;
   std::FILE* out = open_memstream(&text, &size);
@@ -69,7 +69,7 @@ TEST(OffCpuSvg, BlocksLostToAFullStartMapCountAsLost) {
 }
 
 TEST(OffCpuSvg, EveryFrameIsBlueKernelFramesIncluded) {
-  const flamegraph::Profile profile = blocked_profile();
+  const profile::Profile profile = blocked_profile();
   const flamegraph::FrameTree tree = flamegraph::FrameTree::build(profile);
   const flamegraph::SvgOptions svg = off_cpu_svg_options(two_threads(), "pid 42");
   ASSERT_TRUE(svg.styler);
@@ -113,10 +113,10 @@ TEST(OffCpuSummary, RawStacksThatSymbolizeAlikeAreOneLine) {
   OffCpuRecording result = two_threads();
   result.recording.raw.stacks.resize(3);
   result.recording.raw.stacks[2].events = 100;
-  flamegraph::Profile profile = blocked_profile();
+  profile::Profile profile = blocked_profile();
   profile.add_stack({"sleeper", "main", "clock_nanosleep", "hrtimer_nanosleep_[k]",
                      "do_nanosleep_[k]", "schedule_[k]", "__schedule_[k]"},
-                    flamegraph::Weight::from_integer(1'000'000));
+                    profile::Weight::from_integer(1'000'000));
   const std::string summary = summary_of(result, profile);
   EXPECT_NE(summary.find("66.67%       3.000 s      300 x    10.000 ms  sleeper;"),
             std::string::npos)

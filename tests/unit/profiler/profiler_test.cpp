@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "formats/formats.h"
 #include "profiler.h"
 #include "symbolizer/symbolizer.h"
 
@@ -122,10 +123,10 @@ TEST(Symbolization, StackCutAtAReturnAddressInNoMapping) {
   raw.stacks = {stack};
 
   symbolizer::Symbolizer symbolizer;
-  flamegraph::Profile profile;
+  profile::Profile profile;
   const CutStacks cut = symbolize_into(raw, symbolizer, {}, profile);
   std::ostringstream folded;
-  flamegraph::FoldedWriter{false}.write(profile, folded);
+  formats::FoldedWriter{false}.write(profile, folded);
   EXPECT_EQ(folded.str(), "tester;[truncated];kiln_test_callee 3\n");
   EXPECT_EQ(cut.stacks, 1u);
   EXPECT_EQ(cut.weight, 3u);
@@ -156,18 +157,18 @@ TEST(Symbolization, UserFramesRootFirstUnderTheCommRoot) {
   raw.stacks[1].pid = stack.pid + 1;
 
   symbolizer::Symbolizer symbolizer;
-  flamegraph::Profile profile;
+  profile::Profile profile;
   symbolize_into(raw, symbolizer, {}, profile);
   std::ostringstream folded;
-  flamegraph::FoldedWriter{false}.write(profile, folded);
+  formats::FoldedWriter{false}.write(profile, folded);
   EXPECT_EQ(folded.str(), "tester;kiln_test_caller;kiln_test_callee 7\n");
 
-  flamegraph::Profile per_tid;
+  profile::Profile per_tid;
   SymbolizeOptions options;
   options.root = RootFrame::kPerTid;
   symbolize_into(raw, symbolizer, options, per_tid);
   std::ostringstream by_thread;
-  flamegraph::FoldedWriter{false}.write(per_tid, by_thread);
+  formats::FoldedWriter{false}.write(per_tid, by_thread);
   const std::string pid = std::to_string(getpid());
   const std::string text = by_thread.str();
   EXPECT_NE(text.find("tester-" + pid + "/" + pid + ";kiln_test_caller;kiln_test_callee 5\n"),
@@ -183,8 +184,8 @@ TEST(Outputs, WritesByExtensionAndRejectsUnknownOnes) {
   EXPECT_THROW(check_output_paths({"profile.png"}), UsageError);
   EXPECT_NO_THROW(check_output_paths({"a.svg", "b.folded", "c.txt", "-"}));
 
-  flamegraph::Profile profile;
-  profile.add_stack({"app", "main", "work"}, flamegraph::Weight::from_integer(3));
+  profile::Profile profile;
+  profile.add_stack({"app", "main", "work"}, profile::Weight::from_integer(3));
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("kiln-output-test-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);

@@ -1,0 +1,164 @@
+// profile: kiln's in-memory profile, the model every stage after recording works on: stacks of
+// interned frame names (root first) with exact decimal weights, plus what was measured. It
+// uses nothing else of kiln; every later stage (formats, flamegraph, diff, record, cli) uses it.
+//
+// A profiler builds a Profile directly:
+//   Profile p;
+//   p.metadata.measured = "cpu"; p.metadata.count_name = "samples"; p.metadata.frequency_hz = 99;
+//   p.add_stack({"app", "main", "parse", "memcpy_[k]"}, Weight::from_integer(42));
+// and formats/formats.h reads and writes it as folded text, perf script text or pprof.
+#pragma once
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kiln::profile {
+
+// ---------------------------------------------------------------------------------------------
+// Weight: an exact, non-negative decimal count (samples, microseconds, ...). Stored as an
+// unsigned 128-bit number of 10^-9 units, so integer weights up to 2^63 and sums of millions of
+// them neither overflow nor lose precision, and fractional weights ("31.23") add up exactly.
+class Weight {
+ public:
+  using Units = unsigned __int128;
+  static constexpr int kFractionDigits = 9;
+  static constexpr uint64_t kUnitsPerOne = 1'000'000'000;
+
+  constexpr Weight() = default;
+  static constexpr Weight from_units(Units units) {
+    Weight w;
+    w.units_ = units;
+    return w;
+  }
+  static constexpr Weight from_integer(uint64_t value) {
+    return from_units(static_cast<Units>(value) * kUnitsPerOne);
+  }
+  // Parses "42", "31.23", "6." or ".5" (no sign, no exponent). Digits beyond the 9th fractional
+  // one are truncated. nullopt if the text is not such a number or exceeds 10^27.
+  static std::optional<Weight> parse(std::string_view text);
+
+  constexpr Units units() const { return units_; }
+  constexpr bool is_zero() const { return units_ == 0; }
+  bool is_integer() const { return units_ % kUnitsPerOne == 0; }
+  double to_double() const;
+  // Shortest exact decimal: "42", "31.23".
+  std::string to_string() const;
+
+  constexpr Weight& operator+=(Weight other) {
+    units_ += other.units_;
+    return *this;
+  }
+  friend constexpr Weight operator+(Weight a, Weight b) { return a += b; }
+  // Saturates at zero (weights are never negative).
+  friend constexpr Weight operator-(Weight a, Weight b) {
+    return from_units(a.units_ > b.units_ ? a.units_ - b.units_ : 0);
+  }
+  friend constexpr auto operator<=>(Weight a, Weight b) = default;
+
+ private:
+  Units units_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Profile: stacks (frames root first, names interned) with weights, plus what was measured.
+
+using FrameId = uint32_t;  // index of an interned frame name in its Profile
+inline constexpr FrameId kNoFrame = 0xffffffffu;  // no frame (the root of a tree)
+
+struct ProfileMetadata {
+  std::string measured;                // what was measured: "cpu", "off-cpu", "wall", ...
+  std::string count_name = "samples";  // unit of the weights: "samples", "us", "ns", ...
+  double frequency_hz = 0;             // sampling frequency; 0 = unknown
+  double duration_s = 0;               // recording duration; 0 = unknown
+  uint64_t lost_samples = 0;           // samples dropped by the recorder
+  // Other `# key: value` header lines of a folded file, in input order.
+  std::vector<std::pair<std::string, std::string>> extra;
+};
+
+class Profile {
+ public:
+  Profile();
+  ~Profile();
+  Profile(Profile&&) noexcept;
+  Profile& operator=(Profile&&) noexcept;
+  Profile(const Profile&) = delete;  // names are interned in an arena; use append() to copy
+  Profile& operator=(const Profile&) = delete;
+
+  // Interns a frame name (the same name always gets the same id). Any bytes are allowed.
+  FrameId intern(std::string_view name);
+  // Interns several names, appending their ids to `ids`; faster than one by one (the hash table
+  // lookups overlap).
+  void intern_all(std::span<const std::string_view> names, std::vector<FrameId>& ids);
+  // nullopt if the name was never interned.
+  std::optional<FrameId> find(std::string_view name) const;
+  std::string_view name(FrameId id) const { return names_[id]; }
+  size_t name_count() const { return names_.size(); }
+  // Per FrameId, the position of its name among all names in byte order.
+  std::vector<uint32_t> name_ranks() const;
+
+  // Appends one stack (root first). Stacks are kept in the order added, duplicates included
+  // (the flame chart needs that order); merged() and FrameTree merge them.
+  void add_stack(std::span<const FrameId> root_first, Weight weight);
+  void add_stack(std::span<const std::string_view> root_first, Weight weight);
+  void add_stack(std::span<const std::string> root_first, Weight weight);
+  void add_stack(std::initializer_list<std::string_view> root_first, Weight weight);
+  // For two-column (differential) folded input: `weight` is the second column, `before` the
+  // first one. Profiles with any such stack report has_before().
+  void add_stack(std::span<const FrameId> root_first, Weight before, Weight weight);
+
+  // Room for this many more stacks and frames (avoids regrowing the arrays of a large input).
+  void reserve(size_t stacks, size_t frames);
+
+  size_t stack_count() const { return weights_.size(); }
+  std::span<const FrameId> frames(size_t stack) const {
+    return {frames_.data() + offsets_[stack], frames_.data() + offsets_[stack + 1]};
+  }
+  Weight weight(size_t stack) const { return weights_[stack]; }
+  bool has_before() const { return !before_.empty(); }
+  Weight before(size_t stack) const { return before_.empty() ? Weight{} : before_[stack]; }
+  Weight total() const { return total_; }
+  bool empty() const { return weights_.empty(); }
+
+  // Appends every stack of `other` (names re-interned); fills metadata fields that are unset.
+  void append(const Profile& other);
+  // A copy with identical stacks merged (weights added) and stacks sorted by frame names
+  // (byte order, root first): deterministic whatever the input order.
+  Profile merged() const;
+
+  ProfileMetadata metadata;
+
+ private:
+  struct NameTable;
+  FrameId intern_hashed(std::string_view name, uint64_t hash);
+  void end_stack(Weight weight);
+  std::unique_ptr<NameTable> table_;
+  std::vector<std::string_view> names_;
+  std::vector<FrameId> frames_;
+  std::vector<uint64_t> offsets_{0};
+  std::vector<Weight> weights_;
+  std::vector<Weight> before_;
+  Weight total_;
+};
+// The frame annotations of folded stacks: `_[k]` kernel, `_[j]` JIT, `_[i]` inlined, `_[w]`
+// wakeup. Labels hide the suffix; colors depend on it.
+enum class Annotation { kNone, kKernel, kJit, kInlined, kWakeup };
+Annotation annotation_of(std::string_view name);
+std::string_view without_annotation(std::string_view name);
+
+// Frame names may hold any bytes; the writers that must emit valid text (the SVG's XML, the
+// diff's JSON) check them with this. Length (2 to 4) of the valid UTF-8 sequence of a code
+// point above U+007F at text[i], with the code point in *code_point (if not null); 0 when the
+// bytes there are not one (an ASCII byte, a stray or truncated byte, an overlong form, a
+// surrogate, or beyond U+10FFFF).
+size_t utf8_sequence_length(std::string_view text, size_t i, uint32_t* code_point = nullptr);
+
+}  // namespace kiln::profile
