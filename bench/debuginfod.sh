@@ -11,7 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/kiln-bench-debuginfod}
-kiln=$root/build/profiler/kiln
+kiln=$root/build/kiln
 units=${UNITS:-4}
 types=${TYPES:-20}
 mkdir -p "$work"

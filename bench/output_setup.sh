@@ -2,7 +2,7 @@
 # Sets root, kiln (the built binary: exits 2 when missing) and out (the first argument of the
 # script, or DEFAULT_OUT; created), and prints the machine line that heads the results.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-kiln=$root/build/profiler/kiln
+kiln=$root/build/kiln
 out=${2:-$1}
 mkdir -p "$out"
 [[ -x $kiln ]] || { echo "build kiln first: scripts/build.sh" >&2; exit 2; }

@@ -7,7 +7,7 @@
 # Usage: sudo bench/soak.sh [SECONDS] [INTERVAL]   (env: KILN, HZ)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-kiln=${KILN:-$root/build/profiler/kiln}
+kiln=${KILN:-$root/build/kiln}
 seconds=${1:-3600}
 interval=${2:-60}
 hz=${HZ:-999}

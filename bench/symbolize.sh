@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/kiln-bench-symbolize}
-kiln=$root/build/profiler/kiln
+kiln=$root/build/kiln
 units=${UNITS:-13}
 types=${TYPES:-20}
 count=${COUNT:-100000}

@@ -10,7 +10,7 @@
 #   sudo bench/unwind.sh            (RUNS=3 RATES="99 999" STOP_SECONDS=30)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-kiln=$root/build/profiler/kiln
+kiln=$root/build/kiln
 runs=${RUNS:-3}
 rates=${RATES:-99 999}
 stop_seconds=${STOP_SECONDS:-30}

@@ -9,7 +9,7 @@
 # Usage: sudo bench/wall.sh [RUNS]   (env: KILN=path/to/kiln, LOOPS, ROUNDS)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-kiln=${KILN:-$root/build/profiler/kiln}
+kiln=${KILN:-$root/build/kiln}
 runs=${1:-3}
 loops=${LOOPS:-500000}
 rounds=${ROUNDS:-300}

@@ -2,7 +2,7 @@
 /* The contract between kiln's BPF programs and user space: the key under which samples (or
  * off-CPU nanoseconds) are counted, the per-CPU counters that account for every sample, the
  * target filter configuration and the event announcing a process to snapshot. Shared by
- * profile.bpf.c, offcpu.bpf.c and profiler/. */
+ * profile.bpf.c, offcpu.bpf.c and record/. */
 #ifndef KILN_STACK_KEY_H
 #define KILN_STACK_KEY_H
 

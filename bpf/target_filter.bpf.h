@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The target filter shared by kiln's BPF programs: which tasks and CPUs are recorded, and the
  * fork/exit programs that keep the tgid set current when children are followed. User space
- * (profiler/target_filter.cpp) fills `filter_config` before load and the maps after. */
+ * (record/target_filter.cpp) fills `filter_config` before load and the maps after. */
 #ifndef KILN_TARGET_FILTER_BPF_H
 #define KILN_TARGET_FILTER_BPF_H
 

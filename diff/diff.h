@@ -24,7 +24,6 @@ using profile::FrameId;
 using profile::Profile;
 using profile::Weight;
 
-
 struct DiffOptions {
   // Compare shares of each profile's total (default) or raw weights (--no-normalize), in which
   // case every share and change is relative to BEFORE's total.

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <set>
 
+#include "diff/diff.h"
 #include "diff/diff_functions.h"
 #include "diff/diff_significance.h"
-#include "diff/diff.h"
 
 namespace kiln::diff {
 namespace {

@@ -22,14 +22,14 @@
 
 namespace kiln::flamegraph {
 
-using profile::FrameId;
-using profile::kNoFrame;
-using profile::ProfileMetadata;
 using profile::Annotation;
 using profile::annotation_of;
-using profile::without_annotation;
+using profile::FrameId;
+using profile::kNoFrame;
 using profile::Profile;
+using profile::ProfileMetadata;
 using profile::Weight;
+using profile::without_annotation;
 
 // FrameTree: the merged call tree a graph draws. Node 0 is the synthetic root ("all"); nodes are
 // stored in preorder, so the subtree of `n` is the id range [n, subtree_end(n)), and children

@@ -23,10 +23,10 @@ namespace kiln::formats {
 using profile::Annotation;
 using profile::annotation_of;
 using profile::FrameId;
-using profile::ProfileMetadata;
-using profile::without_annotation;
 using profile::Profile;
+using profile::ProfileMetadata;
 using profile::Weight;
+using profile::without_annotation;
 
 // ---------------------------------------------------------------------------------------------
 // Folded stacks: `frame;frame;frame COUNT` per line (see ARCHITECTURE.md).

@@ -7,8 +7,8 @@
 #include <unordered_map>
 
 #include "formats/formats.h"
-#include "pprof/pprof.h"
 #include "formats/text_input.h"
+#include "pprof/pprof.h"
 
 namespace kiln::formats {
 

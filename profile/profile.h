@@ -71,7 +71,7 @@ class Weight {
 // ---------------------------------------------------------------------------------------------
 // Profile: stacks (frames root first, names interned) with weights, plus what was measured.
 
-using FrameId = uint32_t;  // index of an interned frame name in its Profile
+using FrameId = uint32_t;                         // index of an interned frame name in its Profile
 inline constexpr FrameId kNoFrame = 0xffffffffu;  // no frame (the root of a tree)
 
 struct ProfileMetadata {

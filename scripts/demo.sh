@@ -10,9 +10,9 @@ cd "$root"
 prefix=/usr/local
 if cmake --install build --prefix "$prefix" >/dev/null; then
   kiln=$prefix/bin/kiln
-  installed="kiln is installed as $kiln (built as $root/build/profiler/kiln)"
+  installed="kiln is installed as $kiln (built as $root/build/kiln)"
 else
-  kiln=$root/build/profiler/kiln
+  kiln=$root/build/kiln
   installed="kiln is $kiln; \`sudo cmake --install build\` would put it in $prefix/bin"
 fi
 "$kiln" record -F 499 -o kiln.svg -o kiln.folded -- ./build/samples/cpu_split 3

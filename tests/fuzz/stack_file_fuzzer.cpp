@@ -6,8 +6,8 @@
 
 #include "flamegraph/flamegraph.h"
 #include "formats/formats.h"
-#include "profile/profile.h"
 #include "input_file.h"
+#include "profile/profile.h"
 
 using namespace kiln::flamegraph;
 

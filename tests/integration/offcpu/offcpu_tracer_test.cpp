@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "profiler.h"
+#include "record/record.h"
 
-namespace kiln::profiler {
+namespace kiln::record {
 namespace {
 
 // Kernel function names by address, from /proc/kallsyms (root sees real addresses).
@@ -307,4 +307,4 @@ TEST(OffCpuTracer, NothingLeftAttachedAfterDestruction) {
 }
 
 }  // namespace
-}  // namespace kiln::profiler
+}  // namespace kiln::record

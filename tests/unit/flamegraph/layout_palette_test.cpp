@@ -33,7 +33,8 @@ profile::Profile read(const fs::path& path) {
 TEST(Layout, ChildWidthsAddUpExactly) {
   profile::Profile p = read(kInferno / "base" / "flames.txt");
   flamegraph::FrameTree tree = flamegraph::FrameTree::build(p);
-  std::vector<flamegraph::FrameBox> boxes = flamegraph::compute_layout(tree, {.width = 1200, .min_width_px = 0});
+  std::vector<flamegraph::FrameBox> boxes =
+      flamegraph::compute_layout(tree, {.width = 1200, .min_width_px = 0});
   ASSERT_EQ(boxes.size(), tree.size());
   std::map<flamegraph::NodeId, const flamegraph::FrameBox*> by_node;
   for (const auto& b : boxes) by_node[b.node] = &b;
@@ -43,7 +44,8 @@ TEST(Layout, ChildWidthsAddUpExactly) {
   for (const auto& b : boxes) {
     int64_t sum = 0;
     int64_t next_left = b.x_centi;
-    for (flamegraph::NodeId c = tree.first_child(b.node); c != flamegraph::kNoNode; c = tree.next_sibling(c)) {
+    for (flamegraph::NodeId c = tree.first_child(b.node); c != flamegraph::kNoNode;
+         c = tree.next_sibling(c)) {
       EXPECT_EQ(by_node[c]->x_centi, next_left);
       next_left += by_node[c]->width_centi;
       sum += by_node[c]->width_centi;
@@ -116,7 +118,8 @@ TEST(Palette, ColorsAreDeterministicFromTheWholeName) {
   // Many names get many colors.
   std::set<std::string> colors;
   for (int i = 0; i < 200; ++i) {
-    colors.insert(flamegraph::to_css(flamegraph::frame_color("func" + std::to_string(i), flamegraph::Palette::kHot)));
+    colors.insert(flamegraph::to_css(
+        flamegraph::frame_color("func" + std::to_string(i), flamegraph::Palette::kHot)));
   }
   EXPECT_GT(colors.size(), 190u);
 }
@@ -148,13 +151,17 @@ TEST(Palette, AnnotationsHaveDistinctHuesAndAreHiddenFromLabels) {
   EXPECT_GT(w.r, w.g);  // purple
   EXPECT_EQ(w.r, w.b);
   // Grey separators of wakeup stacks, as in inferno's grey-frames input.
-  EXPECT_EQ(flamegraph::frame_color("-", flamegraph::Palette::kHot), (flamegraph::Rgb{160, 160, 160}));
-  EXPECT_EQ(flamegraph::frame_color("--", flamegraph::Palette::kJava), (flamegraph::Rgb{160, 160, 160}));
+  EXPECT_EQ(flamegraph::frame_color("-", flamegraph::Palette::kHot),
+            (flamegraph::Rgb{160, 160, 160}));
+  EXPECT_EQ(flamegraph::frame_color("--", flamegraph::Palette::kJava),
+            (flamegraph::Rgb{160, 160, 160}));
 }
 
 TEST(Palette, JavaPaletteSeparatesJavaNativeAndJvmFrames) {
-  flamegraph::Rgb java = flamegraph::frame_color("io/netty/channel/nio/NioEventLoop:::run", flamegraph::Palette::kJava);
-  flamegraph::Rgb cpp = flamegraph::frame_color("JavaCalls::call_helper", flamegraph::Palette::kJava);
+  flamegraph::Rgb java = flamegraph::frame_color("io/netty/channel/nio/NioEventLoop:::run",
+                                                 flamegraph::Palette::kJava);
+  flamegraph::Rgb cpp =
+      flamegraph::frame_color("JavaCalls::call_helper", flamegraph::Palette::kJava);
   flamegraph::Rgb sys = flamegraph::frame_color("start_thread", flamegraph::Palette::kJava);
   EXPECT_GT(java.g, java.r);      // green
   EXPECT_GT(cpp.r, cpp.b + 100);  // yellow

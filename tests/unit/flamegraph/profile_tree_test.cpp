@@ -129,7 +129,8 @@ TEST(FrameTree, SortByWeightPutsHeaviestSiblingFirst) {
   profile::Profile p = parse("m;a 1\nm;b 5\nm;c 3\nm;c;k 1\nm;c;j 2\n");
   flamegraph::FrameTree by_name = flamegraph::FrameTree::build(p);
   EXPECT_EQ(shape(by_name, 0), "all(12)[m(12)[a(1) b(5) c(6)[j(2) k(1)]]]");
-  flamegraph::FrameTree t = flamegraph::FrameTree::build(p, {.order = flamegraph::SiblingOrder::kWeight});
+  flamegraph::FrameTree t =
+      flamegraph::FrameTree::build(p, {.order = flamegraph::SiblingOrder::kWeight});
   EXPECT_EQ(shape(t, 0), "all(12)[m(12)[c(6)[j(2) k(1)] b(5) a(1)]]");
   // Preorder invariants survive the reordering.
   for (flamegraph::NodeId n = 1; n < t.size(); ++n) {
@@ -154,14 +155,16 @@ TEST(Weight, ParseAndFormat) {
 // Light frames are dropped while the tree is built (a huge profile never holds the frames too
 // narrow to draw), but their weight stays in their ancestors.
 TEST(FrameTree, MinFractionDropsLightFramesButKeepsTheirWeight) {
-  profile::Profile p = parse("m;heavy;leaf 96\nm;light;deep;deeper 1\nm;light2 1\nm;heavy;tiny 2\n");
+  profile::Profile p =
+      parse("m;heavy;leaf 96\nm;light;deep;deeper 1\nm;light2 1\nm;heavy;tiny 2\n");
   flamegraph::FrameTree t = flamegraph::FrameTree::build(p, {.min_fraction = 0.015});
   EXPECT_EQ(shape(t, 0), "all(100)[m(100)[heavy(98)[leaf(96) tiny(2)]]]");
   // light and light2 stay in m's width (100 = heavy's 98 + 2), not in its self weight: no stack
   // ends at m. heavy's self is 0 too.
   EXPECT_EQ(t.self_weight(t.find_child(0, "m")).to_string(), "0");
   EXPECT_EQ(t.self_weight(t.find_child(t.find_child(0, "m"), "heavy")).to_string(), "0");
-  flamegraph::FrameTree flame_chart = flamegraph::FrameTree::build(p, {.flame_chart = true, .min_fraction = 0.015});
+  flamegraph::FrameTree flame_chart =
+      flamegraph::FrameTree::build(p, {.flame_chart = true, .min_fraction = 0.015});
   EXPECT_EQ(shape(flame_chart, 0), "all(100)[m(100)[heavy(96)[leaf(96)] heavy(2)[tiny(2)]]]");
 }
 
@@ -197,7 +200,8 @@ TEST(FrameTree, UnsortedInputGivesTheTreeOfSortedInput) {
   const char* sorted = "a;b;c 1\na;b;d 2\na;c 3\nb;a 4\nb;a;x 5\n";
   const char* shuffled = "b;a;x 5\na;c 3\na;b;d 2\nb;a 4\na;b;c 1\n";
   profile::Profile p1 = parse(sorted), p2 = parse(shuffled);
-  flamegraph::FrameTree t1 = flamegraph::FrameTree::build(p1), t2 = flamegraph::FrameTree::build(p2);
+  flamegraph::FrameTree t1 = flamegraph::FrameTree::build(p1),
+                        t2 = flamegraph::FrameTree::build(p2);
   EXPECT_EQ(shape(t1, t1.root()), shape(t2, t2.root()));
   EXPECT_EQ(shape(t1, t1.root()), "all(15)[a(6)[b(3)[c(1) d(2)] c(3)] b(9)[a(9)[x(5)]]]");
 }

@@ -24,7 +24,8 @@ namespace {
 
 const fs::path kInferno = fs::path(KILN_SHARED_TESTDATA) / "inferno" / "flamegraph";
 
-std::string render(const profile::Profile& p, flamegraph::SvgOptions options = {}, flamegraph::TreeOptions tree = {}) {
+std::string render(const profile::Profile& p, flamegraph::SvgOptions options = {},
+                   flamegraph::TreeOptions tree = {}) {
   flamegraph::FrameTree t = flamegraph::FrameTree::build(p, tree);
   std::ostringstream out;
   flamegraph::write_svg(t, options, out);
@@ -330,13 +331,15 @@ TEST(SvgDeterminism, SameInputAndOptionsGiveTheSameBytes) {
 TEST(SvgStyler, OverridesFillAndAddsTooltipAndLegend) {
   profile::Profile p = parse("main;slow 10\nmain;fast 2\n");
   flamegraph::SvgOptions options;
-  options.styler = [](const flamegraph::FrameTree& t, flamegraph::NodeId n, flamegraph::FrameStyle& style) {
+  options.styler = [](const flamegraph::FrameTree& t, flamegraph::NodeId n,
+                      flamegraph::FrameStyle& style) {
     if (t.name(n) == "slow") {
       style.fill = flamegraph::Rgb{255, 0, 0};
       style.tooltip = "before 5 (50.0%) -> after 10 (83.3%), +33.3 pts";
     }
   };
-  options.legend = {{flamegraph::Rgb{255, 0, 0}, "more samples after"}, {flamegraph::Rgb{0, 0, 255}, "fewer"}};
+  options.legend = {{flamegraph::Rgb{255, 0, 0}, "more samples after"},
+                    {flamegraph::Rgb{0, 0, 255}, "fewer"}};
   std::string svg = render(p, options);
   ParsedSvg parsed = parse_svg(svg);
   ASSERT_TRUE(parsed.ok);

@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "formats/formats.h"
-#include "profile/profile.h"
 #include "formats/perf_frame_names.h"
+#include "profile/profile.h"
 
 using namespace kiln;
 namespace fs = std::filesystem;
@@ -211,8 +211,9 @@ TEST(PerfModuleKind, KernelJitInlinedAndUserModules) {
   EXPECT_EQ(formats::classify_perf_module("[kernel.kallsyms]"), K::kKernel);
   EXPECT_EQ(formats::classify_perf_module("[nf_conntrack_ipv4]"), K::kKernel);
   EXPECT_EQ(formats::classify_perf_module("/lib/modules/5.4/kernel/mlx5_core.ko"), K::kKernel);
-  EXPECT_EQ(formats::classify_perf_module("/usr/lib/debug/boot/vmlinux-5.4.14-cloudflare-2020.1.11"),
-            K::kKernel);
+  EXPECT_EQ(
+      formats::classify_perf_module("/usr/lib/debug/boot/vmlinux-5.4.14-cloudflare-2020.1.11"),
+      K::kKernel);
   EXPECT_EQ(formats::classify_perf_module("[vdso]"), K::kUser);
   EXPECT_EQ(formats::classify_perf_module("[unknown]"), K::kUnknown);
   EXPECT_EQ(formats::classify_perf_module("/tmp/perf-10487.map"), K::kJit);

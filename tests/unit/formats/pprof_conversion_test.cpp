@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "formats/formats.h"
-#include "profile/profile.h"
 #include "pprof/pprof.h"
+#include "profile/profile.h"
 
 namespace kiln::formats {
 namespace {

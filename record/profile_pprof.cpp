@@ -1,0 +1,264 @@
+// A recording as pprof: what kiln knows of each address kept (its mapping with build-id, its
+// inline chain with files and lines), the thread in labels, the recording's facts in the
+// header fields and comments.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <ostream>
+#include <tuple>
+
+#include "pprof/pprof.h"
+#include "record/record.h"
+#include "symbolizer/symbolizer.h"
+
+namespace kiln::record {
+
+namespace {
+
+// The running kernel's build-id, from the ELF notes it exports (/sys/kernel/notes); empty when
+// unreadable.
+std::string kernel_build_id() {
+  const int fd = ::open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  uint8_t notes[4096];
+  const ssize_t size = ::read(fd, notes, sizeof notes);
+  ::close(fd);
+  // Each note: namesz, descsz, type (4 bytes each), name and desc padded to 4 bytes.
+  for (size_t at = 0; size > 0 && at + 12 <= static_cast<size_t>(size);) {
+    uint32_t namesz, descsz, type;
+    std::memcpy(&namesz, notes + at, 4);
+    std::memcpy(&descsz, notes + at + 4, 4);
+    std::memcpy(&type, notes + at + 8, 4);
+    const size_t name_at = at + 12, desc_at = name_at + ((namesz + 3) & ~3u);
+    const size_t next = desc_at + ((descsz + 3) & ~3u);
+    if (next > static_cast<size_t>(size) || next <= at) break;
+    constexpr uint32_t kGnuBuildId = 3;
+    if (type == kGnuBuildId && namesz == 4 && std::memcmp(notes + name_at, "GNU", 4) == 0) {
+      std::string hex;
+      for (size_t i = 0; i < descsz; ++i) {
+        static const char digits[] = "0123456789abcdef";
+        hex += digits[notes[desc_at + i] >> 4];
+        hex += digits[notes[desc_at + i] & 15];
+      }
+      return hex;
+    }
+    at = next;
+  }
+  return {};
+}
+
+class RecordingPprof {
+ public:
+  RecordingPprof(symbolizer::Symbolizer& symbolizer, const SymbolizeOptions& options)
+      : symbolizer_(symbolizer), options_(options), s_(p_.strings) {}
+
+  pprof::Profile build(const RawProfile& raw, const PprofFacts& facts) {
+    const bool off_cpu = facts.measured == "off-cpu";
+    const bool wall = facts.measured == "wall";
+    if (off_cpu) {
+      p_.sample_types = {{s_("off_cpu"), s_("nanoseconds")}, {s_("blocks"), s_("count")}};
+    } else if (wall) {
+      p_.sample_types = {{s_("wall"), s_("nanoseconds")}};
+      p_.period_type = {s_("cpu"), s_("nanoseconds")};
+      p_.period = facts.hz > 0 ? static_cast<int64_t>(1'000'000'000 / facts.hz) : 0;
+    } else {
+      p_.sample_types = {{s_("samples"), s_("count")}, {s_("cpu"), s_("nanoseconds")}};
+      p_.period_type = {s_("cpu"), s_("nanoseconds")};
+      p_.period = facts.hz > 0 ? static_cast<int64_t>(1'000'000'000 / facts.hz) : 0;
+    }
+    p_.default_sample_type = p_.sample_types[0].type;
+    p_.duration_nanos = static_cast<int64_t>(facts.seconds * 1e9);
+    p_.time_nanos = facts.start_time_nanos;
+    p_.comments.push_back(s_("lost: " + std::to_string(facts.lost) + " samples"));
+    for (const std::string& comment : facts.comments) p_.comments.push_back(s_(comment));
+
+    for (const RawStack& stack : raw.stacks) {
+      pprof::Sample& sample = p_.samples.emplace_back();
+      // User locations first: the first mapping is what go tool pprof calls the main binary.
+      user_ids_.clear();
+      for (size_t i = 0; i < stack.user.size(); ++i)
+        user_ids_.push_back(user_location(stack.tgid, lookup_address(stack.user, i)));
+      for (size_t i = 0; i < stack.kernel.size(); ++i)
+        sample.location_ids.push_back(kernel_location(lookup_address(stack.kernel, i)));
+      sample.location_ids.insert(sample.location_ids.end(), user_ids_.begin(), user_ids_.end());
+      // An unwind that stopped short: its outermost frame is not a child of the root.
+      if (stack.truncated) sample.location_ids.push_back(named_location("[truncated]"));
+      if (off_cpu) {
+        // Raw off-CPU weights are microseconds.
+        sample.values = {static_cast<int64_t>(stack.weight * 1000),
+                         static_cast<int64_t>(stack.events)};
+      } else if (wall) {
+        // Microseconds too; a wait ends in the frame naming its state, as in folded stacks.
+        sample.values = {static_cast<int64_t>(stack.weight * 1000)};
+        if (stack.state != 0)
+          sample.location_ids.insert(sample.location_ids.begin(),
+                                     named_location(std::string(wall_state_frame(stack.state))));
+      } else {
+        sample.values = {static_cast<int64_t>(stack.weight),
+                         static_cast<int64_t>(stack.weight) * p_.period};
+      }
+      sample.labels = {{s_("pid"), 0, stack.tgid, 0},
+                       {s_("tid"), 0, stack.pid, 0},
+                       {s_("thread_name"), s_(stack.comm), 0, 0}};
+      if (wall)
+        sample.labels.push_back(
+            {s_("state"),
+             s_(stack.state == 0 ? "on-cpu" : std::string(wall_state_frame(stack.state))), 0, 0});
+    }
+    if (kernel_mapping_) {
+      pprof::Mapping& m = p_.mappings[kernel_mapping_ - 1];
+      m.memory_start = kernel_low_;
+      m.memory_limit = kernel_high_ + 1;
+    }
+    return std::move(p_);
+  }
+
+ private:
+  // As symbolize_into: a caller's return address steps back into its call instruction.
+  static uint64_t lookup_address(const std::vector<uint64_t>& addresses, size_t index) {
+    return index == 0 ? addresses[0] : addresses[index] - 1;
+  }
+
+  uint64_t function(const symbolizer::Frame& frame) {
+    const auto key = std::make_tuple(frame.function, frame.mangled, frame.file);
+    auto [it, inserted] = functions_.try_emplace(key, p_.functions.size() + 1);
+    if (inserted) {
+      pprof::Function& f = p_.functions.emplace_back();
+      f.id = it->second;
+      f.name = s_(frame.function);
+      f.system_name = frame.mangled.empty() ? f.name : s_(frame.mangled);
+      f.filename = s_(frame.file);
+    }
+    return it->second;
+  }
+
+  uint64_t new_location(uint64_t mapping_id, uint64_t address,
+                        const std::vector<symbolizer::Frame>& frames) {
+    pprof::Location& l = p_.locations.emplace_back();
+    l.id = p_.locations.size();
+    l.mapping_id = mapping_id;
+    l.address = address;
+    for (const symbolizer::Frame& frame : frames)  // innermost first, as pprof wants them
+      l.lines.push_back({function(frame), frame.line});
+    return l.id;
+  }
+
+  uint64_t named_location(const std::string& name) {
+    auto [it, inserted] = named_.try_emplace(name, 0);
+    if (inserted) {
+      symbolizer::Frame frame;
+      frame.function = name;
+      it->second = new_location(0, 0, {frame});
+    }
+    return it->second;
+  }
+
+  uint64_t kernel_location(uint64_t address) {
+    auto [it, inserted] = kernel_locations_.try_emplace(address, 0);
+    if (!inserted) return it->second;
+    if (!kernel_mapping_) {
+      pprof::Mapping& m = p_.mappings.emplace_back();
+      m.id = kernel_mapping_ = p_.mappings.size();
+      m.filename = s_("[kernel.kallsyms]");
+      m.build_id = s_(kernel_build_id());
+      m.has_functions = true;
+      kernel_low_ = address;
+    }
+    kernel_low_ = std::min(kernel_low_, address);
+    kernel_high_ = std::max(kernel_high_, address);
+    return it->second =
+               new_location(kernel_mapping_, address, symbolizer_.symbolize_kernel(address));
+  }
+
+  uint64_t user_location(uint32_t tgid, uint64_t address) {
+    auto [known, inserted] = by_process_.try_emplace({tgid, address}, 0);
+    if (!inserted) return known->second;
+    uint32_t owner = tgid;
+    std::vector<symbolizer::Frame> frames =
+        symbolizer_.symbolize_user(static_cast<pid_t>(tgid), address);
+    // As symbolize_into: a child's samples from before its exec are in its parent's code.
+    if (frames.size() == 1 && frames[0].function == "[unknown]" && options_.parent_of)
+      if (const uint32_t parent = options_.parent_of(tgid); parent > 1) {
+        frames = symbolizer_.symbolize_user(static_cast<pid_t>(parent), address);
+        owner = parent;
+      }
+    const uint64_t mapping_id = mapping(owner, address, frames);
+    // One location per address in a mapping, shared by the processes that map it there.
+    const auto key = std::make_tuple(mapping_id, mapping_id ? 0 : owner, address);
+    auto [it, added] = locations_.try_emplace(key, 0);
+    if (added) it->second = new_location(mapping_id, address, frames);
+    return known->second = it->second;
+  }
+
+  // The mapping holding `address` in process `tgid` (0 when none is known).
+  uint64_t mapping(uint32_t tgid, uint64_t address, const std::vector<symbolizer::Frame>& frames) {
+    Binaries& binaries = binaries_[tgid];
+    binaries.generation = symbolizer_.process_binaries(static_cast<pid_t>(tgid), address,
+                                                       binaries.generation, &binaries.list);
+    const symbolizer::MappedBinary* found = nullptr;
+    for (const symbolizer::MappedBinary& b : binaries.list)
+      if (address >= b.start && address < b.end) found = &b;
+    const bool jit = !frames.empty() && frames.back().kind == symbolizer::FrameKind::kJit;
+    if (!found && !jit) return 0;
+    // JIT code is named by the perf map; the mapping says so by its name.
+    const std::string file = jit                   ? frames.back().module
+                             : found->path.empty() ? found->name
+                                                   : found->path;
+    const auto key = std::make_tuple(file, found ? found->start : 0, found ? found->end : 0,
+                                     found ? found->offset : 0);
+    auto [it, inserted] = mappings_.try_emplace(key, 0);
+    if (inserted) {
+      pprof::Mapping& m = p_.mappings.emplace_back();
+      it->second = m.id = p_.mappings.size();
+      m.filename = s_(file);
+      if (found) {
+        m.memory_start = found->start;
+        m.memory_limit = found->end;
+        m.file_offset = found->offset;
+        m.build_id = s_(found->build_id);
+      }
+      // kiln named every address: go tool pprof must not symbolize them again.
+      m.has_functions = true;
+      m.has_filenames = m.has_line_numbers = m.has_inline_frames = found && found->elf;
+    }
+    return it->second;
+  }
+
+  struct Binaries {
+    uint64_t generation = 0;
+    std::vector<symbolizer::MappedBinary> list;
+  };
+  symbolizer::Symbolizer& symbolizer_;
+  const SymbolizeOptions& options_;
+  pprof::Profile p_;
+  pprof::StringTable s_;
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> functions_;
+  std::map<std::string, uint64_t> named_;
+  std::map<uint64_t, uint64_t> kernel_locations_;
+  std::map<std::pair<uint32_t, uint64_t>, uint64_t> by_process_;
+  std::map<std::tuple<uint64_t, uint32_t, uint64_t>, uint64_t> locations_;
+  std::map<std::tuple<std::string, uint64_t, uint64_t, uint64_t>, uint64_t> mappings_;
+  std::map<uint32_t, Binaries> binaries_;
+  std::vector<uint64_t> user_ids_;  // scratch
+  uint64_t kernel_mapping_ = 0, kernel_low_ = 0, kernel_high_ = 0;
+};
+
+}  // namespace
+
+int64_t start_time_nanos(double seconds) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() -
+         static_cast<int64_t>(seconds * 1e9);
+}
+
+void write_recording_pprof(const PprofSource& source, std::ostream& out) {
+  const pprof::Profile profile =
+      RecordingPprof(source.symbolizer, source.symbolize).build(source.raw, source.facts);
+  const std::string bytes = pprof::gzip(pprof::encode(profile));
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace kiln::record

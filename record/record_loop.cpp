@@ -1,0 +1,205 @@
+// The wait for the end of a recording: duration, SIGINT/SIGTERM, or the command's exit, while
+// process announcements are consumed and a progress line is kept up to date on a terminal.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstring>
+
+#include "record/record.h"
+
+namespace kiln::record {
+
+namespace {
+
+sigset_t stop_signal_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGCHLD);
+  return set;
+}
+
+// Pidfds of the watched targets: each becomes readable when its process (or thread) exits.
+class TargetExitWatch {
+ public:
+  TargetExitWatch(const std::vector<pid_t>& targets, int epoll) {
+    for (const pid_t target : targets) {
+      // PIDFD_THREAD (O_EXCL, Linux 6.9) lets a thread id be watched; a process id works either
+      // way.
+      int fd = static_cast<int>(syscall(SYS_pidfd_open, target, O_EXCL));
+      if (fd < 0) fd = static_cast<int>(syscall(SYS_pidfd_open, target, 0));
+      if (fd < 0) continue;  // gone already, or not watchable: the other stop conditions remain
+      fds_.push_back(fd);
+      epoll_event event{};
+      event.events = EPOLLIN;
+      event.data.fd = fd;
+      epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
+    }
+  }
+  ~TargetExitWatch() {
+    for (const int fd : fds_) close(fd);
+  }
+  TargetExitWatch(const TargetExitWatch&) = delete;
+  TargetExitWatch& operator=(const TargetExitWatch&) = delete;
+
+  bool owns(int fd) const { return std::find(fds_.begin(), fds_.end(), fd) != fds_.end(); }
+  // Marks `fd` as exited; true when every watched target has exited.
+  bool exited(int fd, int epoll) {
+    epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nullptr);
+    ++exited_;
+    return !fds_.empty() && exited_ == fds_.size();
+  }
+
+ private:
+  std::vector<int> fds_;
+  size_t exited_ = 0;
+};
+
+class EpollFd {
+ public:
+  EpollFd() : fd_(epoll_create1(EPOLL_CLOEXEC)) {
+    if (fd_ < 0) throw EnvironmentError("epoll_create1: " + std::string(strerror(errno)));
+  }
+  ~EpollFd() { close(fd_); }
+  EpollFd(const EpollFd&) = delete;
+  EpollFd& operator=(const EpollFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+StopSignals::StopSignals() {
+  const sigset_t set = stop_signal_set();
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (fd_ < 0) throw EnvironmentError("signalfd: " + std::string(strerror(errno)));
+}
+
+StopSignals::~StopSignals() {
+  close(fd_);
+  const sigset_t set = stop_signal_set();
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
+
+RecordLoopOptions record_loop_options(const TargetSpec& targets, ChildCommand* command,
+                                      ProcessTracker& tracker, double duration_seconds,
+                                      bool progress) {
+  RecordLoopOptions options;
+  options.duration_seconds = duration_seconds;
+  options.command = command;
+  options.watched = watched_targets(targets);
+  options.tracker = &tracker;
+  options.progress = progress;
+  return options;
+}
+
+StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  const EpollFd epoll_fd;
+  const int epoll = epoll_fd.get();
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.fd = signals.fd();
+  epoll_ctl(epoll, EPOLL_CTL_ADD, signals.fd(), &event);
+  if (options.tracker) {
+    event.data.fd = options.tracker->epoll_fd();
+    epoll_ctl(epoll, EPOLL_CTL_ADD, options.tracker->epoll_fd(), &event);
+  }
+  for (const EventSource& source : options.sources) {
+    event.data.fd = source.fd;
+    epoll_ctl(epoll, EPOLL_CTL_ADD, source.fd, &event);
+  }
+  TargetExitWatch targets(options.watched, epoll);
+  const auto source_of = [&options](int fd) -> const EventSource* {
+    for (const EventSource& source : options.sources)
+      if (source.fd == fd) return &source;
+    return nullptr;
+  };
+
+  StopReason reason = StopReason::kDuration;
+  bool stopped = false;
+  Clock::time_point next_progress = start;
+  // A command that exited before we started waiting has left a pending SIGCHLD; check anyway.
+  if (options.command && options.command->reap(false)) {
+    reason = StopReason::kCommandExited;
+    stopped = true;
+  }
+  while (!stopped) {
+    const Clock::time_point now = Clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start).count();
+    if (options.duration_seconds > 0 && elapsed >= options.duration_seconds) break;
+    if (options.progress && now >= next_progress) {
+      const uint64_t samples = options.samples_so_far ? options.samples_so_far() : 0;
+      std::fprintf(stderr, "\rkiln: recording %.0f s, %" PRIu64 " %s   ", elapsed, samples,
+                   options.progress_unit);
+      next_progress = now + std::chrono::seconds(1);
+    }
+    int timeout_ms = 1000;
+    if (options.duration_seconds > 0)
+      timeout_ms =
+          std::min(timeout_ms, static_cast<int>((options.duration_seconds - elapsed) * 1000) + 1);
+    // Sources wake the loop only when their ring fills up (bpf/user_stack_copy.bpf.h): read them
+    // on a short timer too, so that samples are unwound while their processes live.
+    constexpr int kSourcePollMs = 50;
+    if (!options.sources.empty()) timeout_ms = std::min(timeout_ms, kSourcePollMs);
+    if (options.tracker) {
+      options.tracker->refresh();
+      const int due = options.tracker->refresh_due_ms();
+      if (due >= 0) timeout_ms = std::min(timeout_ms, due);
+    }
+    epoll_event ready[8];
+    const int n = epoll_wait(epoll, ready, 8, timeout_ms);
+    if (n == 0 && !options.sources.empty()) {
+      if (options.tracker) options.tracker->consume();
+      for (const EventSource& source : options.sources) source.on_ready();
+    }
+    for (int i = 0; i < n; ++i) {
+      if (options.tracker && ready[i].data.fd == options.tracker->epoll_fd()) {
+        options.tracker->consume();
+        continue;
+      }
+      if (const EventSource* source = source_of(ready[i].data.fd)) {
+        if (options.tracker) options.tracker->consume();
+        source->on_ready();
+        continue;
+      }
+      if (targets.owns(ready[i].data.fd)) {
+        if (targets.exited(ready[i].data.fd, epoll)) {
+          reason = StopReason::kTargetsExited;
+          stopped = true;
+        }
+        continue;
+      }
+      signalfd_siginfo info;
+      while (read(signals.fd(), &info, sizeof(info)) == sizeof(info)) {
+        if (info.ssi_signo == SIGCHLD) {
+          if (options.command && options.command->reap(false)) {
+            reason = StopReason::kCommandExited;
+            stopped = true;
+          }
+          continue;
+        }
+        reason = StopReason::kSignal;
+        stopped = true;
+      }
+    }
+  }
+  if (options.tracker) options.tracker->consume();
+  for (const EventSource& source : options.sources) source.on_ready();
+  if (options.progress) std::fputs("\r\033[K", stderr);
+  return reason;
+}
+
+}  // namespace kiln::record

@@ -1,0 +1,163 @@
+// `kiln record --wall`: on-CPU samples and off-CPU waits of the same threads in one session and
+// one profile of time, and each thread's wall time split into running, runnable and blocked.
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <map>
+#include <utility>
+
+#include "record/record.h"
+
+namespace kiln::record {
+
+namespace {
+
+// Each thread's time from the stacks' nanoseconds, longest first.
+std::vector<ThreadTime> thread_times(const RawProfile& raw) {
+  std::map<std::pair<uint32_t, uint32_t>, ThreadTime> by_thread;
+  for (const RawStack& stack : raw.stacks) {
+    ThreadTime& thread = by_thread[{stack.tgid, stack.pid}];
+    thread.tgid = stack.tgid;
+    thread.tid = stack.pid;
+    thread.comm = stack.comm;
+    if (stack.state == 0)
+      thread.on_cpu_ns += stack.weight;
+    else if (stack.state == OFFCPU_STATE_RUNNABLE)
+      thread.runnable_ns += stack.weight;
+    else
+      thread.off_cpu_ns += stack.weight;
+  }
+  std::vector<ThreadTime> threads;
+  for (auto& [id, thread] : by_thread) threads.push_back(std::move(thread));
+  std::stable_sort(threads.begin(), threads.end(), [](const ThreadTime& a, const ThreadTime& b) {
+    return a.wall_ns() > b.wall_ns();
+  });
+  return threads;
+}
+
+struct TimeTotals {
+  uint64_t on_cpu_ns = 0, runnable_ns = 0, off_cpu_ns = 0;
+};
+TimeTotals totals(const std::vector<ThreadTime>& threads) {
+  TimeTotals sum;
+  for (const ThreadTime& thread : threads) {
+    sum.on_cpu_ns += thread.on_cpu_ns;
+    sum.runnable_ns += thread.runnable_ns;
+    sum.off_cpu_ns += thread.off_cpu_ns;
+  }
+  return sum;
+}
+
+}  // namespace
+
+WallRecording record_wall(const TargetSpec& targets, const std::vector<int>& cpus,
+                          const SamplerOptions& sampler_options, const OffCpuOptions& off_cpu,
+                          ChildCommand* command, const StopSignals& signals,
+                          symbolizer::Symbolizer& symbolizer) {
+  const TargetFilter filter(targets, command ? command->pid() : 0);
+  unwind::UserStackUnwinder unwinder(symbolizer);
+  OnCpuSampler sampler(filter, cpus, sampler_options, &unwinder);
+  OffCpuOptions waits = off_cpu;
+  // Every wait counts, however short, and so does the wait for a CPU: a thread's samples and
+  // waits then add up to its time.
+  waits.min_block_us = 0;
+  waits.max_block_us = 0;
+  waits.states = OFFCPU_STATE_BLOCKED | OFFCPU_STATE_RUNNABLE;
+  OffCpuTracer tracer(filter, waits, &unwinder);
+  Session session =
+      record_session(targets, {&sampler, &tracer}, command, signals, symbolizer,
+                     {sampler_options.duration_seconds, sampler_options.progress, "samples"});
+
+  WallRecording result;
+  result.hz = sampler_options.hz;
+  result.recording = recording_of(session, 0, sampler, cpus.size());
+  Recording& recording = result.recording;
+  recording.unwinding.add(tracer.unwinding());
+  result.off_cpu = tracer.counters();
+  result.off_cpu_details = tracer.offcpu_counters();
+  result.raw_tracepoint = tracer.uses_raw_tracepoint();
+
+  // Both halves in nanoseconds, then the profile's unit, the microsecond, rounded per stack.
+  const double sample_ns = 1e9 / sampler_options.hz;
+  for (RawStack& stack : recording.raw.stacks)
+    stack.weight =
+        static_cast<uint64_t>(std::llround(static_cast<double>(stack.weight) * sample_ns));
+  for (RawStack& stack : session.raw[1].stacks) recording.raw.stacks.push_back(std::move(stack));
+  result.threads = thread_times(recording.raw);
+  for (RawStack& stack : recording.raw.stacks) stack.weight = (stack.weight + 500) / 1000;
+  return result;
+}
+
+flamegraph::SvgOptions wall_svg_options(const WallRecording& result, const std::string& targets) {
+  const TimeTotals time = totals(result.threads);
+  flamegraph::SvgOptions svg;
+  svg.title = "Wall-Clock Time Flame Graph";
+  char subtitle[512];
+  std::snprintf(subtitle, sizeof(subtitle),
+                "wall-clock time of %s: %.1f s, %zu thread%s: on-CPU %.3f s (%u Hz), off-CPU "
+                "%.3f s, runnable %.3f s, %" PRIu64 " lost",
+                targets.c_str(), result.recording.seconds, result.threads.size(),
+                result.threads.size() == 1 ? "" : "s", time.on_cpu_ns / 1e9, result.hz,
+                time.off_cpu_ns / 1e9, time.runnable_ns / 1e9, result.lost());
+  svg.subtitle = subtitle + incomplete_stacks_note(result.recording.unwinding);
+  flamegraph::use_wall_time_style(svg);
+  return svg;
+}
+
+void print_wall_summary(std::FILE* out, const WallRecording& result,
+                        const profile::Profile& profile, const std::vector<std::string>& written) {
+  const TimeTotals time = totals(result.threads);
+  const SampleCounters& on = result.recording.counters;
+  const SampleCounters& off = result.off_cpu;
+  const OffCpuCounters& details = result.off_cpu_details;
+  std::fprintf(
+      out,
+      "kiln: %.1f s of wall-clock time of %zu thread%s on %zu CPU%s: on-CPU %.3f s "
+      "(%" PRIu64 " samples at %u Hz, %" PRIu64
+      " lost), off-CPU %.3f s and runnable %.3f s (%" PRIu64 " waits at sched_switch (%s), %" PRIu64
+      " lost)\n",
+      result.recording.seconds, result.threads.size(), result.threads.size() == 1 ? "" : "s",
+      result.recording.cpus, result.recording.cpus == 1 ? "" : "s", time.on_cpu_ns / 1e9,
+      on.samples, result.hz, on.lost(), time.off_cpu_ns / 1e9, time.runnable_ns / 1e9, off.samples,
+      result.raw_tracepoint ? "raw_tp" : "tp_btf", off.lost() + details.lost_start_map_full);
+  for (const std::string& line : describe_losses(on))
+    std::fprintf(out, "  lost samples: %s\n", line.c_str());
+  for (const std::string& line : describe_losses(off))
+    std::fprintf(out, "  lost waits: %s\n", line.c_str());
+  if (details.lost_start_map_full)
+    std::fprintf(out,
+                 "  lost: %" PRIu64
+                 " waits: too many live threads have blocked (the start map is full)\n",
+                 details.lost_start_map_full);
+  print_unwinding(out, result.recording.unwinding);
+  if (details.blocked_at_start)
+    std::fprintf(out,
+                 "  %" PRIu64
+                 " thread%s already blocked when recording started: counted from the start\n",
+                 details.blocked_at_start, details.blocked_at_start == 1 ? " was" : "s were");
+
+  constexpr size_t kThreadsShown = 20;
+  if (!result.threads.empty()) {
+    std::fprintf(out,
+                 "  per thread: wall = on-CPU + runnable + off-CPU (a thread that lived through "
+                 "the whole recording has about its %.1f s):\n"
+                 "  %10s  %7s  %9s  %8s  thread (pid/tid)\n",
+                 result.recording.seconds, "wall", "on-CPU", "runnable", "off-CPU");
+    for (size_t i = 0; i < result.threads.size() && i < kThreadsShown; ++i) {
+      const ThreadTime& t = result.threads[i];
+      const double wall = static_cast<double>(t.wall_ns());
+      const auto pct = [wall](uint64_t ns) {
+        return wall > 0 ? 100.0 * static_cast<double>(ns) / wall : 0.0;
+      };
+      std::fprintf(out, "  %8.3f s  %6.1f%%  %8.1f%%  %7.1f%%  %s (%u/%u)\n", wall / 1e9,
+                   pct(t.on_cpu_ns), pct(t.runnable_ns), pct(t.off_cpu_ns), t.comm.c_str(), t.tgid,
+                   t.tid);
+    }
+    if (result.threads.size() > kThreadsShown)
+      std::fprintf(out, "  ... and %zu more threads\n", result.threads.size() - kThreadsShown);
+  }
+  print_top_functions(out, profile);
+  print_written(out, written);
+}
+
+}  // namespace kiln::record

@@ -1,0 +1,220 @@
+// The profiler pieces that need no privileges: map sizing, loss reports, CPU selection, the
+// command kiln starts, symbolization of recorded addresses and the outputs.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "formats/formats.h"
+#include "record/record.h"
+#include "symbolizer/symbolizer.h"
+
+namespace kiln::record {
+namespace {
+
+TEST(StackMapEntries, FollowsRateCpusAndDurationWithinBounds) {
+  EXPECT_EQ(stack_map_entries(99, 2, 1, 0), 16384u);         // 396 wanted: the floor
+  EXPECT_EQ(stack_map_entries(999, 4, 10, 0), 79920u);       // 2 x 999 x 4 x 10
+  EXPECT_EQ(stack_map_entries(4999, 64, 3600, 0), 262144u);  // the ceiling
+  EXPECT_EQ(stack_map_entries(99, 2, 0, 0), 65536u);         // open ended
+  EXPECT_EQ(stack_map_entries(99, 2, 10, 1234), 1234u);      // --stack-map-size wins
+}
+
+TEST(DescribeLosses, GivesCountShareAndFixPerReason) {
+  SampleCounters counters;
+  counters.samples = 1000;
+  counters.lost_stack_map_full = 25;
+  counters.lost_counts_map_full = 1;
+  counters.no_user_stack = 300;  // kernel threads: not a loss
+  EXPECT_EQ(counters.lost(), 26u);
+  const std::vector<std::string> lines = describe_losses(counters);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "25 (2.50%) stack map full; raise --stack-map-size or shorten -d");
+  EXPECT_EQ(lines[1], "1 (0.10%) counts map full; raise --stack-map-size or shorten -d");
+  EXPECT_TRUE(describe_losses(SampleCounters{}).empty());
+}
+
+TEST(Cpus, OnlineCpusMatchTheSystemAndBadCpusAreRejected) {
+  const std::vector<int> cpus = online_cpus();
+  EXPECT_EQ(static_cast<long>(cpus.size()), sysconf(_SC_NPROCESSORS_ONLN));
+  EXPECT_EQ(selected_cpus(TargetSpec{}), cpus);
+  TargetSpec spec;
+  spec.cpus = {cpus.front(), cpus.front()};
+  EXPECT_EQ(selected_cpus(spec), std::vector<int>{cpus.front()});
+  spec.cpus = {100000};
+  EXPECT_THROW(selected_cpus(spec), UsageError);
+}
+
+TEST(Targets, MissingPidIsAnEnvironmentErrorNamingIt) {
+  TargetSpec spec;
+  spec.pids = {999999999};
+  try {
+    check_targets_exist(spec);
+    FAIL() << "no error for a missing pid";
+  } catch (const EnvironmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("-p 999999999: no such process"), std::string::npos);
+  }
+}
+
+TEST(TargetFilterConfig, FollowsChildrenOfProcessTargetsOnly) {
+  TargetSpec spec;
+  const TargetFilter everything(spec, 0);
+  EXPECT_FALSE(everything.config().filter_tgids);
+  EXPECT_FALSE(everything.follows_children());
+  EXPECT_EQ(everything.config().self_tgid, static_cast<uint32_t>(getpid()));
+  const TargetFilter command(spec, 4242);
+  EXPECT_TRUE(command.config().filter_tgids);
+  EXPECT_TRUE(command.follows_children());
+  spec.tids = {7};
+  spec.cpus = {0};
+  spec.include_idle = true;
+  const TargetFilter threads(spec, 0);
+  EXPECT_TRUE(threads.config().filter_tids);
+  EXPECT_TRUE(threads.config().filter_cpus);
+  EXPECT_TRUE(threads.config().include_idle);
+  EXPECT_FALSE(threads.follows_children());
+}
+
+TEST(ChildCommandTest, PassesTheExitStatusOn) {
+  ChildCommand command({"sh", "-c", "exit 7"});
+  command.release();
+  EXPECT_TRUE(command.reap(true));
+  EXPECT_EQ(command.exit_code(), 7);
+  ChildCommand killed({"sh", "-c", "kill -TERM $$"});
+  killed.release();
+  killed.reap(true);
+  EXPECT_EQ(killed.exit_code(), 128 + 15);
+}
+
+TEST(ChildCommandTest, MissingCommandIsAnEnvironmentError) {
+  ChildCommand command({"kiln-no-such-command"});
+  try {
+    command.release();
+    FAIL() << "no error for a missing command";
+  } catch (const EnvironmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("command not found: kiln-no-such-command"),
+              std::string::npos);
+  }
+}
+
+// Two functions of this process with a known caller/callee relation.
+extern "C" __attribute__((noinline)) uintptr_t kiln_test_callee() {
+  return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
+}
+extern "C" __attribute__((noinline)) uintptr_t kiln_test_caller() {
+  const uintptr_t return_address = kiln_test_callee();
+  asm volatile("");  // not a tail call: the return address stays in this function
+  return return_address;
+}
+
+// A frame-pointer walk through code without frame pointers reads data as a return address:
+// the stack is drawn from the frame inside it, under [truncated], and counted as cut.
+TEST(Symbolization, StackCutAtAReturnAddressInNoMapping) {
+  RawProfile raw;
+  RawStack stack;
+  stack.tgid = stack.pid = static_cast<uint32_t>(getpid());
+  stack.comm = "tester";
+  const uint64_t text_in_no_mapping = 0x3538392e32203a73;  // "s: 2.985", as seen in a recording
+  stack.user = {reinterpret_cast<uint64_t>(&kiln_test_callee) + 1, text_in_no_mapping,
+                kiln_test_caller()};
+  stack.weight = 3;
+  raw.stacks = {stack};
+
+  symbolizer::Symbolizer symbolizer;
+  profile::Profile profile;
+  const CutStacks cut = symbolize_into(raw, symbolizer, {}, profile);
+  std::ostringstream folded;
+  formats::FoldedWriter{false}.write(profile, folded);
+  EXPECT_EQ(folded.str(), "tester;[truncated];kiln_test_callee 3\n");
+  EXPECT_EQ(cut.stacks, 1u);
+  EXPECT_EQ(cut.weight, 3u);
+  ASSERT_EQ(cut.examples.size(), 1u);
+  EXPECT_EQ(cut.examples[0].second, text_in_no_mapping);
+
+  std::string summary(512, '\0');
+  FILE* out = fmemopen(summary.data(), summary.size(), "w");
+  print_cut_stacks(out, cut, 3, /*verbose=*/true);
+  std::fclose(out);
+  EXPECT_NE(summary.find("1 stacks (100.00% of the weight) incomplete: a return address in no "
+                         "mapping"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("address 0x3538392e32203a73 of process"), std::string::npos) << summary;
+}
+
+TEST(Symbolization, UserFramesRootFirstUnderTheCommRoot) {
+  RawProfile raw;
+  RawStack stack;
+  stack.tgid = stack.pid = static_cast<uint32_t>(getpid());
+  stack.comm = "tester";
+  // Innermost first, as the kernel gives them: a pc in the callee, then the return address.
+  stack.user = {reinterpret_cast<uint64_t>(&kiln_test_callee) + 1, kiln_test_caller()};
+  stack.weight = 5;
+  raw.stacks = {stack, stack};
+  raw.stacks[1].weight = 2;
+  raw.stacks[1].pid = stack.pid + 1;
+
+  symbolizer::Symbolizer symbolizer;
+  profile::Profile profile;
+  symbolize_into(raw, symbolizer, {}, profile);
+  std::ostringstream folded;
+  formats::FoldedWriter{false}.write(profile, folded);
+  EXPECT_EQ(folded.str(), "tester;kiln_test_caller;kiln_test_callee 7\n");
+
+  profile::Profile per_tid;
+  SymbolizeOptions options;
+  options.root = RootFrame::kPerTid;
+  symbolize_into(raw, symbolizer, options, per_tid);
+  std::ostringstream by_thread;
+  formats::FoldedWriter{false}.write(per_tid, by_thread);
+  const std::string pid = std::to_string(getpid());
+  const std::string text = by_thread.str();
+  EXPECT_NE(text.find("tester-" + pid + "/" + pid + ";kiln_test_caller;kiln_test_callee 5\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tester-" + pid + "/" + std::to_string(getpid() + 1) +
+                      ";kiln_test_caller;kiln_test_callee 2\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Outputs, WritesByExtensionAndRejectsUnknownOnes) {
+  EXPECT_THROW(check_output_paths({"profile.png"}), UsageError);
+  EXPECT_NO_THROW(check_output_paths({"a.svg", "b.folded", "c.txt", "-"}));
+
+  profile::Profile profile;
+  profile.add_stack({"app", "main", "work"}, profile::Weight::from_integer(3));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("kiln-output-test-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  flamegraph::SvgOptions svg;
+  svg.subtitle = "3 samples";
+  const auto written =
+      write_outputs(profile, svg, {(dir / "p.svg").string(), (dir / "p.txt").string()});
+  EXPECT_EQ(written.size(), 2u);
+  std::ifstream svg_in(dir / "p.svg"), folded_in(dir / "p.txt");
+  const std::string svg_text{std::istreambuf_iterator<char>(svg_in), {}};
+  const std::string folded_text{std::istreambuf_iterator<char>(folded_in), {}};
+  EXPECT_NE(svg_text.find("<svg"), std::string::npos);
+  EXPECT_NE(svg_text.find("3 samples"), std::string::npos);
+  EXPECT_NE(folded_text.find("app;main;work 3\n"), std::string::npos);
+  EXPECT_THROW(write_outputs(profile, svg, {(dir / "missing-dir" / "x.svg").string()}), UsageError);
+  std::filesystem::remove_all(dir);
+}
+
+// The recorded command in an SVG subtitle reads as it was typed: the shell quoting it needed is
+// back (the words used to be joined with spaces, which made `sh -c 'exit 7'` unrunnable).
+TEST(ShellWords, QuotesWordsAsAShellNeedsThem) {
+  EXPECT_EQ(shell_words({"./app", "--port=8080", "-v", "a,b:c@d%+"}),
+            "./app --port=8080 -v a,b:c@d%+");
+  EXPECT_EQ(shell_words({"sh", "-c", "echo hi; exit 7"}), "sh -c 'echo hi; exit 7'");
+  EXPECT_EQ(shell_words({"echo", "it's", "", "$HOME", "*.c", "a\tb"}),
+            "echo 'it'\\''s' '' '$HOME' '*.c' 'a\tb'");
+  EXPECT_EQ(shell_words({"A=1", "B=2"}), "'A=1' B=2");  // a first word with = is an assignment
+  EXPECT_EQ(shell_words({}), "");
+}
+
+}  // namespace
+}  // namespace kiln::record

@@ -1,0 +1,164 @@
+// A recording written as pprof keeps what kiln knows of each address: the mapping of this test
+// binary with its build-id (as `readelf -n` reads it), function names, files and lines from
+// DWARF, the thread in labels, the sample types and the recording's facts.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "pprof/pprof.h"
+#include "record/record.h"
+#include "symbolizer/symbolizer.h"
+
+namespace kiln::record {
+namespace {
+
+extern "C" __attribute__((noinline)) uintptr_t kiln_pprof_callee() {
+  return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
+}
+extern "C" __attribute__((noinline)) uintptr_t kiln_pprof_caller() {
+  const uintptr_t return_address = kiln_pprof_callee();
+  asm volatile("");  // not a tail call
+  return return_address;
+}
+
+// A C++ function: its Function has the demangled name and the linkage name as system_name.
+__attribute__((noinline)) int mangled_leaf(int x) {
+  asm volatile("");
+  return x + 1;
+}
+
+std::string readelf_build_id(const std::string& path) {
+  FILE* pipe = popen(("readelf -n " + path + " 2>/dev/null").c_str(), "r");
+  std::string text;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) text.append(buffer, n);
+  pclose(pipe);
+  const size_t at = text.find("Build ID: ");
+  return at == std::string::npos ? "" : text.substr(at + 10, text.find('\n', at) - at - 10);
+}
+
+pprof::Profile written(const RawProfile& raw, const PprofFacts& facts) {
+  symbolizer::SymbolizerOptions options;
+  options.want_lines = true;
+  symbolizer::Symbolizer symbolizer(options);
+  std::ostringstream out;
+  write_recording_pprof(PprofSource{raw, symbolizer, {}, facts}, out);
+  pprof::Profile p;
+  std::string error;
+  EXPECT_TRUE(pprof::parse(out.str(), "recording", p, error)) << error;
+  return p;
+}
+
+RawProfile one_stack(uint64_t weight, uint64_t events) {
+  RawStack stack;
+  stack.tgid = static_cast<uint32_t>(getpid());
+  stack.pid = stack.tgid + 1;
+  stack.comm = "tester";
+  stack.user = {reinterpret_cast<uint64_t>(&kiln_pprof_callee) + 1, kiln_pprof_caller()};
+  stack.weight = weight;
+  stack.events = events;
+  RawProfile raw;
+  raw.stacks = {stack};
+  return raw;
+}
+
+TEST(RecordingPprof, KeepsMappingBuildIdLinesAndThreadLabels) {
+  PprofFacts facts;
+  facts.hz = 99;
+  facts.seconds = 2;
+  facts.start_time_nanos = 1'700'000'000'000'000'000;
+  facts.lost = 4;
+  facts.comments = {"lost: 4 (stack map full)"};
+  const pprof::Profile p = written(one_stack(7, 7), facts);
+  const auto str = [&](int64_t i) { return p.strings[static_cast<size_t>(i)]; };
+
+  ASSERT_EQ(p.sample_types.size(), 2u);
+  EXPECT_EQ(str(p.sample_types[0].type) + "/" + str(p.sample_types[0].unit), "samples/count");
+  EXPECT_EQ(str(p.sample_types[1].type) + "/" + str(p.sample_types[1].unit), "cpu/nanoseconds");
+  EXPECT_EQ(p.period, 1'000'000'000 / 99);
+  EXPECT_EQ(p.duration_nanos, 2'000'000'000);
+  EXPECT_EQ(p.time_nanos, facts.start_time_nanos);
+  ASSERT_EQ(p.comments.size(), 2u);
+  EXPECT_EQ(str(p.comments[0]), "lost: 4 samples");
+
+  ASSERT_EQ(p.samples.size(), 1u);
+  const pprof::Sample& sample = p.samples[0];
+  EXPECT_EQ(sample.values, (std::vector<int64_t>{7, 7 * (1'000'000'000 / 99)}));
+  ASSERT_EQ(sample.labels.size(), 3u);
+  EXPECT_EQ(str(sample.labels[0].key), "pid");
+  EXPECT_EQ(sample.labels[0].num, getpid());
+  EXPECT_EQ(str(sample.labels[1].key), "tid");
+  EXPECT_EQ(sample.labels[1].num, getpid() + 1);
+  EXPECT_EQ(str(sample.labels[2].key) + "=" + str(sample.labels[2].str), "thread_name=tester");
+
+  ASSERT_EQ(sample.location_ids.size(), 2u);  // leaf first
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const char* expected[] = {"kiln_pprof_callee", "kiln_pprof_caller"};
+  for (size_t i = 0; i < 2; ++i) {
+    const pprof::Location& l = p.locations[sample.location_ids[i] - 1];
+    ASSERT_EQ(l.lines.size(), 1u);
+    const pprof::Function& f = p.functions[l.lines[0].function_id - 1];
+    EXPECT_EQ(str(f.name), expected[i]);
+    EXPECT_TRUE(str(f.filename).ends_with("recording_pprof_test.cpp")) << str(f.filename);
+    EXPECT_GT(l.lines[0].line, 15);
+    EXPECT_LT(l.lines[0].line, 25);
+    const pprof::Mapping& m = p.mappings[l.mapping_id - 1];
+    EXPECT_EQ(str(m.filename), self);
+    EXPECT_LE(m.memory_start, l.address);
+    EXPECT_GT(m.memory_limit, l.address);
+    EXPECT_EQ(str(m.build_id), readelf_build_id(self));
+    EXPECT_FALSE(str(m.build_id).empty());
+  }
+  // The caller's location is its call instruction (the return address minus one).
+  EXPECT_EQ(p.locations[sample.location_ids[1] - 1].address, kiln_pprof_caller() - 1);
+}
+
+TEST(RecordingPprof, OffCpuTimeInNanosecondsAndBlocks) {
+  PprofFacts facts;
+  facts.measured = "off-cpu";
+  const pprof::Profile p = written(one_stack(1500, 3), facts);  // 1500 us in 3 blocks
+  ASSERT_EQ(p.sample_types.size(), 2u);
+  EXPECT_EQ(p.strings[static_cast<size_t>(p.sample_types[0].type)], "off_cpu");
+  EXPECT_EQ(p.strings[static_cast<size_t>(p.sample_types[1].type)], "blocks");
+  EXPECT_EQ(p.samples.at(0).values, (std::vector<int64_t>{1'500'000, 3}));
+}
+
+TEST(RecordingPprof, CxxFunctionsKeepTheirLinkageName) {
+  RawProfile raw = one_stack(1, 1);
+  raw.stacks[0].user = {reinterpret_cast<uint64_t>(&mangled_leaf) + 1};
+  const pprof::Profile p = written(raw, PprofFacts{});
+  const pprof::Location& l = p.locations.at(p.samples.at(0).location_ids.at(0) - 1);
+  const pprof::Function& f = p.functions.at(l.lines.at(0).function_id - 1);
+  const auto str = [&p](int64_t i) { return p.strings[static_cast<size_t>(i)]; };
+  EXPECT_EQ(str(f.name), "kiln::record::(anonymous namespace)::mangled_leaf");
+  EXPECT_TRUE(str(f.system_name).starts_with("_ZN4kiln6record")) << str(f.system_name);
+  EXPECT_NE(str(f.system_name).find("12mangled_leafEi"), std::string::npos) << str(f.system_name);
+}
+
+TEST(RecordingPprof, WallTimeWithTheStateOfEachSample) {
+  PprofFacts facts;
+  facts.measured = "wall";
+  facts.hz = 99;
+  RawProfile raw = one_stack(2000, 1);  // 2000 us blocked in S state
+  raw.stacks[0].state = OFFCPU_STATE_INTERRUPTIBLE;
+  raw.stacks.push_back(one_stack(10101, 1).stacks[0]);  // one on-CPU sample
+  const pprof::Profile p = written(raw, facts);
+  const auto str = [&p](int64_t i) { return p.strings[static_cast<size_t>(i)]; };
+  ASSERT_EQ(p.sample_types.size(), 1u);
+  EXPECT_EQ(str(p.sample_types[0].type) + "/" + str(p.sample_types[0].unit), "wall/nanoseconds");
+  ASSERT_EQ(p.samples.size(), 2u);
+  EXPECT_EQ(p.samples[0].values, std::vector<int64_t>{2'000'000});
+  EXPECT_EQ(str(p.samples[0].labels.back().key) + "=" + str(p.samples[0].labels.back().str),
+            "state=[off-cpu: S]");
+  EXPECT_EQ(str(p.samples[1].labels.back().str), "on-cpu");
+  // The wait's leaf is its state frame, as in folded stacks.
+  const pprof::Location& leaf = p.locations.at(p.samples[0].location_ids.at(0) - 1);
+  EXPECT_EQ(str(p.functions.at(leaf.lines.at(0).function_id - 1).name), "[off-cpu: S]");
+}
+
+}  // namespace
+}  // namespace kiln::record
