@@ -1,5 +1,6 @@
-// The kiln subcommands. Each *_command.cpp registers one subcommand on the top-level app; its
-// callback stores the process exit code (see ExitCode) in `exit_code`.
+// cli: the `kiln` command line. Each *_command.cpp registers one subcommand on the top-level
+// app; its callback stores the process exit code (see ExitCode) in `exit_code`. It may use every
+// other module; none uses it.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -29,7 +29,7 @@ using profile::Weight;
 using profile::without_annotation;
 
 // ---------------------------------------------------------------------------------------------
-// Folded stacks: `frame;frame;frame COUNT` per line (see ARCHITECTURE.md).
+// Folded stacks: `frame;frame;frame COUNT` per line (see README.md, "Flame graphs from folded stacks").
 
 class TextInput;  // a file or standard input read in blocks (text_input.h, internal)
 

@@ -1,7 +1,7 @@
 // kiln's pprof module: the `profile.proto` messages that `go tool pprof`, Grafana Pyroscope,
 // Parca and Perforator read and write, encoded and decoded with kiln's own protobuf wire codec
 // (no generated code; every read bounds-checked, bad input is an error, never a crash), and
-// gzip through zlib.
+// gzip through zlib. It uses no other kiln module; formats/ and record/ use it.
 //
 // The model mirrors the format: strings are indexes into `strings` (index 0 is ""), objects
 // refer to each other by id (non-zero). A location's lines are innermost first: every line but

@@ -1,7 +1,9 @@
-// kiln's profiler module: the pieces every recorder (on-CPU sampling, off-CPU tracing) shares.
-// Target selection and the command kiln starts, the BPF target filter, perf events, draining
-// stack-count maps into a RawProfile, loss accounting, process snapshots while recording, the
-// wait for the end of a recording, symbolization into a flamegraph Profile, and the outputs.
+// record: `kiln record`'s recording, from the BPF programs to a written profile. Target
+// selection and the command kiln starts, the BPF target filter, perf events, the recorders
+// (on-CPU sampling, off-CPU tracing, both for --wall) behind one interface and the session that
+// runs them, draining stack-count maps into a RawProfile, loss accounting, process snapshots
+// while recording, symbolization into a Profile, the outputs and the summaries. It uses bpf/,
+// symbolizer/, unwind/, profile/, formats/, flamegraph/ and pprof/; only cli/ uses it.
 #pragma once
 
 #include <sys/types.h>

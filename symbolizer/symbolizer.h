@@ -1,6 +1,7 @@
 // kiln's symbolizer: turns kernel and user-space addresses into frames (function, module,
 // file:line, inline chain) through /proc/kallsyms, ELF symbol tables, DWARF, separate debug
-// files and JIT perf maps. Not thread-safe: use one Symbolizer per thread.
+// files and JIT perf maps. Not thread-safe: use one Symbolizer per thread. It uses no other
+// kiln module; formats/, unwind/ and record/ use it.
 #pragma once
 
 #include <sys/types.h>
