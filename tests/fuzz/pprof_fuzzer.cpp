@@ -9,7 +9,7 @@
 #include "formats/formats.h"
 #include "profile/profile.h"
 
-using namespace kiln::flamegraph;
+using namespace kiln::formats;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::ostream discard(nullptr);

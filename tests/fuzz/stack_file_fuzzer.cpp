@@ -10,6 +10,7 @@
 #include "profile/profile.h"
 
 using namespace kiln::flamegraph;
+using namespace kiln::formats;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static kiln::fuzz::InputFile file;
