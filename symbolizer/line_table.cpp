@@ -154,39 +154,50 @@ bool before(const Row& a, const Row& b) {
 
 // The rows in libdw's order: by address, an end of sequence before rows that start at its
 // address, otherwise as in the program (a stable sort). A sequence (rows up to an end of
-// sequence) is almost always in order inside and apart from the others, so whole sequences
-// are sorted by their first row when that gives the same order; the rows are sorted otherwise.
+// sequence) is almost always in order inside and apart from the others, so sequences are
+// sorted as wholes by their first row; only those that overlap (the functions the linker
+// discarded all start at 0) have their rows sorted, together.
 std::vector<Row> in_address_order(std::vector<Row> rows) {
   std::vector<std::pair<size_t, size_t>> sequences;  // [begin, end) in program order
-  bool ordered = true;
-  for (size_t i = 0, begin = 0; i < rows.size() && ordered; ++i) {
-    if (i > begin && before(rows[i], rows[i - 1])) ordered = false;
+  for (size_t i = 0, begin = 0; i < rows.size(); ++i) {
+    if (i > begin && before(rows[i], rows[i - 1])) {  // disordered inside: sort every row
+      std::stable_sort(rows.begin(), rows.end(), before);
+      return rows;
+    }
     if (rows[i].end_sequence || i + 1 == rows.size()) {
       sequences.emplace_back(begin, i + 1);
       begin = i + 1;
     }
   }
-  if (ordered) {
-    std::stable_sort(sequences.begin(), sequences.end(), [&](const auto& a, const auto& b) {
-      return rows[a.first].address < rows[b.first].address;
-    });
-    // Apart: each sequence's last row before the next one's first, or equal to it and earlier
-    // in the program.
-    for (size_t k = 1; k < sequences.size() && ordered; ++k) {
-      const Row& last = rows[sequences[k - 1].second - 1];
-      const Row& first = rows[sequences[k].first];
-      ordered = before(last, first) ||
-                (!before(first, last) && sequences[k - 1].first < sequences[k].first);
-    }
-  }
-  if (!ordered) {
-    std::stable_sort(rows.begin(), rows.end(), before);
-    return rows;
-  }
+  std::stable_sort(sequences.begin(), sequences.end(), [&](const auto& a, const auto& b) {
+    return rows[a.first].address < rows[b.first].address;
+  });
   std::vector<Row> sorted;
   sorted.reserve(rows.size());
-  for (auto [begin, end] : sequences)
-    sorted.insert(sorted.end(), rows.begin() + begin, rows.begin() + end);
+  for (size_t k = 0; k < sequences.size();) {
+    // A group of overlapping sequences: each next one starts before the group's last row,
+    // or at it but earlier in the program.
+    const Row* last = &rows[sequences[k].second - 1];
+    size_t latest_begin = sequences[k].first;
+    size_t end = k + 1;
+    for (; end < sequences.size(); ++end) {
+      const Row& first = rows[sequences[end].first];
+      bool apart =
+          before(*last, first) || (!before(first, *last) && latest_begin < sequences[end].first);
+      if (apart) break;
+      const Row& its_last = rows[sequences[end].second - 1];
+      if (before(*last, its_last)) last = &its_last;
+      latest_begin = std::max(latest_begin, sequences[end].first);
+    }
+    if (end > k + 1) std::sort(sequences.begin() + k, sequences.begin() + end);
+    auto from = static_cast<std::ptrdiff_t>(sorted.size());
+    for (size_t g = k; g < end; ++g) {
+      sorted.insert(sorted.end(), rows.begin() + sequences[g].first,
+                    rows.begin() + sequences[g].second);
+    }
+    if (end > k + 1) std::stable_sort(sorted.begin() + from, sorted.end(), before);
+    k = end;
+  }
   return sorted;
 }
 
