@@ -160,11 +160,19 @@ bool before(const Row& a, const Row& b) {
 std::vector<Row> in_address_order(std::vector<Row> rows) {
   std::vector<std::pair<size_t, size_t>> sequences;  // [begin, end) in program order
   for (size_t i = 0, begin = 0; i < rows.size(); ++i) {
-    if (i > begin && before(rows[i], rows[i - 1])) {  // disordered inside: sort every row
+    bool ends = rows[i].end_sequence;
+    if (ends && i > begin && rows[i - 1].address == rows[i].address) {
+      // GCC ends a sequence at the address of its last row, which the end then precedes.
+      size_t run = i - 1;
+      while (run > begin && rows[run - 1].address == rows[i].address) --run;
+      std::rotate(rows.begin() + static_cast<std::ptrdiff_t>(run),
+                  rows.begin() + static_cast<std::ptrdiff_t>(i),
+                  rows.begin() + static_cast<std::ptrdiff_t>(i + 1));
+    } else if (i > begin && before(rows[i], rows[i - 1])) {  // disordered: sort every row
       std::stable_sort(rows.begin(), rows.end(), before);
       return rows;
     }
-    if (rows[i].end_sequence || i + 1 == rows.size()) {
+    if (ends || i + 1 == rows.size()) {
       sequences.emplace_back(begin, i + 1);
       begin = i + 1;
     }
