@@ -2,16 +2,19 @@
 # Symbolize benchmark: a generated C++ program (-O2 -g, templates and inlining, ~70 MB with
 # DWARF) and 100k random code addresses in it, symbolized with inline frames by kiln,
 # llvm-symbolizer --inlines, addr2line -f -i -C and eu-addr2line -f -i (on a 1000-address
-# subset: it takes about 8 ms per address). Prints addresses/s, peak RSS and how often kiln's
-# answers equal llvm-symbolizer's. Not run in CI.
-# Usage: bench/symbolize.sh [WORK_DIR]   (kiln must be built in build/)
+# subset: it takes about 8 ms per address). Each tool runs RUNS times (default 5), the tools
+# taking turns so that a busy machine weighs on all alike; prints the median addresses/s, the
+# largest peak RSS and how often kiln's answers equal llvm-symbolizer's. Not run in CI.
+# Usage: [UNITS=40] [RUNS=5] [KILN=path] [SLOW=0] bench/symbolize.sh [WORK_DIR]
+#        (kiln from build/ unless KILN names another binary, e.g. an older build to compare)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/kiln-bench-symbolize}
-kiln=$root/build/kiln
+kiln=${KILN:-$root/build/kiln}
 units=${UNITS:-13}
 types=${TYPES:-20}
 count=${COUNT:-100000}
+runs=${RUNS:-5}
 mkdir -p "$work"
 cd "$work"
 
@@ -44,32 +47,52 @@ for start, size in random.choices(funcs, weights=weights, k=int(sys.argv[1])):
 PY
 head -1000 addresses > addresses.1k
 
-measure() {  # name, output file, addresses file, command...
+run() {  # name, output file, addresses file, command...: one timed run, appended to times.txt
   local name=$1 out=$2 input=$3
   shift 3
   /usr/bin/time -f "%e %U %S %M" -o time.txt "$@" < "$input" > "$out"
-  read -r seconds user sys kb < time.txt
-  local n
-  n=$(wc -l < "$input")
-  awk -v name="$name" -v n="$n" -v wall="$seconds" -v user="$user" -v sys="$sys" -v kb="$kb" \
-    'BEGIN { cpu = user + sys
-             printf "| %s | %d | %.2f | %.2f | %.0f | %.0f | %.0f |\n", name, n, wall, cpu,
-                    n / wall, n / cpu, kb / 1024 }'
+  echo "$name|$(wc -l < "$input")|$(cat time.txt)" >> times.txt
 }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo
-echo "| tool | addresses | wall s | CPU s | addresses/s (wall) | addresses/CPU-s | peak RSS MiB |"
-echo "|---|---|---|---|---|---|---|"
-measure "kiln symbolize --full-signatures" kiln.out addresses \
-  "$kiln" symbolize --full-signatures --elf program
-measure "kiln symbolize (default: short names)" kiln-short.out addresses \
-  "$kiln" symbolize --elf program
-measure "llvm-symbolizer --inlines" llvm.out addresses llvm-symbolizer --inlines --obj=program
-measure "addr2line -f -i -C" addr2line.out addresses addr2line -f -i -C -e program
-measure "eu-addr2line -f -i" eu-addr2line.out addresses.1k eu-addr2line -f -i -e program
-echo
+rm -f times.txt
+for ((i = 0; i < runs; i++)); do
+  run "kiln symbolize --full-signatures" kiln.out addresses \
+    "$kiln" symbolize --full-signatures --elf program
+  run "kiln symbolize (default: short names)" kiln-short.out addresses \
+    "$kiln" symbolize --elf program
+  run "llvm-symbolizer --inlines" llvm.out addresses llvm-symbolizer --inlines --obj=program
+  if ((i == 0)) && [[ ${SLOW:-1} == 1 ]]; then  # the slow ones once (SLOW=0: not at all)
+    run "addr2line -f -i -C" addr2line.out addresses addr2line -f -i -C -e program
+    run "eu-addr2line -f -i" eu-addr2line.out addresses.1k eu-addr2line -f -i -e program
+  fi
+done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| tool | addresses | runs | wall s (median) | CPU s (median) | addresses/s (wall) | addresses/CPU-s | peak RSS MiB (max) |"
+echo "|---|---|---|---|---|---|---|---|"
+python3 - <<'PY'
+import statistics
+rows = {}
+for line in open("times.txt"):
+    name, n, t = line.rstrip("\n").split("|")
+    wall, user, sys_, kb = t.split()
+    rows.setdefault(name, []).append((int(n), float(wall), float(user) + float(sys_), int(kb)))
+for name, runs in rows.items():
+    n = runs[0][0]
+    wall = statistics.median(r[1] for r in runs)
+    cpu = statistics.median(r[2] for r in runs)
+    rss = max(r[3] for r in runs) / 1024
+    print(f"| {name} | {n} | {len(runs)} | {wall:.2f} | {cpu:.2f} | {n / wall:.0f} | {n / cpu:.0f} | {rss:.0f} |")
+k = rows.get("kiln symbolize --full-signatures")
+l = rows.get("llvm-symbolizer --inlines")
+if k and l:
+    walls = [b[1] / a[1] for a, b in zip(k, l)]
+    cpus = [b[2] / a[2] for a, b in zip(k, l)]
+    print(f"\nkiln --full-signatures against llvm-symbolizer, run by run: wall "
+          f"{', '.join(f'{x:.1f}x' for x in walls)} (median {statistics.median(walls):.1f}x); CPU "
+          f"{', '.join(f'{x:.1f}x' for x in cpus)} (median {statistics.median(cpus):.1f}x)")
+PY
 
 # Same answers? Compare kiln's and llvm-symbolizer's frames per address (columns dropped).
 python3 - <<'PY'

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "cli/commands.h"
 #include "symbolizer.h"
@@ -44,17 +45,20 @@ bool parse_address(const std::string& text, uint64_t* value) {
 }
 
 void print_frames(const SymbolizeArgs& args, uint64_t address,
-                  const std::vector<symbolizer::Frame>& frames) {
+                  const std::vector<symbolizer::FrameView>& frames) {
   if (args.print_address) printf("0x%" PRIx64 "\n", address);
-  for (const symbolizer::Frame& frame : frames) {
-    printf("%s\n", frame.function.c_str());
+  auto put = [](std::string_view text) { fwrite_unlocked(text.data(), 1, text.size(), stdout); };
+  for (const symbolizer::FrameView& frame : frames) {
+    put(frame.function);
     if (frame.file.empty()) {
-      printf("??:0\n");
+      put("\n??:0\n");
     } else {
-      printf("%s:%u\n", frame.file.c_str(), frame.line);
+      putc_unlocked('\n', stdout);
+      put(frame.file);
+      printf(":%u\n", frame.line);
     }
   }
-  printf("\n");
+  putc_unlocked('\n', stdout);
 }
 
 int run(const SymbolizeArgs& args) {
@@ -83,31 +87,30 @@ int run(const SymbolizeArgs& args) {
             args.pid, args.pid);
     return kInputError;
   }
-  auto symbolize = [&](uint64_t address) {
-    if (args.kernel) return symbolizer.symbolize_kernel(address);
-    if (args.pid) return symbolizer.symbolize_user(args.pid, address);
-    return symbolizer.symbolize_file(args.elf, address,
-                                     args.offsets ? symbolizer::AddressKind::kFileOffset
-                                                  : symbolizer::AddressKind::kVirtualAddress);
+  auto symbolize = [&](uint64_t address) -> const std::vector<symbolizer::FrameView>& {
+    if (args.kernel) return symbolizer.view_kernel(address);
+    if (args.pid) return symbolizer.view_user(args.pid, address);
+    return symbolizer.view_file(args.elf, address,
+                                args.offsets ? symbolizer::AddressKind::kFileOffset
+                                             : symbolizer::AddressKind::kVirtualAddress);
   };
   // Large output (a profile's addresses) goes out in big writes.
   static char output_buffer[1 << 20];
   setvbuf(stdout, output_buffer, _IOFBF, sizeof output_buffer);
   int status = kSuccess;
-  // Queued addresses are symbolized once each in address order, which walks each binary's
-  // tables sequentially, then printed in input order.
+  // Queued addresses are first symbolized in address order, which walks each binary's tables
+  // sequentially and leaves the answers in the symbolizer's cache, then printed in input order
+  // from that cache (no copy of the answers is kept here). Kernel symbols have no such cache
+  // and need no warming: a binary search each.
   std::vector<uint64_t> batch;
   auto flush_batch = [&]() {
-    std::vector<uint64_t> sorted = batch;
-    std::sort(sorted.begin(), sorted.end());
-    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-    std::vector<std::vector<symbolizer::Frame>> frames;
-    frames.reserve(sorted.size());
-    for (uint64_t address : sorted) frames.push_back(symbolize(address));
-    for (uint64_t address : batch) {
-      const auto at = std::lower_bound(sorted.begin(), sorted.end(), address) - sorted.begin();
-      print_frames(args, address, frames[static_cast<size_t>(at)]);
+    if (!args.kernel && batch.size() > 1) {
+      std::vector<uint64_t> sorted = batch;
+      std::sort(sorted.begin(), sorted.end());
+      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+      for (uint64_t address : sorted) symbolize(address);
     }
+    for (uint64_t address : batch) print_frames(args, address, symbolize(address));
     batch.clear();
     fflush(stdout);
   };

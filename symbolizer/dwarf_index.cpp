@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <queue>
+#include <string_view>
 
 namespace kiln::symbolizer {
 namespace {
@@ -157,6 +158,17 @@ std::vector<std::pair<uint64_t, int32_t>> paint(const std::vector<Interval>& int
   return segments;
 }
 
+// A section's bytes as libdw reads them: libdw decompresses compressed sections (SHF_COMPRESSED,
+// .zdebug_*) of the Elf in place when it opens it, so this comes after dwarf_begin_elf.
+std::string_view dwarf_section(const ElfFile& file, const char* name) {
+  GElf_Shdr header;
+  Elf_Scn* scn = file.section(name, &header);
+  if (!scn) scn = file.section((std::string(".z") + (name + 1)).c_str(), &header);
+  Elf_Data* data = scn && header.sh_type != SHT_NOBITS ? elf_getdata(scn, nullptr) : nullptr;
+  if (!data || !data->d_buf) return {};
+  return {static_cast<const char*>(data->d_buf), data->d_size};
+}
+
 }  // namespace
 
 std::unique_ptr<DwarfIndex> DwarfIndex::open(const ElfFile& file, std::string* error) {
@@ -166,6 +178,9 @@ std::unique_ptr<DwarfIndex> DwarfIndex::open(const ElfFile& file, std::string* e
     if (error) *error = std::string("DWARF: ") + dwarf_errmsg(-1);
     return nullptr;
   }
+  index->line_sections_ = {dwarf_section(file, ".debug_line"),
+                           dwarf_section(file, ".debug_line_str"),
+                           dwarf_section(file, ".debug_str")};
   Dwarf_CU* cu = nullptr;
   Dwarf_CU* next = nullptr;
   Dwarf_Half version = 0;
@@ -247,21 +262,11 @@ void DwarfIndex::index_unit(Unit& unit) {
   for (auto [start, node] : paint(intervals)) unit.segments.push_back({start, node});
   unit.segments.shrink_to_fit();
   unit.nodes.shrink_to_fit();
-  if (dwarf_getsrclines(&unit.die, &unit.lines, &unit.line_count) != 0) {
-    unit.lines = nullptr;
-    unit.line_count = 0;
-  }
-  unit.line_addresses.resize(unit.line_count);
-  for (size_t i = 0; i < unit.line_count; ++i) {
-    Dwarf_Addr a = 0;
-    dwarf_lineaddr(dwarf_onesrcline(unit.lines, i), &a);
-    unit.line_addresses[i] = a;
-  }
   Dwarf_Attribute attr;
-  unit.comp_dir = dwarf_formstring(dwarf_attr(&unit.die, DW_AT_comp_dir, &attr));
-  if (dwarf_getsrcfiles(&unit.die, &unit.files, &unit.file_count) != 0) {
-    unit.files = nullptr;
-    unit.file_count = 0;
+  Dwarf_Word stmt_list = 0;
+  if (dwarf_formudata(dwarf_attr(&unit.die, DW_AT_stmt_list, &attr), &stmt_list) == 0) {
+    const char* comp_dir = dwarf_formstring(dwarf_attr(&unit.die, DW_AT_comp_dir, &attr));
+    unit.lines.read(line_sections_, stmt_list, comp_dir);
   }
 }
 
@@ -282,40 +287,6 @@ const char* DwarfIndex::node_name(Node& node) {
   return node.name;
 }
 
-// The row for `address`: the last row at or below it, as long as it does not end a sequence
-// (then the address is in a gap between sequences).
-bool DwarfIndex::line_for(Unit& unit, uint64_t address, const char** file, unsigned* line) {
-  if (unit.line_count == 0) return false;
-  const std::vector<uint64_t>& addresses = unit.line_addresses;
-  auto addr_of = [&](size_t i) { return addresses[i]; };
-  size_t lo = static_cast<size_t>(  // first row above the address
-      std::upper_bound(addresses.begin(), addresses.end(), address) - addresses.begin());
-  if (lo == 0) return false;
-  size_t row = lo - 1;
-  uint64_t row_address = addr_of(row);
-  // Rows at one address: an end of sequence sorts among starts of the next; skip it.
-  for (size_t i = row + 1; i-- > 0 && addr_of(i) == row_address;) {
-    Dwarf_Line* l = dwarf_onesrcline(unit.lines, i);
-    bool end_sequence = false;
-    dwarf_lineendsequence(l, &end_sequence);
-    if (end_sequence) continue;
-    int number = 0;
-    dwarf_lineno(l, &number);
-    *file = full_path(unit, dwarf_linesrc(l, nullptr, nullptr));
-    *line = static_cast<unsigned>(number);
-    return true;
-  }
-  return false;
-}
-
-// Relative names are relative to the unit's DW_AT_comp_dir (as llvm-symbolizer prints them).
-const char* DwarfIndex::full_path(Unit& unit, const char* file) {
-  if (!file || file[0] == '/' || !unit.comp_dir || !*unit.comp_dir) return file;
-  auto [it, inserted] = unit.paths.try_emplace(file);
-  if (inserted) it->second = std::string(unit.comp_dir) + "/" + file;
-  return it->second.c_str();
-}
-
 bool DwarfIndex::lookup(uint64_t address, bool inlines, bool lines,
                         std::vector<DwarfFrame>* frames) {
   frames->clear();
@@ -324,7 +295,7 @@ bool DwarfIndex::lookup(uint64_t address, bool inlines, bool lines,
   if (!unit->indexed) index_unit(*unit);
 
   DwarfFrame innermost;
-  if (lines) line_for(*unit, address, &innermost.file, &innermost.line);
+  if (lines) unit->lines.find(address, &innermost.file, &innermost.line);
   auto seg = std::upper_bound(unit->segments.begin(), unit->segments.end(), address,
                               [](uint64_t a, const Segment& s) { return a < s.start; });
   int32_t node = seg == unit->segments.begin() ? -1 : (seg - 1)->node;
@@ -344,9 +315,7 @@ bool DwarfIndex::lookup(uint64_t address, bool inlines, bool lines,
     frame.file = file;
     frame.line = line;
     if (inlines || n.parent < 0) frames->push_back(frame);
-    file = lines && n.call_file < unit->file_count
-               ? full_path(*unit, dwarf_filesrc(unit->files, n.call_file, nullptr, nullptr))
-               : nullptr;
+    file = lines ? unit->lines.file(n.call_file) : nullptr;
     line = n.call_line;
     node = n.parent;
   }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "elf_file.h"
+#include "line_table.h"
 
 namespace kiln::symbolizer {
 
@@ -59,13 +60,7 @@ class DwarfIndex {
     bool indexed = false;
     std::vector<Node> nodes;
     std::vector<Segment> segments;
-    Dwarf_Lines* lines = nullptr;
-    size_t line_count = 0;
-    std::vector<uint64_t> line_addresses;  // of `lines`, for a cache-friendly binary search
-    const char* comp_dir = nullptr;
-    std::unordered_map<const char*, std::string> paths;  // relative file -> comp_dir/file
-    Dwarf_Files* files = nullptr;
-    size_t file_count = 0;
+    LineTable lines;
   };
   struct UnitRange {
     uint64_t start, end;
@@ -76,10 +71,9 @@ class DwarfIndex {
   Unit* unit_for(uint64_t address);
   void index_unit(Unit& unit);
   const char* node_name(Node& node);
-  bool line_for(Unit& unit, uint64_t address, const char** file, unsigned* line);
-  const char* full_path(Unit& unit, const char* file);
 
   Dwarf* dwarf_ = nullptr;
+  LineSections line_sections_;
   std::vector<Unit> units_;
   std::vector<UnitRange> ranges_;  // sorted by start
 };

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "frame_cache.h"
 #include "kernel_symbols.h"
@@ -15,23 +16,25 @@ namespace kiln::symbolizer {
 namespace {
 
 // What names an unknown place in `module`: "[libfoo.so]", or "[vdso]" as it is.
-std::string in_brackets(const std::string& module) {
-  return module.starts_with("[") ? module : "[" + module + "]";
+std::string in_brackets(std::string_view module) {
+  return module.starts_with("[") ? std::string(module) : "[" + std::string(module) + "]";
 }
 
 // An unnamed function told apart by its start: "[libfoo.so]+0x1b3f20".
-std::string unnamed_function(const std::string& module, uint64_t start) {
+std::string unnamed_function(std::string_view module, uint64_t start) {
   char offset[24];
   snprintf(offset, sizeof offset, "+0x%" PRIx64, start);
   return in_brackets(module) + offset;
 }
 
-Frame unknown_frame(const std::string& module, FrameKind kind) {
-  Frame frame;
-  frame.module = module;
-  frame.function = in_brackets(module);
-  frame.kind = kind;
-  return frame;
+std::vector<Frame> copies(const std::vector<FrameView>& views) {
+  std::vector<Frame> frames;
+  frames.reserve(views.size());
+  for (const FrameView& v : views) {
+    frames.push_back({std::string(v.function), std::string(v.mangled), std::string(v.module),
+                      std::string(v.file), v.line, v.kind});
+  }
+  return frames;
 }
 
 }  // namespace
@@ -39,46 +42,68 @@ Frame unknown_frame(const std::string& module, FrameKind kind) {
 struct Symbolizer::Impl {
   explicit Impl(Options o) : options(std::move(o)), modules(options, &log) {}
 
+  // Names made up here ("[module]", "[module]+0xSTART", "perf-PID.map", a file's base name),
+  // kept once each so that views of them stay valid.
+  std::string_view text(std::string s) { return *texts.insert(std::move(s)).first; }
+
+  // One frame naming only where the address is ("[module]").
+  const std::vector<FrameView>& unknown(std::string_view module, FrameKind kind) {
+    views.assign(1,
+                 FrameView{.function = text(in_brackets(module)), .module = module, .kind = kind});
+    return counted();
+  }
+
   // Frames for a link-time address in `module`, computed once per (module, address) and
   // cached compactly (pointers to names the module owns).
-  std::vector<Frame> module_frames(BinaryModule* module, uint64_t vaddr, const std::string& name) {
+  const std::vector<FrameView>& module_frames(BinaryModule* module, uint64_t vaddr,
+                                              std::string_view name) {
     if (cache.find(module, vaddr, &refs)) {
       ++log.stats().cache_hits;
     } else {
       module->symbolize(vaddr, options, &refs);
       cache.insert(module, vaddr, refs);
     }
-    if (refs.empty()) return {unknown_frame(name, FrameKind::kUser)};
-    std::vector<Frame> result;
-    result.reserve(refs.size());
+    if (refs.empty()) return unknown(name, FrameKind::kUser);
+    views.clear();
     for (const FrameRef& ref : refs) {
-      Frame& frame = result.emplace_back();
+      FrameView& frame = views.emplace_back();
       if (ref.function) {
         frame.function = *ref.function;
         if (ref.mangled && frame.function != ref.mangled) frame.mangled = ref.mangled;
       } else if (ref.function_start) {
-        frame.function = unnamed_function(name, *ref.function_start);
+        frame.function = text(unnamed_function(name, *ref.function_start));
       } else {
-        frame.function = in_brackets(name);
+        frame.function = text(in_brackets(name));
       }
       frame.module = name;
       if (ref.file) frame.file = ref.file;
       frame.line = ref.line;
       frame.kind = ref.kind;
     }
-    return result;
+    return counted();
   }
 
-  // Binaries opened by path for symbolize_file, so each is opened once.
-  std::shared_ptr<BinaryModule> file_module(const std::string& path) {
+  // A binary opened by path for symbolize_file (each is opened once) and its base name.
+  struct OpenedFile {
+    std::shared_ptr<BinaryModule> module;
+    std::string_view name;
+  };
+  const OpenedFile& file_module(const std::string& path) {
+    if (last_file && path == last_path) return *last_file;  // a script's addresses: one file
     auto [it, inserted] = files.try_emplace(path);
-    if (inserted) it->second = modules.from_path(path);
+    if (inserted) {
+      size_t slash = path.rfind('/');
+      it->second.name = text(slash == std::string::npos ? path : path.substr(slash + 1));
+      it->second.module = modules.from_path(path);
+    }
+    last_path = path;
+    last_file = &it->second;
     return it->second;
   }
 
-  std::vector<Frame> counted(std::vector<Frame> result) {
-    if (result.size() == 1 && result[0].function.starts_with("[")) ++log.stats().unknown;
-    return result;
+  const std::vector<FrameView>& counted() {
+    if (views.size() == 1 && views[0].function.starts_with("[")) ++log.stats().unknown;
+    return views;
   }
 
   Options options;
@@ -88,8 +113,12 @@ struct Symbolizer::Impl {
   bool kernel_loaded = false;
   std::map<pid_t, ProcessSnapshot> processes;
   FrameCache cache;
-  std::vector<FrameRef> refs;  // scratch
-  std::unordered_map<std::string, std::shared_ptr<BinaryModule>> files;
+  std::vector<FrameRef> refs;    // scratch
+  std::vector<FrameView> views;  // the last answer
+  std::unordered_set<std::string> texts;
+  std::unordered_map<std::string, OpenedFile> files;
+  std::string last_path;
+  const OpenedFile* last_file = nullptr;
 };
 
 Symbolizer::Symbolizer(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -140,11 +169,23 @@ uint64_t Symbolizer::process_binaries(pid_t tgid, uint64_t address, uint64_t kno
 }
 
 std::vector<Frame> Symbolizer::symbolize_user(pid_t tgid, uint64_t address) {
+  return copies(view_user(tgid, address));
+}
+
+std::vector<Frame> Symbolizer::symbolize_kernel(uint64_t address) {
+  return copies(view_kernel(address));
+}
+
+std::vector<Frame> Symbolizer::symbolize_file(const std::string& path, uint64_t address,
+                                              AddressKind kind) {
+  return copies(view_file(path, address, kind));
+}
+
+const std::vector<FrameView>& Symbolizer::view_user(pid_t tgid, uint64_t address) {
   ++impl_->log.stats().addresses;
   auto it = impl_->processes.find(tgid);
   if (it == impl_->processes.end()) {
-    if (!snapshot_process(tgid))
-      return impl_->counted({unknown_frame("[unknown]", FrameKind::kUser)});
+    if (!snapshot_process(tgid)) return impl_->unknown("[unknown]", FrameKind::kUser);
     it = impl_->processes.find(tgid);
   }
   ProcessSnapshot& process = it->second;
@@ -156,11 +197,11 @@ std::vector<Frame> Symbolizer::symbolize_user(pid_t tgid, uint64_t address) {
     if (!mapping || mapping->name == "[anon]" || !mapping->mapping.path.starts_with("/")) {
       if (PerfMap* map = process.perf_map()) {
         if (const PerfMap::Entry* entry = map->find(address)) {
-          Frame frame;
-          frame.function = entry->name;
-          frame.module = "perf-" + std::to_string(tgid) + ".map";
-          frame.kind = FrameKind::kJit;
-          return {frame};
+          impl_->views.assign(
+              1, FrameView{.function = entry->name,
+                           .module = impl_->text("perf-" + std::to_string(tgid) + ".map"),
+                           .kind = FrameKind::kJit});
+          return impl_->views;
         }
       }
     }
@@ -171,15 +212,16 @@ std::vector<Frame> Symbolizer::symbolize_user(pid_t tgid, uint64_t address) {
                                                         " of process " + std::to_string(tgid) +
                                                         " is in no executable mapping");
     }
-    return impl_->counted({unknown_frame(mapping ? mapping->name : "[unknown]", FrameKind::kUser)});
+    return impl_->unknown(mapping ? std::string_view(mapping->name) : "[unknown]",
+                          FrameKind::kUser);
   }
   const Mapping& m = mapping->mapping;
   auto vaddr = mapping->module->binary().offset_to_vaddr(address - m.start + m.offset);
-  if (!vaddr) return impl_->counted({unknown_frame(mapping->name, FrameKind::kUser)});
-  return impl_->counted(impl_->module_frames(mapping->module.get(), *vaddr, mapping->name));
+  if (!vaddr) return impl_->unknown(mapping->name, FrameKind::kUser);
+  return impl_->module_frames(mapping->module.get(), *vaddr, mapping->name);
 }
 
-std::vector<Frame> Symbolizer::symbolize_kernel(uint64_t address) {
+const std::vector<FrameView>& Symbolizer::view_kernel(uint64_t address) {
   ++impl_->log.stats().addresses;
   if (!impl_->kernel_loaded) {
     impl_->kernel_loaded = true;
@@ -192,32 +234,28 @@ std::vector<Frame> Symbolizer::symbolize_kernel(uint64_t address) {
     }
   }
   const KernelSymbols::Symbol* symbol = impl_->kernel.find(address);
-  if (!symbol) return impl_->counted({unknown_frame("[kernel]", FrameKind::kKernel)});
-  Frame frame;
-  frame.function = symbol->name;
-  frame.module = symbol->module;
-  frame.kind = FrameKind::kKernel;
-  return {frame};
+  if (!symbol) return impl_->unknown("[kernel]", FrameKind::kKernel);
+  impl_->views.assign(
+      1, FrameView{.function = symbol->name, .module = symbol->module, .kind = FrameKind::kKernel});
+  return impl_->views;
 }
 
-std::vector<Frame> Symbolizer::symbolize_file(const std::string& path, uint64_t address,
-                                              AddressKind kind) {
+const std::vector<FrameView>& Symbolizer::view_file(const std::string& path, uint64_t address,
+                                                    AddressKind kind) {
   ++impl_->log.stats().addresses;
-  size_t slash = path.rfind('/');
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  std::shared_ptr<BinaryModule> module = impl_->file_module(path);
-  if (!module) return impl_->counted({unknown_frame(name, FrameKind::kUser)});
+  const Impl::OpenedFile& file = impl_->file_module(path);
+  if (!file.module) return impl_->unknown(file.name, FrameKind::kUser);
   uint64_t vaddr = address;
   if (kind == AddressKind::kFileOffset) {
-    auto translated = module->binary().offset_to_vaddr(address);
+    auto translated = file.module->binary().offset_to_vaddr(address);
     if (!translated) {
       impl_->log.note(ProblemLog::kUnmappedAddress,
                       path + ": file offset is in no loadable segment");
-      return impl_->counted({unknown_frame(name, FrameKind::kUser)});
+      return impl_->unknown(file.name, FrameKind::kUser);
     }
     vaddr = *translated;
   }
-  return impl_->counted(impl_->module_frames(module.get(), vaddr, name));
+  return impl_->module_frames(file.module.get(), vaddr, file.name);
 }
 
 Stats Symbolizer::stats() const {

@@ -34,6 +34,17 @@ struct Frame {
   FrameKind kind = FrameKind::kUser;
 };
 
+// A Frame whose strings the Symbolizer owns, for callers that print or copy them at once:
+// valid until the Symbolizer's next call. `mangled` is empty when it equals `function`.
+struct FrameView {
+  std::string_view function{};
+  std::string_view mangled{};
+  std::string_view module{};
+  std::string_view file{};
+  unsigned line = 0;
+  FrameKind kind = FrameKind::kUser;
+};
+
 // How symbolize_file interprets an address.
 enum class AddressKind { kFileOffset, kVirtualAddress };
 
@@ -126,6 +137,13 @@ class Symbolizer {
   // Address in an ELF file, as a file offset or a link-time virtual address. Each path is
   // opened once per Symbolizer. Never empty.
   std::vector<Frame> symbolize_file(const std::string& path, uint64_t address, AddressKind kind);
+
+  // The same answers without copying a string (a profile's or a script's millions of
+  // addresses): views into the Symbolizer, valid until its next call.
+  const std::vector<FrameView>& view_user(pid_t tgid, uint64_t address);
+  const std::vector<FrameView>& view_kernel(uint64_t address);
+  const std::vector<FrameView>& view_file(const std::string& path, uint64_t address,
+                                          AddressKind kind);
 
   Stats stats() const;
 
