@@ -205,23 +205,21 @@ int run_diff(const DiffArguments& args) {
   write_report(args, report, gate);
   if (!args.svg_path.empty()) write_graph(args, before, after);
 
-  if (!rules.empty() && !report.untested_reason.empty()) {
+  if (!rules.empty() && report.untested.reason != diff::Untested::Reason::kNone) {
     std::cerr << "kiln diff: warning: nothing could be tested, the gate passes: "
-              << report.untested_reason << "\n";
+              << diff::to_string(report.untested) << "\n";
   }
   if (gate.failures.empty()) return kSuccess;
   for (const diff::GateFailure& failure : gate.failures) {
     const bool total = failure.rule.share == diff::GateRule::Share::kTotal;
-    const diff::FunctionChange& c = *failure.function;
+    const diff::ShareChange& share = failure.function->share(failure.rule.share);
     std::ostringstream line;
     line.precision(3);
-    line << "kiln diff: regression: " << c.name << ": " << (total ? "total" : "self")
-         << " share grew by " << std::fixed
-         << (total ? c.total_change_points : c.self_change_points) << " points ("
-         << (total ? c.before.total_percent : c.before.self_percent) << "% -> "
-         << (total ? c.after.total_percent : c.after.self_percent) << "%), more than "
-         << diff::to_string(failure.rule) << ", p=" << std::scientific
-         << (total ? c.total_p_value : c.self_p_value).value_or(1);
+    line << "kiln diff: regression: " << failure.function->name << ": "
+         << (total ? "total" : "self") << " share grew by " << std::fixed << share.change_points
+         << " points (" << share.before_percent << "% -> " << share.after_percent
+         << "%), more than " << diff::to_string(failure.rule) << ", p=" << std::scientific
+         << share.p_value.value_or(1);
     std::cerr << line.str() << "\n";
   }
   return kThresholdCrossed;

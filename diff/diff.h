@@ -40,25 +40,34 @@ struct DiffOptions {
   std::function<bool(const std::string& name)> considered;
 };
 
-// Weights of one function in one profile; percents are of the profile's total (see DiffOptions).
-struct FunctionShare {
-  double total = 0;
-  double self = 0;
-  double total_percent = 0;
-  double self_percent = 0;
+// A --fail-on rule: fail when a function's total (or self) share grew by more than `points`
+// percentage points and the growth is significant.
+struct GateRule {
+  enum class Share { kTotal, kSelf };
+  Share share = Share::kTotal;
+  double points = 0;
+};
+
+// One share of a function (total: on the stack; self: at the top) in both profiles and its
+// change. Weights as summed; percents of the profile's total (see DiffOptions).
+struct ShareChange {
+  double before = 0;
+  double after = 0;
+  double before_percent = 0;
+  double after_percent = 0;
+  double change_points = 0;  // after_percent - before_percent
+  // Bonferroni-adjusted two-sided p-value; nullopt when the change could not be tested.
+  std::optional<double> p_value;
+  bool significant = false;
 };
 
 struct FunctionChange {
   std::string name;
-  FunctionShare before;
-  FunctionShare after;
-  double total_change_points = 0;  // after.total_percent - before.total_percent
-  double self_change_points = 0;
-  // Bonferroni-adjusted two-sided p-values; nullopt when the change could not be tested.
-  std::optional<double> total_p_value;
-  std::optional<double> self_p_value;
-  bool total_significant = false;
-  bool self_significant = false;
+  ShareChange total;
+  ShareChange self;
+  const ShareChange& share(GateRule::Share kind) const {
+    return kind == GateRule::Share::kTotal ? total : self;
+  }
 };
 
 struct DiffSide {
@@ -68,28 +77,34 @@ struct DiffSide {
   std::string count_name;     // the folded file's unit ("samples", "us", ...), as read
 };
 
+// Why no change could be tested, with what its message names.
+struct Untested {
+  enum class Reason { kNone, kNoSamples, kNotSampleCounts, kTooFewSamples };
+  Reason reason = Reason::kNone;
+  std::string side;        // the profile's name
+  double samples = 0;      // kTooFewSamples: the samples it counts as
+  double min_samples = 0;  // kTooFewSamples: DiffOptions::min_samples
+};
+// The English message ("AFTER has 12 samples; at least 100 are needed to test a change"), and
+// the stable code of the JSON report ("too_few_samples"); both empty for kNone.
+std::string to_string(const Untested& untested);
+std::string_view untested_code(Untested::Reason reason);
+
 struct DiffReport {
   DiffSide before;
   DiffSide after;
   bool normalized = true;
   double alpha = 0.01;
   std::size_t tests = 0;                  // hypotheses tested (the Bonferroni factor)
-  std::string untested_reason;            // why nothing was tested, empty when tests were made
+  Untested untested;                      // why nothing was tested (kNone when tests were made)
   std::vector<FunctionChange> functions;  // considered functions, largest |total change| first
 };
 
-// A --fail-on rule: fail when a function's total (or self) share grew by more than `points`
-// percentage points and the growth is significant.
 // Compares two profiles function by function (names label them in reports). A profile's weights
 // count as samples when they are whole numbers and its metadata.count_name is "samples".
 DiffReport diff_profiles(const Profile& before, const Profile& after, const DiffOptions& options,
                          std::string before_name = "BEFORE", std::string after_name = "AFTER");
 
-struct GateRule {
-  enum class Share { kTotal, kSelf };
-  Share share = Share::kTotal;
-  double points = 0;
-};
 // Parses "total:N" or "self:N"; throws std::invalid_argument naming what is wrong.
 GateRule parse_gate_rule(std::string_view text);
 std::string to_string(const GateRule& rule);

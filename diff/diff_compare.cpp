@@ -15,11 +15,6 @@ bool considered(const std::string& name, const DiffOptions& options) {
   return !options.considered || options.considered(name);
 }
 
-FunctionShare share_of(FunctionWeights::Weights weights, double denominator) {
-  const double scale = denominator > 0 ? 100 / denominator : 0;
-  return {weights.total, weights.self, weights.total * scale, weights.self * scale};
-}
-
 std::string format_count(double value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.15g", value);
@@ -27,18 +22,18 @@ std::string format_count(double value) {
 }
 
 // How the weights become counts for the test: a factor per profile (1 for sample counts), or
-// the reason no test can be made.
+// why no test can be made.
 struct CountScale {
   double before = 1;
   double after = 1;
-  std::string untested_reason;
+  Untested untested;
 };
 
 CountScale count_scale(const DiffSide& before, const DiffSide& after, const DiffOptions& options) {
   CountScale scale;
   for (const DiffSide* side : {&before, &after}) {
     if (side->total <= 0) {
-      scale.untested_reason = side->name + " has no samples";
+      scale.untested = {Untested::Reason::kNoSamples, side->name};
       return scale;
     }
   }
@@ -49,18 +44,15 @@ CountScale count_scale(const DiffSide& before, const DiffSide& after, const Diff
   } else {
     for (const DiffSide* side : {&before, &after}) {
       if (!side->sample_counts) {
-        scale.untested_reason = side->name +
-                                " is not weighted by sample counts, so sampling noise cannot be "
-                                "estimated; pass --effective-samples N (e.g. the number of events)";
+        scale.untested = {Untested::Reason::kNotSampleCounts, side->name};
         return scale;
       }
     }
   }
   for (auto [side, factor] : {std::pair{&before, scale.before}, std::pair{&after, scale.after}}) {
     if (side->total * factor < options.min_samples) {
-      scale.untested_reason = side->name + " has " + format_count(side->total * factor) +
-                              " samples; at least " + format_count(options.min_samples) +
-                              " are needed to test a change";
+      scale.untested = {Untested::Reason::kTooFewSamples, side->name, side->total * factor,
+                        options.min_samples};
       return scale;
     }
   }
@@ -70,7 +62,7 @@ CountScale count_scale(const DiffSide& before, const DiffSide& after, const Diff
 std::optional<double> p_value(double before, double after, const DiffSide& before_side,
                               const DiffSide& after_side, const CountScale& scale,
                               const DiffOptions& options) {
-  if (!scale.untested_reason.empty()) return std::nullopt;
+  if (scale.untested.reason != Untested::Reason::kNone) return std::nullopt;
   if (!options.normalize) return poisson_rate_p_value(before * scale.before, after * scale.after);
   return two_proportion_p_value(before * scale.before, before_side.total * scale.before,
                                 after * scale.after, after_side.total * scale.after);
@@ -97,45 +89,84 @@ DiffReport compare_function_weights(DiffSide before, const FunctionWeights& befo
   const double before_denominator = report.before.total;
   const double after_denominator = options.normalize ? report.after.total : report.before.total;
   const CountScale scale = count_scale(report.before, report.after, options);
-  report.untested_reason = scale.untested_reason;
+  report.untested = scale.untested;
 
+  const double before_scale = before_denominator > 0 ? 100 / before_denominator : 0;
+  const double after_scale = after_denominator > 0 ? 100 / after_denominator : 0;
+  auto share_change = [&](double before_weight, double after_weight) {
+    ShareChange share;
+    share.before = before_weight;
+    share.after = after_weight;
+    share.before_percent = before_weight * before_scale;
+    share.after_percent = after_weight * after_scale;
+    share.change_points = share.after_percent - share.before_percent;
+    share.p_value =
+        p_value(before_weight, after_weight, report.before, report.after, scale, options);
+    report.tests += share.p_value.has_value();
+    return share;
+  };
   for (const std::string& name : names) {
+    const FunctionWeights::Weights before_weight = before_weights.find(name);
+    const FunctionWeights::Weights after_weight = after_weights.find(name);
     FunctionChange change;
     change.name = name;
-    change.before = share_of(before_weights.find(name), before_denominator);
-    change.after = share_of(after_weights.find(name), after_denominator);
-    change.total_change_points = change.after.total_percent - change.before.total_percent;
-    change.self_change_points = change.after.self_percent - change.before.self_percent;
-    change.total_p_value = p_value(change.before.total, change.after.total, report.before,
-                                   report.after, scale, options);
-    change.self_p_value =
-        p_value(change.before.self, change.after.self, report.before, report.after, scale, options);
-    report.tests += change.total_p_value.has_value() + change.self_p_value.has_value();
+    change.total = share_change(before_weight.total, after_weight.total);
+    change.self = share_change(before_weight.self, after_weight.self);
     report.functions.push_back(std::move(change));
   }
 
   // Bonferroni: the chance that any unchanged function is flagged stays below alpha.
   const double tests = static_cast<double>(report.tests);
   for (FunctionChange& change : report.functions) {
-    for (auto [p, significant] : {std::pair{&change.total_p_value, &change.total_significant},
-                                  std::pair{&change.self_p_value, &change.self_significant}}) {
-      if (!p->has_value()) continue;
-      *p = std::min(1.0, **p * tests);
-      *significant = **p <= options.alpha;
+    for (ShareChange* share : {&change.total, &change.self}) {
+      if (!share->p_value) continue;
+      share->p_value = std::min(1.0, *share->p_value * tests);
+      share->significant = *share->p_value <= options.alpha;
     }
   }
 
   std::stable_sort(report.functions.begin(), report.functions.end(),
                    [](const FunctionChange& a, const FunctionChange& b) {
-                     const double ta = std::fabs(a.total_change_points);
-                     const double tb = std::fabs(b.total_change_points);
+                     const double ta = std::fabs(a.total.change_points);
+                     const double tb = std::fabs(b.total.change_points);
                      if (ta != tb) return ta > tb;
-                     return std::fabs(a.self_change_points) > std::fabs(b.self_change_points);
+                     return std::fabs(a.self.change_points) > std::fabs(b.self.change_points);
                    });
   return report;
 }
 
 }  // namespace
+
+std::string to_string(const Untested& untested) {
+  switch (untested.reason) {
+    case Untested::Reason::kNone:
+      return "";
+    case Untested::Reason::kNoSamples:
+      return untested.side + " has no samples";
+    case Untested::Reason::kNotSampleCounts:
+      return untested.side +
+             " is not weighted by sample counts, so sampling noise cannot be estimated; pass "
+             "--effective-samples N (e.g. the number of events)";
+    case Untested::Reason::kTooFewSamples:
+      return untested.side + " has " + format_count(untested.samples) + " samples; at least " +
+             format_count(untested.min_samples) + " are needed to test a change";
+  }
+  return "";
+}
+
+std::string_view untested_code(Untested::Reason reason) {
+  switch (reason) {
+    case Untested::Reason::kNone:
+      return "";
+    case Untested::Reason::kNoSamples:
+      return "no_samples";
+    case Untested::Reason::kNotSampleCounts:
+      return "not_sample_counts";
+    case Untested::Reason::kTooFewSamples:
+      return "too_few_samples";
+  }
+  return "";
+}
 
 DiffReport diff_profiles(const Profile& before, const Profile& after, const DiffOptions& options,
                          std::string before_name, std::string after_name) {

@@ -42,10 +42,10 @@ std::vector<GateFailure> evaluate_gate(const DiffReport& report, std::span<const
   std::vector<GateFailure> failures;
   for (const FunctionChange& change : report.functions) {
     for (const GateRule& rule : rules) {
-      const bool total = rule.share == GateRule::Share::kTotal;
-      const double points = total ? change.total_change_points : change.self_change_points;
-      const bool significant = total ? change.total_significant : change.self_significant;
-      if (points > rule.points && significant) failures.push_back({&change, rule});
+      const ShareChange& share = change.share(rule.share);
+      if (share.change_points > rule.points && share.significant) {
+        failures.push_back({&change, rule});
+      }
     }
   }
   return failures;

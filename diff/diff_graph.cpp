@@ -131,6 +131,7 @@ SvgStats write_diff_svg(const Profile& before, const Profile& after,
         side("before ", c.before, before_scale) + "; " + side("after ", c.after, after_scale) +
         format("; change: total %+.2f points, self %+.2f points", c.total_points, c.self_points);
   };
+  svg.tooltip_attributes = false;  // each tooltip once, in the data the script reads
   svg.legend = {
       {kGrew, "share grew"},
       {kShrank, "share shrank"},

@@ -77,10 +77,15 @@ std::string side_object(const DiffSide& side) {
          ", \"unit\": " + json_string(side.count_name) + "}";
 }
 
-std::string share_object(const FunctionShare& share) {
-  return "{\"total\": " + json_number(share.total) + ", \"self\": " + json_number(share.self) +
-         ", \"total_percent\": " + json_number(share.total_percent) +
-         ", \"self_percent\": " + json_number(share.self_percent) + "}";
+// A function's weights and shares in one profile.
+std::string share_object(double total, double self, double total_percent, double self_percent) {
+  return "{\"total\": " + json_number(total) + ", \"self\": " + json_number(self) +
+         ", \"total_percent\": " + json_number(total_percent) +
+         ", \"self_percent\": " + json_number(self_percent) + "}";
+}
+
+std::string untested_json(const Untested& untested, const std::string& text) {
+  return untested.reason == Untested::Reason::kNone ? "null" : json_string(text);
 }
 
 }  // namespace
@@ -94,21 +99,25 @@ void write_diff_json(std::ostream& out, const DiffReport& report, const GateResu
       << "\",\n  \"correction\": \"bonferroni\",\n"
       << "  \"alpha\": " << json_number(report.alpha) << ",\n"
       << "  \"tests\": " << report.tests << ",\n"
-      << "  \"untested_reason\": "
-      << (report.untested_reason.empty() ? "null" : json_string(report.untested_reason))
+      << "  \"untested_reason\": " << untested_json(report.untested, to_string(report.untested))
+      << ",\n  \"untested_code\": "
+      << untested_json(report.untested, std::string(untested_code(report.untested.reason)))
       << ",\n  \"functions\": [";
   const char* separator = "\n";
   for (const FunctionChange& c : report.functions) {
-    out << separator << "    {\"name\": " << json_string(c.name)
-        << ", \"before\": " << share_object(c.before) << ", \"after\": " << share_object(c.after)
-        << ", \"total_change_points\": " << json_number(c.total_change_points)
-        << ", \"self_change_points\": " << json_number(c.self_change_points)
-        << ", \"total_p_value\": " << json_number(c.total_p_value)
-        << ", \"self_p_value\": " << json_number(c.self_p_value)
-        << ", \"total_significant\": " << json_bool(c.total_significant)
-        << ", \"self_significant\": " << json_bool(c.self_significant)
-        << ", \"only_before\": " << json_bool(c.after.total == 0)
-        << ", \"only_after\": " << json_bool(c.before.total == 0) << "}";
+    out << separator << "    {\"name\": " << json_string(c.name) << ", \"before\": "
+        << share_object(c.total.before, c.self.before, c.total.before_percent,
+                        c.self.before_percent)
+        << ", \"after\": "
+        << share_object(c.total.after, c.self.after, c.total.after_percent, c.self.after_percent)
+        << ", \"total_change_points\": " << json_number(c.total.change_points)
+        << ", \"self_change_points\": " << json_number(c.self.change_points)
+        << ", \"total_p_value\": " << json_number(c.total.p_value)
+        << ", \"self_p_value\": " << json_number(c.self.p_value)
+        << ", \"total_significant\": " << json_bool(c.total.significant)
+        << ", \"self_significant\": " << json_bool(c.self.significant)
+        << ", \"only_before\": " << json_bool(c.total.after == 0)
+        << ", \"only_after\": " << json_bool(c.total.before == 0) << "}";
     separator = ",\n";
   }
   out << "\n  ],\n  \"gate\": {\"rules\": [";
@@ -120,12 +129,11 @@ void write_diff_json(std::ostream& out, const DiffReport& report, const GateResu
   out << "], \"passed\": " << json_bool(gate.failures.empty()) << ", \"failures\": [";
   separator = "\n";
   for (const GateFailure& failure : gate.failures) {
-    const bool total = failure.rule.share == GateRule::Share::kTotal;
-    const FunctionChange& c = *failure.function;
-    out << separator << "    {\"function\": " << json_string(c.name)
-        << ", \"rule\": " << json_string(to_string(failure.rule)) << ", \"change_points\": "
-        << json_number(total ? c.total_change_points : c.self_change_points)
-        << ", \"p_value\": " << json_number(total ? c.total_p_value : c.self_p_value) << "}";
+    const ShareChange& share = failure.function->share(failure.rule.share);
+    out << separator << "    {\"function\": " << json_string(failure.function->name)
+        << ", \"rule\": " << json_string(to_string(failure.rule))
+        << ", \"change_points\": " << json_number(share.change_points)
+        << ", \"p_value\": " << json_number(share.p_value) << "}";
     separator = ",\n";
   }
   out << (gate.failures.empty() ? "" : "\n  ") << "]}\n}\n";

@@ -26,9 +26,9 @@ std::string format_percent(double percent) {
   return format("%.2f%%", percent);
 }
 
-std::string format_significance(const std::optional<double>& p, bool significant) {
-  if (!p) return "untested";
-  return (significant ? "yes p=" : "no p=") + format("%.2g", *p);
+std::string format_significance(const ShareChange& share) {
+  if (!share.p_value) return "untested";
+  return (share.significant ? "yes p=" : "no p=") + format("%.2g", *share.p_value);
 }
 
 // "samples" for sample counts, else the unit both files name (off-CPU "us"), else "weight".
@@ -44,7 +44,9 @@ std::string method_sentence(const DiffReport& report) {
                          : "Weights compared raw (--no-normalize): shares are percent of "
                            "BEFORE's total";
   text += "; changes in percentage points. ";
-  if (!report.untested_reason.empty()) return text + "Not tested: " + report.untested_reason + ".";
+  if (report.untested.reason != Untested::Reason::kNone) {
+    return text + "Not tested: " + to_string(report.untested) + ".";
+  }
   return text +
          (report.normalized ? "Significance: two-proportion z-test"
                             : "Significance: Poisson rate test") +
@@ -52,39 +54,20 @@ std::string method_sentence(const DiffReport& report) {
          format("%g", report.alpha) + ".";
 }
 
-enum class Kind { kTotal, kSelf };
+using Kind = GateRule::Share;
 
 struct Row {
   const FunctionChange* change;
-  double points;
-  double before_percent, after_percent, before_weight, after_weight;
-  std::optional<double> p;
-  bool significant;
+  const ShareChange* share;
 };
 
 std::vector<Row> top_rows(const DiffReport& report, Kind kind, std::size_t top) {
   std::vector<Row> rows;
   for (const FunctionChange& c : report.functions) {
-    Row row = kind == Kind::kTotal ? Row{&c,
-                                         c.total_change_points,
-                                         c.before.total_percent,
-                                         c.after.total_percent,
-                                         c.before.total,
-                                         c.after.total,
-                                         c.total_p_value,
-                                         c.total_significant}
-                                   : Row{&c,
-                                         c.self_change_points,
-                                         c.before.self_percent,
-                                         c.after.self_percent,
-                                         c.before.self,
-                                         c.after.self,
-                                         c.self_p_value,
-                                         c.self_significant};
-    if (row.points != 0) rows.push_back(row);
+    if (c.share(kind).change_points != 0) rows.push_back({&c, &c.share(kind)});
   }
   std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return std::fabs(a.points) > std::fabs(b.points);
+    return std::fabs(a.share->change_points) > std::fabs(b.share->change_points);
   });
   if (rows.size() > top) rows.resize(top);
   return rows;
@@ -100,21 +83,19 @@ std::string kind_title(Kind kind, const std::string& unit) {
 std::vector<const FunctionChange*> only_before(const DiffReport& report) {
   std::vector<const FunctionChange*> out;
   for (const FunctionChange& c : report.functions) {
-    if (c.after.total == 0) out.push_back(&c);
+    if (c.total.after == 0) out.push_back(&c);
   }
   std::stable_sort(out.begin(), out.end(),
-                   [](auto* a, auto* b) { return a->before.total > b->before.total; });
+                   [](auto* a, auto* b) { return a->total.before > b->total.before; });
   return out;
 }
 
 // "(total +5.10 points > total:2, p=1e-08)"
 std::string failure_detail(const GateFailure& failure) {
-  const bool total = failure.rule.share == GateRule::Share::kTotal;
-  const FunctionChange& c = *failure.function;
-  return std::string("(") + (total ? "total " : "self ") +
-         format_points(total ? c.total_change_points : c.self_change_points) + " points > " +
-         to_string(failure.rule) +
-         ", p=" + format("%.2g", (total ? c.total_p_value : c.self_p_value).value_or(1)) + ")";
+  const ShareChange& share = failure.function->share(failure.rule.share);
+  return std::string("(") + (failure.rule.share == Kind::kTotal ? "total " : "self ") +
+         format_points(share.change_points) + " points > " + to_string(failure.rule) +
+         ", p=" + format("%.2g", share.p_value.value_or(1)) + ")";
 }
 
 std::string gate_rules(const GateResult& gate) {
@@ -155,12 +136,12 @@ void write_diff_text(std::ostream& out, const DiffReport& report, const GateResu
                   "function");
     out << line;
     for (const Row& row : rows) {
-      std::snprintf(line, sizeof line, "  %9s %9s %9s %15s %15s  %-16s ",
-                    format_points(row.points).c_str(), format_percent(row.before_percent).c_str(),
-                    format_percent(row.after_percent).c_str(),
-                    format_diff_weight(row.before_weight).c_str(),
-                    format_diff_weight(row.after_weight).c_str(),
-                    format_significance(row.p, row.significant).c_str());
+      const ShareChange& share = *row.share;
+      std::snprintf(
+          line, sizeof line, "  %9s %9s %9s %15s %15s  %-16s ",
+          format_points(share.change_points).c_str(), format_percent(share.before_percent).c_str(),
+          format_percent(share.after_percent).c_str(), format_diff_weight(share.before).c_str(),
+          format_diff_weight(share.after).c_str(), format_significance(share).c_str());
       out << line << row.change->name << "\n";
     }
   }
@@ -168,8 +149,8 @@ void write_diff_text(std::ostream& out, const DiffReport& report, const GateResu
   if (!removed.empty()) {
     out << "\nOnly in BEFORE (no frame in AFTER's graph; see --widths before):\n";
     for (std::size_t i = 0; i < removed.size() && i < top; ++i) {
-      out << "  " << format_percent(removed[i]->before.total_percent) << " total, "
-          << format_diff_weight(removed[i]->before.total) << ' ' << unit << "  " << removed[i]->name
+      out << "  " << format_percent(removed[i]->total.before_percent) << " total, "
+          << format_diff_weight(removed[i]->total.before) << ' ' << unit << "  " << removed[i]->name
           << "\n";
     }
     if (removed.size() > top) out << "  ... and " << removed.size() - top << " more\n";
@@ -203,11 +184,12 @@ void write_diff_markdown(std::ostream& out, const DiffReport& report, const Gate
         << "| function | change (points) | before | after | before " << unit << " | after " << unit
         << " | significant |\n|---|--:|--:|--:|--:|--:|---|\n";
     for (const Row& row : top_rows(report, kind, top)) {
-      out << "| " << markdown_code(row.change->name) << " | " << format_points(row.points) << " | "
-          << format_percent(row.before_percent) << " | " << format_percent(row.after_percent)
-          << " | " << format_diff_weight(row.before_weight) << " | "
-          << format_diff_weight(row.after_weight) << " | "
-          << format_significance(row.p, row.significant) << " |\n";
+      const ShareChange& share = *row.share;
+      out << "| " << markdown_code(row.change->name) << " | " << format_points(share.change_points)
+          << " | " << format_percent(share.before_percent) << " | "
+          << format_percent(share.after_percent) << " | " << format_diff_weight(share.before)
+          << " | " << format_diff_weight(share.after) << " | " << format_significance(share)
+          << " |\n";
     }
   }
   const auto removed = only_before(report);
@@ -215,8 +197,8 @@ void write_diff_markdown(std::ostream& out, const DiffReport& report, const Gate
     out << "\n#### Only in BEFORE\n\n";
     for (std::size_t i = 0; i < removed.size() && i < top; ++i) {
       out << "- " << markdown_code(removed[i]->name) << ": "
-          << format_percent(removed[i]->before.total_percent) << " total ("
-          << format_diff_weight(removed[i]->before.total) << ' ' << unit << ")\n";
+          << format_percent(removed[i]->total.before_percent) << " total ("
+          << format_diff_weight(removed[i]->total.before) << ' ' << unit << ")\n";
     }
     if (removed.size() > top) out << "- ... and " << removed.size() - top << " more\n";
   }

@@ -218,6 +218,10 @@ struct SvgOptions {
   Palette palette = Palette::kHot;
   PaletteMap* palette_map = nullptr;  // if set, colors come from (and are added to) this map
   FrameStyler styler{};               // optional per-frame fill and tooltip line
+  // The styler's tooltip line is in the embedded data, which the script shows; when true it is
+  // also each element's `t` attribute, so the picture tells it without the script (wall graphs).
+  // The differential graph turns it off: its long lines are written once.
+  bool tooltip_attributes = true;
   std::vector<LegendEntry> legend{};  // optional color legend drawn under the title
 };
 

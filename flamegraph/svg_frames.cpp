@@ -114,7 +114,7 @@ class FrameWriter {
     out_.centi(b.width_centi) << "\" height=\"" << int64_t{canvas_.frame_height - 1} << "\" fill=\""
                               << to_css(fill) << "\" n=\"" << int64_t{name_id} << "\" w=\""
                               << weight << "\" o=\"" << offset << '"';
-    if (!style.tooltip.empty()) {
+    if (!style.tooltip.empty() && options_.tooltip_attributes) {
       out_ << " t=\"";
       out_.escaped(style.tooltip) << '"';
     }

@@ -43,26 +43,26 @@ TEST(DiffReport, TotalAndSelfSharesPerFunction) {
   EXPECT_DOUBLE_EQ(report.before.total, 1000);
   EXPECT_DOUBLE_EQ(report.after.total, 2000);
   const FunctionChange& parse = find_function(report, "parse");
-  EXPECT_DOUBLE_EQ(parse.before.total, 400);
-  EXPECT_DOUBLE_EQ(parse.before.self, 100);
-  EXPECT_DOUBLE_EQ(parse.before.total_percent, 40);
-  EXPECT_DOUBLE_EQ(parse.after.total_percent, 60);
-  EXPECT_DOUBLE_EQ(parse.total_change_points, 20);
-  EXPECT_DOUBLE_EQ(parse.self_change_points, 0);  // 10% of each
+  EXPECT_DOUBLE_EQ(parse.total.before, 400);
+  EXPECT_DOUBLE_EQ(parse.self.before, 100);
+  EXPECT_DOUBLE_EQ(parse.total.before_percent, 40);
+  EXPECT_DOUBLE_EQ(parse.total.after_percent, 60);
+  EXPECT_DOUBLE_EQ(parse.total.change_points, 20);
+  EXPECT_DOUBLE_EQ(parse.self.change_points, 0);  // 10% of each
   const FunctionChange& lex = find_function(report, "lex");
-  EXPECT_DOUBLE_EQ(lex.self_change_points, 20);  // 30% -> 50%
-  EXPECT_TRUE(lex.self_significant);
+  EXPECT_DOUBLE_EQ(lex.self.change_points, 20);  // 30% -> 50%
+  EXPECT_TRUE(lex.self.significant);
   const FunctionChange& draw = find_function(report, "draw");
-  EXPECT_DOUBLE_EQ(draw.total_change_points, -10);
+  EXPECT_DOUBLE_EQ(draw.total.change_points, -10);
   // Largest change of total share first (parse and lex both +20).
-  EXPECT_NEAR(report.functions.front().total_change_points, 20, 1e-9);
+  EXPECT_NEAR(report.functions.front().total.change_points, 20, 1e-9);
 }
 
 TEST(DiffReport, FunctionOnlyInBeforeIsReported) {
   const DiffReport report = diff_folded_counts(kBefore, kAfter, {});
   const FunctionChange& legacy = find_function(report, "legacy");
-  EXPECT_DOUBLE_EQ(legacy.before.total_percent, 10);
-  EXPECT_DOUBLE_EQ(legacy.after.total, 0);
+  EXPECT_DOUBLE_EQ(legacy.total.before_percent, 10);
+  EXPECT_DOUBLE_EQ(legacy.total.after, 0);
   std::ostringstream text;
   write_diff_text(text, report, {}, 10);
   const std::string out = text.str();
@@ -76,10 +76,10 @@ TEST(DiffReport, NoNormalizeComparesRawWeightsAgainstBeforeTotal) {
   options.normalize = false;
   const DiffReport report = diff_folded_counts(kBefore, kAfter, options);
   const FunctionChange& draw = find_function(report, "draw");
-  EXPECT_DOUBLE_EQ(draw.before.total_percent, 50);
-  EXPECT_DOUBLE_EQ(draw.after.total_percent, 80);  // 800 of BEFORE's 1000
-  EXPECT_DOUBLE_EQ(draw.total_change_points, 30);  // whereas its share shrank from 50% to 40%
-  EXPECT_TRUE(draw.total_significant);
+  EXPECT_DOUBLE_EQ(draw.total.before_percent, 50);
+  EXPECT_DOUBLE_EQ(draw.total.after_percent, 80);  // 800 of BEFORE's 1000
+  EXPECT_DOUBLE_EQ(draw.total.change_points, 30);  // whereas its share shrank from 50% to 40%
+  EXPECT_TRUE(draw.total.significant);
   EXPECT_FALSE(report.normalized);
 }
 
@@ -93,7 +93,7 @@ TEST(DiffReport, FocusAndIgnoreChooseTheFunctions) {
   const std::vector<GateRule> gate = {{GateRule::Share::kTotal, 1}};
   for (const GateFailure& f : evaluate_gate(report, gate)) EXPECT_NE(f.function->name, "parse");
   // Shares stay relative to the whole profile.
-  EXPECT_DOUBLE_EQ(find_function(report, "lex").before.total_percent, 30);
+  EXPECT_DOUBLE_EQ(find_function(report, "lex").total.before_percent, 30);
 }
 
 TEST(DiffReport, FractionalWeightsAreNotTestedWithoutEffectiveSamples) {
@@ -101,15 +101,27 @@ TEST(DiffReport, FractionalWeightsAreNotTestedWithoutEffectiveSamples) {
       diff_folded_counts({{"a;x", 1000.5}, {"a;y", 1000}}, {{"a;x", 3000.25}, {"a;y", 1000}}, {});
   EXPECT_FALSE(report.before.sample_counts);
   EXPECT_EQ(report.tests, 0u);
-  EXPECT_NE(report.untested_reason.find("--effective-samples"), std::string::npos);
-  EXPECT_FALSE(find_function(report, "x").total_significant);
+  EXPECT_EQ(report.untested.reason, Untested::Reason::kNotSampleCounts);
+  EXPECT_EQ(to_string(report.untested),
+            "before.folded is not weighted by sample counts, so sampling noise cannot be "
+            "estimated; pass --effective-samples N (e.g. the number of events)");
+  EXPECT_FALSE(find_function(report, "x").total.significant);
+  // The JSON report gives the message and its stable code.
+  std::ostringstream json;
+  write_diff_json(json, report, {});
+  EXPECT_NE(json.str().find("\"untested_reason\": \"before.folded is not weighted by sample "
+                            "counts"),
+            std::string::npos)
+      << json.str();
+  EXPECT_NE(json.str().find("\"untested_code\": \"not_sample_counts\",\n"), std::string::npos)
+      << json.str();
 
   DiffOptions options;
   options.effective_samples = 2000;
   const DiffReport tested = diff_folded_counts({{"a;x", 1000.5}, {"a;y", 1000}},
                                                {{"a;x", 3000.25}, {"a;y", 1000}}, options);
   EXPECT_GT(tested.tests, 0u);
-  EXPECT_TRUE(find_function(tested, "x").total_significant);  // 50% -> 75% of 2000 samples
+  EXPECT_TRUE(find_function(tested, "x").total.significant);  // 50% -> 75% of 2000 samples
 }
 
 TEST(DiffReport, TimeWeightedProfileIsNotTestedAsSamples) {
@@ -120,7 +132,7 @@ TEST(DiffReport, TimeWeightedProfileIsNotTestedAsSamples) {
   const DiffReport report = diff_profiles(before, after, {});
   EXPECT_FALSE(report.before.sample_counts);
   EXPECT_EQ(report.tests, 0u);  // 10 s in microseconds is not 10M independent samples
-  EXPECT_NE(report.untested_reason.find("--effective-samples"), std::string::npos);
+  EXPECT_NE(to_string(report.untested).find("--effective-samples"), std::string::npos);
   // The report speaks in the files' unit: microseconds of time, not samples.
   std::ostringstream text;
   write_diff_text(text, report, GateResult{}, 10);
@@ -133,7 +145,7 @@ TEST(DiffReport, TimeWeightedProfileIsNotTestedAsSamples) {
   options.effective_samples = 500;  // e.g. 500 off-CPU events in each profile
   const DiffReport tested = diff_profiles(before, after, options);
   EXPECT_GT(tested.tests, 0u);
-  EXPECT_TRUE(find_function(tested, "sleep").total_significant);  // 250 -> 350 of 500
+  EXPECT_TRUE(find_function(tested, "sleep").total.significant);  // 250 -> 350 of 500
 
   options.effective_samples = 50;  // below --min-samples: nothing is tested
   EXPECT_EQ(diff_profiles(before, after, options).tests, 0u);
@@ -207,6 +219,7 @@ TEST(DiffReport, TextMarkdownAndJsonAgree) {
         "\"before\": {\"file\": \"before.folded\", "
         "\"total\": 1000, \"sample_counts\": true, \"unit\": \"samples\"}",
         "\"normalized\": true", "\"alpha\": 0.01", "\"untested_reason\": null",
+        "\"untested_code\": null",
         "{\"name\": \"parse\", \"before\": {\"total\": 400, \"self\": 100, \"total_percent\": 40, "
         "\"self_percent\": 10}, \"after\": {\"total\": 1200, \"self\": 200, \"total_percent\": "
         "60, \"self_percent\": 10}, \"total_change_points\": 20, \"self_change_points\": 0",

@@ -125,8 +125,9 @@ TEST(DiffStatistics, TinyProfileNeverFailsEvenWhenEverythingMoved) {
     const DiffReport report = diff_folded_counts(before, after, {});
     EXPECT_TRUE(failing_functions(report, kStrictestGate).empty()) << samples << " samples";
     EXPECT_EQ(report.tests, 0u);
-    EXPECT_NE(report.untested_reason.find("at least 100"), std::string::npos)
-        << report.untested_reason;
+    EXPECT_EQ(report.untested.reason, Untested::Reason::kTooFewSamples);
+    EXPECT_EQ(to_string(report.untested), "before.folded has " + std::to_string(samples) +
+                                              " samples; at least 100 are needed to test a change");
   }
 }
 

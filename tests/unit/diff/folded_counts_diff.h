@@ -1,34 +1,32 @@
-// Builds Profiles from folded stack -> count maps and diffs them (the public diff_profiles()).
+// Builds Profiles from folded stack -> count maps, read as folded text by formats::FoldedReader
+// as `kiln diff` reads its files, and diffs them (the public diff_profiles()).
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <cstdio>
 #include <map>
+#include <sstream>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "diff/diff.h"
+#include "formats/formats.h"
 #include "profile/profile.h"
 
 namespace kiln::diff {
 
 inline Profile profile_of(const std::map<std::string, double>& folded) {
-  Profile profile;
+  std::string text;
   for (const auto& [stack, count] : folded) {
-    std::vector<std::string_view> frames;
-    std::string_view rest = stack;
-    for (std::size_t end; (end = rest.find(';')) != std::string_view::npos;
-         rest = rest.substr(end + 1)) {
-      frames.push_back(rest.substr(0, end));
-    }
-    frames.push_back(rest);
-    char text[64];
-    std::snprintf(text, sizeof text, "%.9f", count);
-    const Weight weight = count == static_cast<double>(static_cast<uint64_t>(count))
-                              ? Weight::from_integer(static_cast<uint64_t>(count))
-                              : *Weight::parse(text);
-    profile.add_stack(std::span<const std::string_view>(frames), weight);
+    char number[32];
+    std::snprintf(number, sizeof number, "%.17g", count);  // exact: whole counts stay whole
+    text += stack + ' ' + number + '\n';
   }
+  Profile profile;
+  std::ostringstream diagnostics;
+  formats::FoldedReader reader(profile, &diagnostics);
+  reader.read_text(text, "test.folded");
+  EXPECT_EQ(reader.bad_lines(), 0u) << diagnostics.str();
   return profile;
 }
 

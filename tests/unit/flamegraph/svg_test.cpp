@@ -361,6 +361,24 @@ TEST(SvgStyler, OverridesFillAndAddsTooltipAndLegend) {
   EXPECT_NE(svg.find(">more samples after</text>"), std::string::npos);
 }
 
+// Without tooltip attributes (the differential graph), the tooltip line is only in the data.
+TEST(SvgStyler, TooltipOnlyInDataWithoutAttributes) {
+  profile::Profile p = parse("main;slow 10\nmain;fast 2\n");
+  flamegraph::SvgOptions options;
+  options.styler = [](const flamegraph::FrameTree& t, flamegraph::NodeId n,
+                      flamegraph::FrameStyle& style) {
+    if (t.name(n) == "slow") style.tooltip = "slow grew";
+  };
+  options.tooltip_attributes = false;
+  std::string svg = render(p, options);
+  ParsedSvg parsed = parse_svg(svg);
+  ASSERT_TRUE(parsed.ok);
+  EXPECT_EQ(svg.find(" t=\""), std::string::npos) << svg;
+  bool in_data = false;
+  for (const auto& fields : parsed.data) in_data |= fields.size() == 7 && fields[6] == "slow grew";
+  EXPECT_TRUE(in_data) << svg;
+}
+
 TEST(SvgLabels, AnnotationHiddenAndLongNamesTruncated) {
   profile::Profile p = parse(
       "do_syscall_64_[k] 1\nstd::__detail::_Executor<char const*>::_M_dfs_with_a_long_tail 1\n");
