@@ -10,7 +10,7 @@
 # Usage: sudo bench/short_lived.sh [storm|exec] [PROCESSES]   (env: KILN, KILN_BEFORE)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-kiln=${KILN:-$root/build/profiler/kiln}
+kiln=${KILN:-$root/build/kiln}
 short_lived=$root/build/samples/short_lived
 mode=${1:-storm}
 processes=${2:-5000}
