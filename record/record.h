@@ -35,6 +35,7 @@ struct bpf_link;
 struct offcpu_bpf;
 struct profile_bpf;
 struct ring_buffer;
+struct perf_event_mmap_page;
 
 namespace kiln::symbolizer {
 class Symbolizer;
@@ -168,6 +169,9 @@ struct SampleCounters {
   uint64_t lost_ring_full = 0;  // --unwind dwarf: the user_stacks ring buffer was full
   uint64_t no_user_stack = 0;
   uint64_t user_stack_unreadable = 0;
+  // Not samples: the kernel's records of what processes mapped, dropped before kiln read them
+  // (ProcessRecords::lost); those processes' frames may show as [unknown].
+  uint64_t lost_process_records = 0;
   uint64_t lost() const {
     return lost_stack_map_full + lost_counts_map_full + lost_allocation + lost_other +
            lost_ring_full;
@@ -335,6 +339,58 @@ class ProcessTracker {
   std::map<uint32_t, uint32_t> parents_;
 };
 
+// A file descriptor the recording loop polls, and what to do when it is readable.
+struct EventSource {
+  int fd = -1;
+  std::function<void()> on_ready;
+};
+
+// The ring buffer of a perf event (`fd`, taken over) with `data_pages` pages of records (a power
+// of two), unmapped and closed by its destructor. Throws EnvironmentError if it cannot be mapped.
+class PerfRing {
+ public:
+  PerfRing(int fd, size_t data_pages);
+  ~PerfRing();
+  PerfRing(const PerfRing&) = delete;
+  PerfRing& operator=(const PerfRing&) = delete;
+  int fd() const { return fd_; }
+  // Appends a copy of each record written since the last read, in order, and frees their space.
+  void read(std::vector<std::vector<uint8_t>>& records);
+
+ private:
+  int fd_;
+  perf_event_mmap_page* header_ = nullptr;
+  uint8_t* data_ = nullptr;
+  size_t data_size_ = 0;
+  size_t mapped_size_ = 0;
+};
+
+// The kernel's records of what every process on `cpus` maps (executable mappings, with their
+// build-ids), execs, forks and exits, from one dummy perf event per CPU, applied to the process
+// snapshots of `symbolizer` (Symbolizer::record_*) in the order they happened: a process
+// started while recording is symbolized even if it exits before kiln could read its /proc.
+// Throws EnvironmentError when the events cannot be opened.
+class ProcessRecords {
+ public:
+  ProcessRecords(const std::vector<int>& cpus, symbolizer::Symbolizer& symbolizer);
+  // One per CPU, each reading every CPU's records (they are applied in time order).
+  std::vector<EventSource> sources();
+  void read();
+  // Records the kernel dropped because kiln read too late (PERF_RECORD_LOST).
+  uint64_t lost() const { return lost_; }
+  // The parent of each process forked while recording.
+  const std::map<uint32_t, uint32_t>& parents() const { return parents_; }
+
+ private:
+  void apply(const std::vector<uint8_t>& record);
+  symbolizer::Symbolizer& symbolizer_;
+  bool build_ids_ = true;
+  std::vector<std::unique_ptr<PerfRing>> rings_;
+  std::vector<std::vector<uint8_t>> batch_;
+  uint64_t lost_ = 0;
+  std::map<uint32_t, uint32_t> parents_;
+};
+
 enum class StopReason { kDuration, kSignal, kCommandExited, kTargetsExited };
 
 // Blocks SIGINT, SIGTERM and SIGCHLD so that they are read by the recording loop; construct it
@@ -351,17 +407,14 @@ class StopSignals {
   int fd_ = -1;
 };
 
-// A file descriptor the recording loop polls, and what to do when it is readable.
-struct EventSource {
-  int fd = -1;
-  std::function<void()> on_ready;
-};
-
 struct RecordLoopOptions {
   double duration_seconds = 0;      // 0: until a signal or the command exits
   ChildCommand* command = nullptr;  // stop when it exits
   std::vector<pid_t> watched;       // -p processes and -t threads: stop when all have exited
   ProcessTracker* tracker = nullptr;
+  // ProcessRecords::sources(): read before the tracker's announcements and before every other
+  // source, so a process's mappings are known before its samples are read.
+  std::vector<EventSource> process_records;
   // Read as they fill, after the tracker's announcements (a sample's process is snapshotted
   // before the sample is read), and once more at the stop.
   std::vector<EventSource> sources;
@@ -413,7 +466,8 @@ struct Session {
   std::vector<RawProfile> raw;  // one per recorder, in their order
   double seconds = 0;           // from the first attach to the last detach
   StopReason stop = StopReason::kDuration;
-  std::map<uint32_t, uint32_t> parents;  // tgid -> parent tgid (ProcessTracker::parents)
+  std::map<uint32_t, uint32_t> parents;  // tgid -> parent tgid (ProcessTracker, ProcessRecords)
+  uint64_t lost_process_records = 0;     // ProcessRecords::lost
 };
 // Attaches every recorder, lets `command` (if any) exec, waits for the end of the recording
 // (record_loop_options) while reading their sources and snapshotting announced processes in

@@ -117,15 +117,23 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
     event.data.fd = options.tracker->epoll_fd();
     epoll_ctl(epoll, EPOLL_CTL_ADD, options.tracker->epoll_fd(), &event);
   }
-  for (const EventSource& source : options.sources) {
-    event.data.fd = source.fd;
-    epoll_ctl(epoll, EPOLL_CTL_ADD, source.fd, &event);
+  for (const auto* sources : {&options.process_records, &options.sources}) {
+    for (const EventSource& source : *sources) {
+      event.data.fd = source.fd;
+      epoll_ctl(epoll, EPOLL_CTL_ADD, source.fd, &event);
+    }
   }
   TargetExitWatch targets(options.watched, epoll);
-  const auto source_of = [&options](int fd) -> const EventSource* {
-    for (const EventSource& source : options.sources)
+  const auto source_of = [](const std::vector<EventSource>& sources, int fd) -> const EventSource* {
+    for (const EventSource& source : sources)
       if (source.fd == fd) return &source;
     return nullptr;
+  };
+  // What processes there are and what they map, before any sample that needs it. Each
+  // process-records source reads every CPU's records: the first is enough.
+  const auto learn_processes = [&options] {
+    if (!options.process_records.empty()) options.process_records.front().on_ready();
+    if (options.tracker) options.tracker->consume();
   };
 
   StopReason reason = StopReason::kDuration;
@@ -162,16 +170,17 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
     epoll_event ready[8];
     const int n = epoll_wait(epoll, ready, 8, timeout_ms);
     if (n == 0 && !options.sources.empty()) {
-      if (options.tracker) options.tracker->consume();
+      learn_processes();
       for (const EventSource& source : options.sources) source.on_ready();
     }
     for (int i = 0; i < n; ++i) {
-      if (options.tracker && ready[i].data.fd == options.tracker->epoll_fd()) {
-        options.tracker->consume();
+      if ((options.tracker && ready[i].data.fd == options.tracker->epoll_fd()) ||
+          source_of(options.process_records, ready[i].data.fd)) {
+        learn_processes();
         continue;
       }
-      if (const EventSource* source = source_of(ready[i].data.fd)) {
-        if (options.tracker) options.tracker->consume();
+      if (const EventSource* source = source_of(options.sources, ready[i].data.fd)) {
+        learn_processes();
         source->on_ready();
         continue;
       }
@@ -196,7 +205,7 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
       }
     }
   }
-  if (options.tracker) options.tracker->consume();
+  learn_processes();
   for (const EventSource& source : options.sources) source.on_ready();
   if (options.progress) std::fputs("\r\033[K", stderr);
   return reason;

@@ -9,6 +9,9 @@ namespace kiln::record {
 Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& recorders,
                        ChildCommand* command, const StopSignals& signals,
                        symbolizer::Symbolizer& symbolizer, const SessionOptions& options) {
+  // Opened before anything is attached or the command execs: every process that starts from
+  // now on is followed from its first mapping.
+  ProcessRecords records(online_cpus(), symbolizer);
   std::vector<bpf_map*> announcements;
   for (const Recorder* recorder : recorders) announcements.push_back(recorder->new_processes());
   ProcessTracker tracker(announcements, symbolizer);
@@ -21,18 +24,22 @@ Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& 
       record_loop_options(targets, command, tracker, options.duration_seconds, options.progress);
   loop.progress_unit = options.progress_unit;
   loop.samples_so_far = [&recorders] { return recorders.front()->events_so_far(); };
+  loop.process_records = records.sources();
   for (Recorder* recorder : recorders)
     for (EventSource& source : recorder->sources()) loop.sources.push_back(std::move(source));
   session.stop = run_until_stopped(signals, loop);
   for (Recorder* recorder : recorders) recorder->detach();
   session.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  records.read();
   tracker.consume();
   for (Recorder* recorder : recorders) {
     session.raw.push_back(recorder->drain());
     tracker.snapshot_missing(session.raw.back());
   }
   session.parents = tracker.parents();
+  session.parents.insert(records.parents().begin(), records.parents().end());
+  session.lost_process_records = records.lost();
   return session;
 }
 
@@ -45,6 +52,7 @@ Recording recording_of(Session& session, size_t index, const Recorder& recorder,
   recording.stop = session.stop;
   recording.parents = std::move(session.parents);
   recording.unwinding = recorder.unwinding();
+  recording.counters.lost_process_records = session.lost_process_records;
   return recording;
 }
 

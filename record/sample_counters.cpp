@@ -53,6 +53,12 @@ std::vector<std::string> describe_losses(const SampleCounters& counters) {
   add(counters.lost_other, "stack walk failures", "report this to kiln's authors");
   add(counters.lost_ring_full, "user stack ring buffer full (kiln read it too slowly)",
       "lower -F or --stack-size, or raise --ring-size");
+  if (counters.lost_process_records) {
+    lines.push_back(std::to_string(counters.lost_process_records) +
+                    " records of what new processes mapped (not samples): the machine started "
+                    "processes faster than kiln read them; frames of those processes may show as "
+                    "[unknown]");
+  }
   return lines;
 }
 

@@ -31,6 +31,11 @@ class ModuleCache {
   std::shared_ptr<BinaryModule> from_fd(int fd, const std::string& path, const std::string& root);
   // The module at `path` in kiln's own file system; nullptr (and a counted problem) if none.
   std::shared_ptr<BinaryModule> from_path(const std::string& path);
+  // The module of the binary with this build-id (lowercase hex) if one was parsed already.
+  std::shared_ptr<BinaryModule> with_build_id(const std::string& build_id) const {
+    auto it = by_build_id_.find(build_id);
+    return it == by_build_id_.end() ? nullptr : it->second;
+  }
   // The kernel's vDSO image, read from kiln's own address space (the same for every process).
   std::shared_ptr<BinaryModule> vdso();
   size_t parsed() const { return parsed_; }

@@ -67,9 +67,77 @@ std::string why_mapped_file_unreadable(pid_t pid, int error) {
   return why;
 }
 
+// Opens the binary of a mapping the kernel recorded: in the process's file system while it
+// lives, else in kiln's. A file whose build-id (or, without one, inode) is not the recorded one
+// was replaced since the process mapped it, and is not read in its place.
+std::shared_ptr<BinaryModule> open_recorded_binary(pid_t pid, const SnapshotMapping& sm,
+                                                   ModuleCache& modules, ProblemLog& log) {
+  if (!sm.build_id.empty())
+    if (auto known = modules.with_build_id(sm.build_id)) return known;
+  const std::string& path = sm.mapping.path;
+  std::string root = "/proc/" + std::to_string(pid) + "/root";
+  int fd = open((root + path).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    root.clear();
+    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  const std::string of_process = path + " of process " + std::to_string(pid);
+  if (fd < 0) {
+    log.note(ProblemLog::kMissingFile, "cannot open " + of_process + ": " + strerror(errno) +
+                                           " (the process has exited and the file is gone)");
+    return nullptr;
+  }
+  const std::string replaced =
+      "cannot read " + of_process + ": the file was replaced on disk after the process mapped it";
+  struct stat st;
+  if (sm.build_id.empty() && (fstat(fd, &st) != 0 || st.st_ino != sm.mapping.inode)) {
+    close(fd);
+    log.note(ProblemLog::kMissingFile, replaced + " (another inode)");
+    return nullptr;
+  }
+  std::shared_ptr<BinaryModule> module = modules.from_fd(fd, path, root);
+  if (module && !sm.build_id.empty() && module->binary().build_id() != sm.build_id) {
+    log.note(ProblemLog::kMissingFile, replaced + " (another build-id)");
+    return nullptr;
+  }
+  return module;
+}
+
+const SnapshotMapping* find_in(const std::vector<SnapshotMapping>& mappings, uint64_t address) {
+  auto it =
+      std::upper_bound(mappings.begin(), mappings.end(), address,
+                       [](uint64_t a, const SnapshotMapping& m) { return a < m.mapping.start; });
+  if (it == mappings.begin()) return nullptr;
+  --it;
+  return address < it->mapping.end ? &*it : nullptr;
+}
+
+// Unique among all snapshots and images.
+uint64_t next_generation() {
+  static uint64_t generations = 0;
+  return ++generations;
+}
+
+void sort_by_start(std::vector<SnapshotMapping>& mappings) {
+  std::sort(mappings.begin(), mappings.end(),
+            [](const SnapshotMapping& a, const SnapshotMapping& b) {
+              return a.mapping.start < b.mapping.start;
+            });
+}
+
 }  // namespace
 
 bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
+  if (recorded_) {
+    if (!taken_) {
+      taken_ = true;
+      taken_at_ = std::chrono::steady_clock::now();
+      pid_ = pid;
+      namespace_pid_ = namespace_pid(pid);
+    }
+    open_recorded(modules, log);
+    return true;
+  }
   std::vector<Mapping> maps;
   const bool read = read_process_maps(pid, &maps);
   // A zombie's maps are empty: an earlier snapshot of the live process is worth more.
@@ -121,12 +189,9 @@ bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
     sm.mapping = std::move(m);
     result.push_back(std::move(sm));
   }
-  std::sort(result.begin(), result.end(), [](const SnapshotMapping& a, const SnapshotMapping& b) {
-    return a.mapping.start < b.mapping.start;
-  });
+  sort_by_start(result);
   mappings_ = std::move(result);
-  static uint64_t generations = 0;
-  generation_ = ++generations;
+  changed();
   if (!perf_map_) {
     perf_map_looked_for_ = {};
     perf_map();
@@ -143,12 +208,106 @@ bool ProcessSnapshot::refresh(ModuleCache& modules, ProblemLog& log,
 }
 
 const SnapshotMapping* ProcessSnapshot::find(uint64_t address) const {
-  auto it =
-      std::upper_bound(mappings_.begin(), mappings_.end(), address,
-                       [](uint64_t a, const SnapshotMapping& m) { return a < m.mapping.start; });
-  if (it == mappings_.begin()) return nullptr;
-  --it;
-  return address < it->mapping.end ? &*it : nullptr;
+  if (const SnapshotMapping* current = find_in(mappings_, address)) return current;
+  const EarlierImage* earlier = earlier_image(address);
+  return earlier ? find_in(earlier->mappings, address) : nullptr;
+}
+
+const EarlierImage* ProcessSnapshot::earlier_image(uint64_t address) const {
+  if (find_in(mappings_, address)) return nullptr;
+  for (auto it = earlier_.rbegin(); it != earlier_.rend(); ++it)
+    if (find_in(it->mappings, address)) return &*it;
+  return nullptr;
+}
+
+void ProcessSnapshot::changed() {
+  generation_ = next_generation();
+}
+
+void ProcessSnapshot::record_exec() {
+  if (!mappings_.empty()) earlier_.push_back({std::move(mappings_), generation_});
+  mappings_.clear();
+  recorded_ = true;
+  exited_ = false;
+  perf_map_.reset();  // the new program writes its own
+  perf_map_looked_for_ = {};
+  changed();
+}
+
+void ProcessSnapshot::inherit(const ProcessSnapshot& parent) {
+  mappings_ = parent.mappings_;
+  recorded_ = true;
+  changed();
+}
+
+void ProcessSnapshot::record_mapping(const RecordedMapping& recorded, ModuleCache& modules,
+                                     ProblemLog& log) {
+  SnapshotMapping sm;
+  sm.mapping.start = recorded.start;
+  sm.mapping.end = recorded.end;
+  sm.mapping.offset = recorded.offset;
+  sm.mapping.inode = recorded.inode;
+  sm.mapping.executable = true;
+  std::string path = recorded.path;
+  static const std::string kDeleted = " (deleted)";
+  if (path.size() > kDeleted.size() && path.ends_with(kDeleted))
+    path.resize(path.size() - kDeleted.size());
+  if (path == "[vdso]") {
+    sm.module = modules.vdso();
+    sm.name = path;
+  } else if (path.starts_with("/") && !path.starts_with("//anon") && !path.starts_with("/memfd:")) {
+    sm.name = base_name(path);
+    sm.mapping.path = std::move(path);
+    sm.build_id = recorded.build_id;
+    sm.unopened = true;
+  } else {
+    sm.name = path.starts_with("[") && !path.starts_with("[anon") ? path : "[anon]";
+  }
+  // What the new mapping covers of the older ones is gone (mmap with MAP_FIXED replaces it).
+  std::vector<SnapshotMapping> kept;
+  kept.reserve(mappings_.size() + 2);
+  for (SnapshotMapping& old : mappings_) {
+    if (old.mapping.end <= sm.mapping.start || old.mapping.start >= sm.mapping.end) {
+      kept.push_back(std::move(old));
+      continue;
+    }
+    if (old.mapping.start < sm.mapping.start) {
+      SnapshotMapping& left = kept.emplace_back(old);
+      left.mapping.end = sm.mapping.start;
+    }
+    if (old.mapping.end > sm.mapping.end) {
+      SnapshotMapping& right = kept.emplace_back(old);
+      right.mapping.offset += sm.mapping.end - old.mapping.start;
+      right.mapping.start = sm.mapping.end;
+    }
+  }
+  kept.push_back(std::move(sm));
+  sort_by_start(kept);
+  mappings_ = std::move(kept);
+  changed();
+  if (taken_) open_recorded(modules, log);
+}
+
+void ProcessSnapshot::open_recorded(ModuleCache& modules, ProblemLog& log) {
+  // True if it opened any.
+  const auto open_all = [&](std::vector<SnapshotMapping>& mappings) {
+    bool opened = false;
+    for (SnapshotMapping& sm : mappings) {
+      if (!sm.unopened) continue;
+      sm.unopened = false;
+      opened = true;
+      // A binary mapped once per segment is opened once.
+      for (const SnapshotMapping& other : mappings)
+        if (!other.unopened && other.module && other.mapping.path == sm.mapping.path &&
+            other.build_id == sm.build_id && other.mapping.inode == sm.mapping.inode)
+          sm.module = other.module;
+      if (!sm.module) sm.module = open_recorded_binary(pid_, sm, modules, log);
+    }
+    return opened;
+  };
+  if (open_all(mappings_)) changed();
+  for (EarlierImage& image : earlier_)
+    if (open_all(image.mappings)) image.generation = next_generation();
 }
 
 PerfMap* ProcessSnapshot::perf_map() {

@@ -1,6 +1,8 @@
 // What is needed to symbolize one process after it exits: its executable mappings, each with
-// the parsed module of its binary (opened through /proc/PID/map_files, falling back to
-// /proc/PID/root/PATH), and its JIT perf map.
+// the parsed module of its binary, and its JIT perf map. The mappings come from /proc/PID/maps
+// (binaries opened through /proc/PID/map_files, falling back to /proc/PID/root/PATH) or, for a
+// process started while recording, from the kernel's own records of what it mapped
+// (RecordedMapping; binaries opened by path and checked against the recorded build-id).
 #pragma once
 
 #include <sys/types.h>
@@ -14,6 +16,7 @@
 #include "perf_map.h"
 #include "problem_log.h"
 #include "process_maps.h"
+#include "symbolizer.h"
 
 namespace kiln::symbolizer {
 
@@ -21,34 +24,68 @@ struct SnapshotMapping {
   Mapping mapping;
   std::shared_ptr<BinaryModule> module;  // nullptr: anonymous, or the binary was unreadable
   std::string name;                      // "libc.so.6", "[vdso]", "[anon]", "[heap]"
+  // Recorded by the kernel: the binary's build-id (lowercase hex) to check the file against
+  // (empty: the inode is checked), and whether the binary is still to be opened (it is opened
+  // once the process is asked for, not for every process on the machine).
+  std::string build_id;
+  bool unopened = false;
+};
+
+// The executable mappings of a program a process ran before it exec'd another.
+struct EarlierImage {
+  std::vector<SnapshotMapping> mappings;  // sorted by start
+  uint64_t generation = 0;
 };
 
 class ProcessSnapshot {
  public:
   // Reads the process's mappings and opens its binaries. A process gone, or a zombie (empty
   // maps), keeps the earlier snapshot; false when there is none.
+  // A snapshot built from kernel records reads no /proc: it opens the binaries not opened yet.
   bool take(pid_t pid, ModuleCache& modules, ProblemLog& log);
+  bool taken() const { return taken_; }
+
+  // The kernel's records of the process (RecordedMapping). After an exec or a fork from a
+  // process with a snapshot, the records tell every executable mapping, so /proc is not read.
+  // An exec starts a new image; the earlier ones are kept for the samples taken before it.
+  void record_exec();
+  // Starts as a copy of the parent's mappings (its images before are not kept).
+  void inherit(const ProcessSnapshot& parent);
+  // Adds a mapping over what it overlaps; its binary is opened at once if the snapshot was
+  // taken, else at the first take().
+  void record_mapping(const RecordedMapping& recorded, ModuleCache& modules, ProblemLog& log);
+  void record_exit() { exited_ = true; }
+  bool exited() const { return exited_; }
 
   // Takes the snapshot again if the last one is older than `min_age` and the process still
   // lives; true if it did.
   bool refresh(ModuleCache& modules, ProblemLog& log,
                std::chrono::milliseconds min_age = std::chrono::milliseconds(100));
-  // The mapping containing `address`; nullptr if none.
+  // The mapping containing `address` in the current image, else in an earlier image (newest
+  // first, for samples taken before an exec); nullptr if none.
   const SnapshotMapping* find(uint64_t address) const;
   // The JIT perf map, if the process has one (looked for again while none was found).
   PerfMap* perf_map();
-  // Executable mappings, sorted by start.
+  // Executable mappings of the current image, sorted by start.
   const std::vector<SnapshotMapping>& mappings() const { return mappings_; }
+  // The newest image before the last exec with a mapping containing `address` and none in the
+  // current image; nullptr if none.
+  const EarlierImage* earlier_image(uint64_t address) const;
   // Changes (unique among all snapshots) each time the mappings are read anew.
   uint64_t generation() const { return generation_; }
 
  private:
-  bool taken_ = false;  // once: a later failure keeps the earlier snapshot
+  void open_recorded(ModuleCache& modules, ProblemLog& log);
+  void changed();
+  bool taken_ = false;     // once: a later failure keeps the earlier snapshot
+  bool recorded_ = false;  // built from kernel records since an exec or fork: /proc not read
+  bool exited_ = false;
   uint64_t generation_ = 0;
   std::chrono::steady_clock::time_point taken_at_{};
   pid_t pid_ = 0;
   pid_t namespace_pid_ = 0;                // the pid inside the process's own pid namespace (NSpid)
   std::vector<SnapshotMapping> mappings_;  // executable ones, sorted by start
+  std::vector<EarlierImage> earlier_;      // images before execs, oldest first
   std::unique_ptr<PerfMap> perf_map_;
   std::chrono::steady_clock::time_point perf_map_looked_for_{};
 };

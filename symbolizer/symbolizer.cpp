@@ -101,6 +101,17 @@ struct Symbolizer::Impl {
     return it->second;
   }
 
+  // The snapshot of a process, taken now if it has none (nullptr if it cannot be), or its
+  // recorded binaries opened if it was built from kernel records and never asked for.
+  ProcessSnapshot* process(pid_t tgid) {
+    auto [it, inserted] = processes.try_emplace(tgid);
+    if ((inserted || !it->second.taken()) && !it->second.take(tgid, modules, log)) {
+      processes.erase(it);
+      return nullptr;
+    }
+    return &it->second;
+  }
+
   const std::vector<FrameView>& counted() {
     if (views.size() == 1 && views[0].function.starts_with("[")) ++log.stats().unknown;
     return views;
@@ -135,21 +146,45 @@ void Symbolizer::forget_process(pid_t tgid) {
   impl_->processes.erase(tgid);
 }
 
+void Symbolizer::record_exec(pid_t tgid) {
+  impl_->processes[tgid].record_exec();
+}
+
+void Symbolizer::record_fork(pid_t child, pid_t parent) {
+  const auto from = impl_->processes.find(parent);
+  if (from == impl_->processes.end()) return;  // read from /proc when asked for
+  const auto [it, inserted] = impl_->processes.try_emplace(child);
+  // A snapshot of a process that lives (its exec was read first) is newer than the fork.
+  if (!inserted && !it->second.exited()) return;
+  if (!inserted) it->second = ProcessSnapshot();  // the pid was reused
+  it->second.inherit(from->second);
+}
+
+void Symbolizer::record_mapping(pid_t tgid, const RecordedMapping& mapping) {
+  const auto it = impl_->processes.find(tgid);
+  if (it != impl_->processes.end()) it->second.record_mapping(mapping, impl_->modules, impl_->log);
+}
+
+void Symbolizer::record_exit(pid_t tgid) {
+  const auto it = impl_->processes.find(tgid);
+  if (it != impl_->processes.end()) it->second.record_exit();
+}
+
 uint64_t Symbolizer::process_binaries(pid_t tgid, uint64_t address, uint64_t known,
                                       std::vector<MappedBinary>* mappings) {
-  auto it = impl_->processes.find(tgid);
-  if (it == impl_->processes.end()) {
-    if (!snapshot_process(tgid)) return 0;
-    it = impl_->processes.find(tgid);
-  }
-  ProcessSnapshot& process = it->second;
+  ProcessSnapshot* found = impl_->process(tgid);
+  if (!found) return 0;
+  ProcessSnapshot& process = *found;
   // An unwinder asks while the process most likely still runs, and a library just mapped by
   // ld.so or dlopen is needed now, not at the next timed refresh: look again at once.
   if (!process.find(address))
     process.refresh(impl_->modules, impl_->log, std::chrono::milliseconds(0));
-  if (process.generation() == known) return known;
+  // A sample taken before the process exec'd is unwound in the program it ran then.
+  const EarlierImage* earlier = process.earlier_image(address);
+  const uint64_t generation = earlier ? earlier->generation : process.generation();
+  if (generation == known) return known;
   mappings->clear();
-  for (const SnapshotMapping& sm : process.mappings()) {
+  for (const SnapshotMapping& sm : earlier ? earlier->mappings : process.mappings()) {
     MappedBinary& binary = mappings->emplace_back();
     binary.start = sm.mapping.start;
     binary.end = sm.mapping.end;
@@ -165,7 +200,7 @@ uint64_t Symbolizer::process_binaries(pid_t tgid, uint64_t address, uint64_t kno
     binary.elf = file.elf();
     binary.fd = file.fd();
   }
-  return process.generation();
+  return generation;
 }
 
 std::vector<Frame> Symbolizer::symbolize_user(pid_t tgid, uint64_t address) {
@@ -183,12 +218,9 @@ std::vector<Frame> Symbolizer::symbolize_file(const std::string& path, uint64_t 
 
 const std::vector<FrameView>& Symbolizer::view_user(pid_t tgid, uint64_t address) {
   ++impl_->log.stats().addresses;
-  auto it = impl_->processes.find(tgid);
-  if (it == impl_->processes.end()) {
-    if (!snapshot_process(tgid)) return impl_->unknown("[unknown]", FrameKind::kUser);
-    it = impl_->processes.find(tgid);
-  }
-  ProcessSnapshot& process = it->second;
+  ProcessSnapshot* found = impl_->process(tgid);
+  if (!found) return impl_->unknown("[unknown]", FrameKind::kUser);
+  ProcessSnapshot& process = *found;
   const SnapshotMapping* mapping = process.find(address);
   // Mapped after the snapshot (libraries ld.so maps after exec, dlopen): look again.
   if (!mapping && process.refresh(impl_->modules, impl_->log)) mapping = process.find(address);

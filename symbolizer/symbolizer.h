@@ -90,6 +90,17 @@ struct MappedBinary {
   std::string build_id;
 };
 
+// An executable mapping as the kernel recorded it when a process made it (PERF_RECORD_MMAP2), so
+// that a process that exits at once is still symbolized.
+struct RecordedMapping {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint64_t offset = 0;   // file offset of `start`
+  std::string path;      // as the process saw it; "[vdso]", "//anon" for anonymous memory
+  std::string build_id;  // lowercase hex; empty when the kernel gave the inode instead
+  uint64_t inode = 0;    // 0 when the build-id was given
+};
+
 struct SymbolizerOptions {
   bool demangle = true;
   bool full_signatures = false;  // keep parameter lists, return types and qualifiers
@@ -121,6 +132,15 @@ class Symbolizer {
   bool snapshot_process(pid_t tgid);
   // Forgets a process snapshot (parsed binaries stay cached for other processes).
   void forget_process(pid_t tgid);
+
+  // What the kernel recorded of processes while recording, in the order it happened. A process
+  // that execs, or forks from a process with a snapshot, is symbolized from these records
+  // alone, without /proc (which it may have left already). Mappings of processes without a
+  // snapshot (started before recording, never asked for) are ignored: /proc tells them.
+  void record_exec(pid_t tgid);
+  void record_fork(pid_t child, pid_t parent);
+  void record_mapping(pid_t tgid, const RecordedMapping& mapping);
+  void record_exit(pid_t tgid);
   // The executable mappings of a process's snapshot (taken now if it has none, and again
   // while the process lives when `address` is in none of them). Returns a
   // number that changes whenever they do, 0 when the process is unknown; fills *mappings
