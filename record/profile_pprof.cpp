@@ -79,13 +79,19 @@ class RecordingPprof {
       pprof::Sample& sample = p_.samples.emplace_back();
       // User locations first: the first mapping is what go tool pprof calls the main binary.
       user_ids_.clear();
-      for (size_t i = 0; i < stack.user.size(); ++i)
-        user_ids_.push_back(user_location(stack.tgid, lookup_address(stack.user, i)));
+      bool cut = false;
+      for (size_t i = 0; i < stack.user.size() && !cut; ++i) {
+        const UserLocation location = user_location(stack.tgid, lookup_address(stack.user, i));
+        // As symbolize_into: a return address in no mapping and what lies outside it are not
+        // the stack; it is drawn from the frame inside it, as truncated.
+        cut = i > 0 && location.unmapped;
+        if (!cut) user_ids_.push_back(location.id);
+      }
       for (size_t i = 0; i < stack.kernel.size(); ++i)
         sample.location_ids.push_back(kernel_location(lookup_address(stack.kernel, i)));
       sample.location_ids.insert(sample.location_ids.end(), user_ids_.begin(), user_ids_.end());
       // An unwind that stopped short: its outermost frame is not a child of the root.
-      if (stack.truncated) sample.location_ids.push_back(named_location("[truncated]"));
+      if (stack.truncated || cut) sample.location_ids.push_back(named_location("[truncated]"));
       if (off_cpu) {
         // Raw off-CPU weights are microseconds.
         sample.values = {static_cast<int64_t>(stack.weight * 1000),
@@ -173,8 +179,12 @@ class RecordingPprof {
                new_location(kernel_mapping_, address, symbolizer_.symbolize_kernel(address));
   }
 
-  uint64_t user_location(uint32_t tgid, uint64_t address) {
-    auto [known, inserted] = by_process_.try_emplace({tgid, address}, 0);
+  struct UserLocation {
+    uint64_t id = 0;
+    bool unmapped = false;  // in_no_mapping: in no mapping of the process nor of its parent
+  };
+  UserLocation user_location(uint32_t tgid, uint64_t address) {
+    auto [known, inserted] = by_process_.try_emplace({tgid, address});
     if (!inserted) return known->second;
     uint32_t owner = tgid;
     std::vector<symbolizer::Frame> frames =
@@ -190,7 +200,7 @@ class RecordingPprof {
     const auto key = std::make_tuple(mapping_id, mapping_id ? 0 : owner, address);
     auto [it, added] = locations_.try_emplace(key, 0);
     if (added) it->second = new_location(mapping_id, address, frames);
-    return known->second = it->second;
+    return known->second = {it->second, in_no_mapping(frames)};
   }
 
   // The mapping holding `address` in process `tgid` (0 when none is known).
@@ -238,7 +248,7 @@ class RecordingPprof {
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> functions_;
   std::map<std::string, uint64_t> named_;
   std::map<uint64_t, uint64_t> kernel_locations_;
-  std::map<std::pair<uint32_t, uint64_t>, uint64_t> by_process_;
+  std::map<std::pair<uint32_t, uint64_t>, UserLocation> by_process_;
   std::map<std::tuple<uint64_t, uint32_t, uint64_t>, uint64_t> locations_;
   std::map<std::tuple<std::string, uint64_t, uint64_t, uint64_t>, uint64_t> mappings_;
   std::map<uint32_t, Binaries> binaries_;

@@ -31,14 +31,10 @@ class FrameNames {
     if (inserted) {
       std::vector<symbolizer::Frame> frames =
           symbolizer_.symbolize_user(static_cast<pid_t>(tgid), address);
-      const auto unmapped = [&frames] {
-        return frames.size() == 1 && frames[0].function == "[unknown]" &&
-               frames[0].module == "[unknown]";
-      };
-      if (unmapped() && options_.parent_of)
+      if (in_no_mapping(frames) && options_.parent_of)
         if (const uint32_t parent = options_.parent_of(tgid); parent > 1)
           frames = symbolizer_.symbolize_user(static_cast<pid_t>(parent), address);
-      it->second = {names(frames), unmapped()};
+      it->second = {names(frames), in_no_mapping(frames)};
     }
     return it->second;
   }
@@ -80,6 +76,10 @@ uint64_t lookup_address(const std::vector<uint64_t>& addresses, size_t index) {
 }
 
 }  // namespace
+
+bool in_no_mapping(const std::vector<symbolizer::Frame>& frames) {
+  return frames.size() == 1 && frames[0].function == "[unknown]" && frames[0].module == "[unknown]";
+}
 
 std::string_view wall_state_frame(uint32_t state) {
   return flamegraph::wall_state_frame(

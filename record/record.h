@@ -39,6 +39,7 @@ struct perf_event_mmap_page;
 
 namespace kiln::symbolizer {
 class Symbolizer;
+struct Frame;
 }
 
 namespace kiln::record {
@@ -690,6 +691,10 @@ struct SymbolizeOptions {
 };
 // The frame a wait of RawStack::state `state` (an OFFCPU_STATE_* bit) ends in with --wall.
 std::string_view wall_state_frame(uint32_t state);
+
+// True when symbolize_user found `frames` in no mapping: a return address that a frame-pointer
+// walk read from data. The folded and pprof outputs draw a stack from the frame inside it.
+bool in_no_mapping(const std::vector<symbolizer::Frame>& frames);
 
 // Stacks cut short by symbolization (see symbolize_into).
 struct CutStacks {

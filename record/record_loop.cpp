@@ -36,7 +36,16 @@ class TargetExitWatch {
       // way.
       int fd = static_cast<int>(syscall(SYS_pidfd_open, target, O_EXCL));
       if (fd < 0) fd = static_cast<int>(syscall(SYS_pidfd_open, target, 0));
-      if (fd < 0) continue;  // gone already, or not watchable: the other stop conditions remain
+      if (fd < 0) {
+        // A target that exited while kiln started counts as exited (else -p would record on to
+        // -d, or forever); one that cannot be watched leaves the other stop conditions.
+        if (errno == ESRCH) {
+          ++watched_;
+          ++exited_;
+        }
+        continue;
+      }
+      ++watched_;
       fds_.push_back(fd);
       epoll_event event{};
       event.events = EPOLLIN;
@@ -55,11 +64,13 @@ class TargetExitWatch {
   bool exited(int fd, int epoll) {
     epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nullptr);
     ++exited_;
-    return !fds_.empty() && exited_ == fds_.size();
+    return all_exited();
   }
+  bool all_exited() const { return watched_ > 0 && exited_ == watched_; }
 
  private:
   std::vector<int> fds_;
+  size_t watched_ = 0;  // targets watched through fds_ or found gone at the start
   size_t exited_ = 0;
 };
 
@@ -142,6 +153,10 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
   // A command that exited before we started waiting has left a pending SIGCHLD; check anyway.
   if (options.command && options.command->reap(false)) {
     reason = StopReason::kCommandExited;
+    stopped = true;
+  }
+  if (targets.all_exited()) {
+    reason = StopReason::kTargetsExited;
     stopped = true;
   }
   while (!stopped) {

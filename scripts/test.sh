@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds kiln (release and ASan+UBSan), and runs every test:
-# unit tests in both builds, integration tests (root + BPF) and browser tests in the release build,
-# then each libFuzzer target of the clang fuzz build for 35 s (README, "Fuzzing").
+# Installs what is missing, builds kiln (release and ASan+UBSan), and runs every test: unit
+# tests in both builds, integration tests (root + BPF) in both (in the ASan build all but the
+# cases below), browser tests in the release build, then each libFuzzer target of the clang fuzz
+# build for 35 s (README, "Fuzzing").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,11 +14,22 @@ jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON >/dev/null
-cmake --build build-asan -j "$jobs" --target unit_tests
+cmake --build build-asan -j "$jobs" --target unit_tests kiln samples integration_offcpu_tracer
+
+# Integration cases not run against the ASan+UBSan kiln, which starts in 2-3 s instead of 0.4 s
+# and unwinds several times slower: each needs kiln to attach or keep up within a time the
+# release kiln needs (a target that runs 2-6 s, input that arrives after 1 s, children that live
+# 6-20 ms, wall time within 5%), so under ASan they would fail without finding anything. The
+# `_fp` cases rerun record and off-CPU cases with --unwind fp, whose walk is in the kernel
+# (unwind_fp_mode still runs).
+asan_integration_skipped='_fp$|process_storm|targets_exit|pid_filter|short_lived|sigint|offcpu_read|wall_shares'
 
 status=0
 echo "== unit tests under ASan+UBSan"
 ctest --test-dir build-asan -L unit --output-on-failure -j "$jobs" || status=1
+echo "== integration tests under ASan+UBSan (a sanitizer report fails the case)"
+ctest --test-dir build-asan -L integration -E "$asan_integration_skipped" --output-on-failure ||
+  status=1
 echo "== all tests (unit, integration, browser)"
 ctest --test-dir build --output-on-failure || status=1
 echo "== fuzz targets (clang, libFuzzer + ASan+UBSan, 35 s each)"

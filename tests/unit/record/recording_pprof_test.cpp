@@ -117,6 +117,26 @@ TEST(RecordingPprof, KeepsMappingBuildIdLinesAndThreadLabels) {
   EXPECT_EQ(p.locations[sample.location_ids[1] - 1].address, kiln_pprof_caller() - 1);
 }
 
+// As in the folded output (Symbolization.StackCutAtAReturnAddressInNoMapping): a return address
+// in no mapping, which a frame-pointer walk read from data, and what lies outside it are not the
+// stack. Before, the pprof file kept them ([unknown], then kiln_pprof_caller) where the folded
+// file of the same recording said [truncated].
+TEST(RecordingPprof, StackCutAtAReturnAddressInNoMappingAsInFoldedStacks) {
+  RawProfile raw = one_stack(3, 3);
+  const uint64_t text_in_no_mapping = 0x3538392e32203a73;  // "s: 2.985", as seen in a recording
+  raw.stacks[0].user = {reinterpret_cast<uint64_t>(&kiln_pprof_callee) + 1, text_in_no_mapping,
+                        kiln_pprof_caller()};
+  const pprof::Profile p = written(raw, PprofFacts{});
+  const auto name = [&p](uint64_t location_id) {
+    const pprof::Location& l = p.locations.at(location_id - 1);
+    return p.strings.at(static_cast<size_t>(p.functions.at(l.lines.at(0).function_id - 1).name));
+  };
+  const std::vector<uint64_t>& ids = p.samples.at(0).location_ids;  // leaf first
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(name(ids[0]), "kiln_pprof_callee");
+  EXPECT_EQ(name(ids[1]), "[truncated]");
+}
+
 TEST(RecordingPprof, OffCpuTimeInNanosecondsAndBlocks) {
   PprofFacts facts;
   facts.measured = "off-cpu";
