@@ -11,7 +11,7 @@
 # (PROFILERS="kiln perf" RATES=4999 STOP_SECONDS=0 for a part of it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-kiln=$root/build/kiln
+kiln=${KILN:-$root/build/kiln}  # KILN=PATH: another build (before/after comparisons)
 runs=${RUNS:-5}
 rounds=${ROUNDS:-600}
 stop_seconds=${STOP_SECONDS:-30}  # 0 skips the stop-to-SVG part
