@@ -1,4 +1,4 @@
-#include "dwarf_index.h"
+#include "symbolizer/dwarf_index.h"
 
 #include <dwarf.h>
 

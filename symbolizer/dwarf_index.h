@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "elf_file.h"
-#include "line_table.h"
+#include "symbolizer/line_table.h"
+#include "symbolizer/process_layer.h"
 
 namespace kiln::symbolizer {
 
