@@ -70,18 +70,11 @@ void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
   for (size_t i = 0; i < scratch_.size(); ++i) {
     const DwarfFrame& d = scratch_[i];
     bool outermost = i + 1 == scratch_.size();
-    // Names are demangled once; symbols and DWARF nodes keep a pointer to the result.
     bool from_symbol = outermost && symbol;
     const char* raw = from_symbol ? symbol->name.c_str() : d.name;
-    const std::string** display = from_symbol ? &symbol->display : d.display;
     FrameRef frame;
     if (from_symbol || d.linkage_name) frame.mangled = raw;
-    if (raw && display && *display) {
-      frame.function = *display;
-    } else if (raw) {
-      frame.function = &display_name(raw, options);
-      if (display) *display = frame.function;
-    }
+    if (raw) frame.function = &display_name(raw, options);
     if (options.want_lines && d.file) {
       frame.file = d.file;
       frame.line = d.line;

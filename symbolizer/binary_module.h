@@ -63,7 +63,9 @@ class BinaryModule {
   SymbolTable debug_symbols_;  // the debug file's .symtab (names stripped from the binary)
   std::unique_ptr<DwarfIndex> dwarf_;
   std::optional<CallFrameIndex> call_frames_;  // read at the first unnamed address
-  std::unordered_map<const char*, std::string> names_;  // raw name -> demangled
+  // Raw name (as the symbol table or DWARF has it) -> demangled: the one cache of demangled
+  // names; the frames cached keep pointers to its strings.
+  std::unordered_map<const char*, std::string> names_;
   std::vector<DwarfFrame> scratch_;
 };
 
