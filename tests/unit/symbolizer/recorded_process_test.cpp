@@ -1,4 +1,4 @@
-// Processes symbolized from the kernel's records of their mappings (Symbolizer::record_*), as
+// Processes symbolized from the kernel's records of their mappings (ProcessTable::record_*), as
 // kiln record gets them for processes that exit before their /proc can be read: the sample
 // program's real mappings are recorded, the program exits, and its addresses are still named.
 #include <gtest/gtest.h>
