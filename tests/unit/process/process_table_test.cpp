@@ -62,6 +62,15 @@ TEST(ElfFile, BuildIdIsTheOneReadelfShows) {
   }
 }
 
+// The build-id kiln gives the kernel's mapping in pprof output, as perf reads it.
+TEST(BuildId, KernelBuildIdIsTheOnePerfShows) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen("perf buildid-list -k 2>/dev/null", "r"),
+                                             pclose);
+  char perf[256] = "";
+  if (!pipe || fscanf(pipe.get(), "%255s", perf) != 1) GTEST_SKIP() << "perf is not installed";
+  EXPECT_EQ(kernel_build_id(), perf);
+}
+
 TEST(ElfFile, NotElfSaysWhy) {
   std::string error;
   EXPECT_EQ(ElfFile::open("/proc/self/status", &error), nullptr);
