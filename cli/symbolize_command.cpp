@@ -16,7 +16,8 @@
 #include <string_view>
 
 #include "cli/commands.h"
-#include "symbolizer.h"
+#include "process/process.h"
+#include "symbolizer/symbolizer.h"
 
 namespace kiln::cli {
 namespace {
@@ -82,7 +83,7 @@ int run(const SymbolizeArgs& args) {
     }
   }
   symbolizer::Symbolizer symbolizer(options);
-  if (args.pid && !symbolizer.snapshot_process(args.pid)) {
+  if (args.pid && !symbolizer.processes().snapshot(args.pid)) {
     fprintf(stderr, "kiln symbolize: process %d does not exist (or /proc/%d/maps is unreadable)\n",
             args.pid, args.pid);
     return kInputError;

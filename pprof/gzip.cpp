@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "pprof.h"
+#include "pprof/pprof.h"
 
 namespace kiln::pprof {
 

@@ -2,7 +2,7 @@
 // unique, every sample has one value per sample type. Also: telling a pprof file from text.
 #include <unordered_set>
 
-#include "pprof.h"
+#include "pprof/pprof.h"
 
 namespace kiln::pprof {
 

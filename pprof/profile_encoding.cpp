@@ -1,8 +1,8 @@
 // profile.proto's messages to and from the wire format. The field numbers are those the format
 // defines (github.com/google/pprof, proto/profile.proto); repeated numbers are written packed
 // and read packed or not, as proto3 requires.
-#include "pprof.h"
-#include "proto_wire.h"
+#include "pprof/pprof.h"
+#include "pprof/proto_wire.h"
 
 namespace kiln::pprof {
 

@@ -1,6 +1,6 @@
 // The protobuf wire format: varints (7 bits a byte, least significant first, at most 10 bytes)
 // and length-delimited fields, every read checked against the end of its range.
-#include "proto_wire.h"
+#include "pprof/proto_wire.h"
 
 namespace kiln::pprof {
 

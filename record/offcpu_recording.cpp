@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "record/record.h"
+#include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
 
@@ -18,7 +19,7 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
                                const OffCpuOptions& options, ChildCommand* command,
                                const StopSignals& signals, symbolizer::Symbolizer& symbolizer) {
   const TargetFilter filter(targets, command ? command->pid() : 0);
-  unwind::UserStackUnwinder unwinder(symbolizer);
+  unwind::UserStackUnwinder unwinder(symbolizer.processes());
   OffCpuTracer tracer(filter, options, &unwinder);
   Session session = record_session(targets, {&tracer}, command, signals, symbolizer,
                                    {options.duration_seconds, options.progress, "blocks"});

@@ -8,6 +8,7 @@
 #include "record/record.h"  // first: the skeleton refers to the structs of bpf/stack_key.h
 
 #include "profile.skel.h"
+#include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
 
@@ -109,7 +110,7 @@ Recording record_on_cpu(const TargetSpec& targets, const std::vector<int>& cpus,
                         const SamplerOptions& options, ChildCommand* command,
                         const StopSignals& signals, symbolizer::Symbolizer& symbolizer) {
   const TargetFilter filter(targets, command ? command->pid() : 0);
-  unwind::UserStackUnwinder unwinder(symbolizer);
+  unwind::UserStackUnwinder unwinder(symbolizer.processes());
   OnCpuSampler sampler(filter, cpus, options, &unwinder);
   Session session = record_session(targets, {&sampler}, command, signals, symbolizer,
                                    {options.duration_seconds, options.progress, "samples"});

@@ -1,6 +1,6 @@
 // What processes map, exec, fork and exit, from the kernel's own records as they happen (as
 // perf record has them): a dummy software event per CPU, read as it fills, applied to the
-// symbolizer's process snapshots in the order the records were written.
+// process layer's snapshots in the order the records were written.
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "process/process.h"
 #include "record/record.h"
 #include "symbolizer/symbolizer.h"
 
@@ -39,30 +40,20 @@ uint64_t time_of(const std::vector<uint8_t>& record) {
              : 0;
 }
 
-std::string hex(const uint8_t* bytes, size_t size) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string text;
-  for (size_t i = 0; i < size; ++i) {
-    text += kDigits[bytes[i] >> 4];
-    text += kDigits[bytes[i] & 15];
-  }
-  return text;
-}
-
 // The body of PERF_RECORD_MMAP2 after its header: pid, tid, addr, len, pgoff, then either the
 // build-id (PERF_RECORD_MISC_MMAP_BUILD_ID) or maj, min, ino, ino_generation, then prot, flags
 // and the file name.
 constexpr size_t kMmap2Pid = 8, kMmap2Addr = 16, kMmap2Len = 24, kMmap2Pgoff = 32, kMmap2Union = 40,
                  kMmap2Ino = 48, kMmap2Name = 72;
 
-symbolizer::RecordedMapping mapping_of(const std::vector<uint8_t>& record, uint16_t misc) {
-  symbolizer::RecordedMapping mapping;
+process::RecordedMapping mapping_of(const std::vector<uint8_t>& record, uint16_t misc) {
+  process::RecordedMapping mapping;
   mapping.start = field<uint64_t>(record, kMmap2Addr);
   mapping.end = mapping.start + field<uint64_t>(record, kMmap2Len);
   mapping.offset = field<uint64_t>(record, kMmap2Pgoff);
   if (misc & PERF_RECORD_MISC_MMAP_BUILD_ID) {
     const size_t size = std::min<size_t>(field<uint8_t>(record, kMmap2Union), 20);
-    mapping.build_id = hex(record.data() + kMmap2Union + 4, size);
+    mapping.build_id = process::build_id_hex(record.data() + kMmap2Union + 4, size);
   } else {
     mapping.inode = field<uint64_t>(record, kMmap2Ino);
   }
@@ -130,25 +121,25 @@ void ProcessRecords::read() {
 void ProcessRecords::apply(const std::vector<uint8_t>& record) {
   const auto header = field<perf_event_header>(record, 0);
   const auto pid = field<uint32_t>(record, 8);
+  process::ProcessTable& processes = symbolizer_.processes();
   switch (header.type) {
     case PERF_RECORD_MMAP2:
-      symbolizer_.record_mapping(static_cast<pid_t>(field<uint32_t>(record, kMmap2Pid)),
-                                 mapping_of(record, header.misc));
+      processes.record_mapping(static_cast<pid_t>(field<uint32_t>(record, kMmap2Pid)),
+                               mapping_of(record, header.misc));
       break;
     case PERF_RECORD_COMM:
-      if (header.misc & PERF_RECORD_MISC_COMM_EXEC)
-        symbolizer_.record_exec(static_cast<pid_t>(pid));
+      if (header.misc & PERF_RECORD_MISC_COMM_EXEC) processes.record_exec(static_cast<pid_t>(pid));
       break;
     case PERF_RECORD_FORK: {
       const auto ppid = field<uint32_t>(record, 12);
       if (pid != ppid) {  // a new process, not a thread
-        symbolizer_.record_fork(static_cast<pid_t>(pid), static_cast<pid_t>(ppid));
+        processes.record_fork(static_cast<pid_t>(pid), static_cast<pid_t>(ppid));
         parents_[pid] = ppid;
       }
       break;
     }
     case PERF_RECORD_EXIT:
-      if (pid == field<uint32_t>(record, 16)) symbolizer_.record_exit(static_cast<pid_t>(pid));
+      if (pid == field<uint32_t>(record, 16)) processes.record_exit(static_cast<pid_t>(pid));
       break;
     case PERF_RECORD_LOST:
       lost_ += field<uint64_t>(record, 16);

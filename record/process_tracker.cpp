@@ -10,6 +10,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "process/process.h"
 #include "record/record.h"
 #include "symbolizer/symbolizer.h"
 
@@ -48,7 +49,7 @@ ProcessTracker::ProcessTracker(const std::vector<bpf_map*>& new_processes,
   // The first snapshot that meets a library opens it and looks for its debug file. kiln's own
   // snapshot does so for the libraries most processes share before recording starts; it is
   // kept so that they stay cached.
-  symbolizer_.snapshot_process(getpid());
+  symbolizer_.processes().snapshot(getpid());
 }
 
 ProcessTracker::~ProcessTracker() {
@@ -95,7 +96,7 @@ void ProcessTracker::refresh() {
       continue;
     }
     // A process gone, or a zombie, keeps its last snapshot; one never snapshotted is dropped.
-    const bool snapshotted = symbolizer_.snapshot_process(static_cast<pid_t>(it->first));
+    const bool snapshotted = symbolizer_.processes().snapshot(static_cast<pid_t>(it->first));
     if (!snapshotted || ++recent.refreshes == kRefreshes)
       it = recent_.erase(it);
     else
@@ -119,7 +120,7 @@ void ProcessTracker::snapshot(uint32_t tgid) {
     if (read_stat(tgid, &state, &ppid)) parents_[tgid] = ppid;
   }
   auto [it, inserted] = snapshotted_.try_emplace(tgid, false);
-  if (inserted) it->second = symbolizer_.snapshot_process(static_cast<pid_t>(tgid));
+  if (inserted) it->second = symbolizer_.processes().snapshot(static_cast<pid_t>(tgid));
 }
 
 void ProcessTracker::snapshot_missing(const RawProfile& profile) {

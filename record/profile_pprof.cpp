@@ -1,8 +1,6 @@
 // A recording as pprof: what kiln knows of each address kept (its mapping with build-id, its
 // inline chain with files and lines), the thread in labels, the recording's facts in the
 // header fields and comments.
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -11,44 +9,13 @@
 #include <tuple>
 
 #include "pprof/pprof.h"
+#include "process/process.h"
 #include "record/record.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
 
 namespace {
-
-// The running kernel's build-id, from the ELF notes it exports (/sys/kernel/notes); empty when
-// unreadable.
-std::string kernel_build_id() {
-  const int fd = ::open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  uint8_t notes[4096];
-  const ssize_t size = ::read(fd, notes, sizeof notes);
-  ::close(fd);
-  // Each note: namesz, descsz, type (4 bytes each), name and desc padded to 4 bytes.
-  for (size_t at = 0; size > 0 && at + 12 <= static_cast<size_t>(size);) {
-    uint32_t namesz, descsz, type;
-    std::memcpy(&namesz, notes + at, 4);
-    std::memcpy(&descsz, notes + at + 4, 4);
-    std::memcpy(&type, notes + at + 8, 4);
-    const size_t name_at = at + 12, desc_at = name_at + ((namesz + 3) & ~3u);
-    const size_t next = desc_at + ((descsz + 3) & ~3u);
-    if (next > static_cast<size_t>(size) || next <= at) break;
-    constexpr uint32_t kGnuBuildId = 3;
-    if (type == kGnuBuildId && namesz == 4 && std::memcmp(notes + name_at, "GNU", 4) == 0) {
-      std::string hex;
-      for (size_t i = 0; i < descsz; ++i) {
-        static const char digits[] = "0123456789abcdef";
-        hex += digits[notes[desc_at + i] >> 4];
-        hex += digits[notes[desc_at + i] & 15];
-      }
-      return hex;
-    }
-    at = next;
-  }
-  return {};
-}
 
 class RecordingPprof {
  public:
@@ -169,7 +136,7 @@ class RecordingPprof {
       pprof::Mapping& m = p_.mappings.emplace_back();
       m.id = kernel_mapping_ = p_.mappings.size();
       m.filename = s_("[kernel.kallsyms]");
-      m.build_id = s_(kernel_build_id());
+      m.build_id = s_(process::kernel_build_id());
       m.has_functions = true;
       kernel_low_ = address;
     }
@@ -206,10 +173,10 @@ class RecordingPprof {
   // The mapping holding `address` in process `tgid` (0 when none is known).
   uint64_t mapping(uint32_t tgid, uint64_t address, const std::vector<symbolizer::Frame>& frames) {
     Binaries& binaries = binaries_[tgid];
-    binaries.generation = symbolizer_.process_binaries(static_cast<pid_t>(tgid), address,
-                                                       binaries.generation, &binaries.list);
-    const symbolizer::MappedBinary* found = nullptr;
-    for (const symbolizer::MappedBinary& b : binaries.list)
+    binaries.generation = symbolizer_.processes().binaries(static_cast<pid_t>(tgid), address,
+                                                           binaries.generation, &binaries.list);
+    const process::MappedBinary* found = nullptr;
+    for (const process::MappedBinary& b : binaries.list)
       if (address >= b.start && address < b.end) found = &b;
     const bool jit = !frames.empty() && frames.back().kind == symbolizer::FrameKind::kJit;
     if (!found && !jit) return 0;
@@ -239,7 +206,7 @@ class RecordingPprof {
 
   struct Binaries {
     uint64_t generation = 0;
-    std::vector<symbolizer::MappedBinary> list;
+    std::vector<process::MappedBinary> list;
   };
   symbolizer::Symbolizer& symbolizer_;
   const SymbolizeOptions& options_;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "record/record.h"
+#include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
 
@@ -55,7 +56,7 @@ WallRecording record_wall(const TargetSpec& targets, const std::vector<int>& cpu
                           ChildCommand* command, const StopSignals& signals,
                           symbolizer::Symbolizer& symbolizer) {
   const TargetFilter filter(targets, command ? command->pid() : 0);
-  unwind::UserStackUnwinder unwinder(symbolizer);
+  unwind::UserStackUnwinder unwinder(symbolizer.processes());
   OnCpuSampler sampler(filter, cpus, sampler_options, &unwinder);
   OffCpuOptions waits = off_cpu;
   // Every wait counts, however short, and so does the wait for a CPU: a thread's samples and

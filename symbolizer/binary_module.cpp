@@ -1,39 +1,37 @@
-#include "binary_module.h"
+#include "symbolizer/binary_module.h"
 
-#include "demangler.h"
+#include "symbolizer/demangler.h"
 
 namespace kiln::symbolizer {
 
-BinaryModule::BinaryModule(std::unique_ptr<ElfFile> binary, const std::string& path,
-                           const std::string& root, const DebugFileLocator& locator,
+BinaryModule::BinaryModule(const process::Binary& binary, const DebugFileLocator& locator,
                            DebuginfodClient* debuginfod, ProblemLog* log)
-    : binary_(std::move(binary)), path_(path), debuginfod_(debuginfod), log_(log) {
-  if (!binary_->has_dwarf()) debug_ = locator.find(*binary_, path, root);
+    : binary_(*binary.file), path_(binary.path), debuginfod_(debuginfod), log_(log) {
+  if (!binary_.has_dwarf()) debug_ = locator.find(binary_, binary.path, binary.root);
 }
 
 void BinaryModule::parse() {
   parsed_ = true;
-  if (!debug_ && debuginfod_ && !binary_->has_dwarf() && !binary_->build_id().empty())
-    debug_ = debuginfod_->find_debuginfo(binary_->build_id(), path_);
-  symbols_.add_symbols(*binary_);
+  if (!debug_ && debuginfod_ && !binary_.has_dwarf() && !binary_.build_id().empty())
+    debug_ = debuginfod_->find_debuginfo(binary_.build_id(), path_);
+  symbols_.add_symbols(binary_);
   symbols_.finish();
   if (debug_) {
     debug_symbols_.add_symbols(*debug_);
     debug_symbols_.finish();
   }
-  const ElfFile* dwarf_file = debug_ && debug_->has_dwarf() ? debug_.get() : binary_.get();
+  const ElfFile* dwarf_file = debug_ && debug_->has_dwarf() ? debug_.get() : &binary_;
   if (dwarf_file->has_dwarf()) {
     std::string error;
     dwarf_ = DwarfIndex::open(*dwarf_file, &error);
     if (!dwarf_) {
-      log_->note(ProblemLog::kCorruptFile,
-                 path_ + ": " + error + " (frames keep their ELF symbol names)");
+      log_->note(kCorruptFile, path_ + ": " + error + " (frames keep their ELF symbol names)");
     }
   }
 }
 
 std::optional<uint64_t> BinaryModule::unnamed_function_start(uint64_t vaddr) {
-  if (!call_frames_) call_frames_ = CallFrameIndex::read(*binary_, debug_.get());
+  if (!call_frames_) call_frames_ = CallFrameIndex::read(binary_, debug_.get());
   auto function = call_frames_->function_at(vaddr);
   return function ? std::optional(function->start) : std::nullopt;
 }
@@ -72,18 +70,11 @@ void BinaryModule::symbolize(uint64_t vaddr, const Symbolizer::Options& options,
   for (size_t i = 0; i < scratch_.size(); ++i) {
     const DwarfFrame& d = scratch_[i];
     bool outermost = i + 1 == scratch_.size();
-    // Names are demangled once; symbols and DWARF nodes keep a pointer to the result.
     bool from_symbol = outermost && symbol;
     const char* raw = from_symbol ? symbol->name.c_str() : d.name;
-    const std::string** display = from_symbol ? &symbol->display : d.display;
     FrameRef frame;
     if (from_symbol || d.linkage_name) frame.mangled = raw;
-    if (raw && display && *display) {
-      frame.function = *display;
-    } else if (raw) {
-      frame.function = &display_name(raw, options);
-      if (display) *display = frame.function;
-    }
+    if (raw) frame.function = &display_name(raw, options);
     if (options.want_lines && d.file) {
       frame.file = d.file;
       frame.line = d.line;

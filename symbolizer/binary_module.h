@@ -10,14 +10,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "call_frame_index.h"
-#include "debug_file_locator.h"
-#include "debuginfod_client.h"
-#include "dwarf_index.h"
-#include "elf_file.h"
-#include "problem_log.h"
-#include "symbol_table.h"
-#include "symbolizer.h"
+#include "symbolizer/call_frame_index.h"
+#include "symbolizer/debug_file_locator.h"
+#include "symbolizer/debuginfod_client.h"
+#include "symbolizer/dwarf_index.h"
+#include "symbolizer/process_layer.h"
+#include "symbolizer/symbol_table.h"
+#include "symbolizer/symbolizer.h"
 
 namespace kiln::symbolizer {
 
@@ -35,16 +34,15 @@ struct FrameRef {
 
 class BinaryModule {
  public:
-  // Takes `binary` and finds its debug file now (while the process and its root exist);
-  // `path` is its path as its process sees it (for .gnu_debuglink), `root` the prefix that
-  // reaches that file system ("" or "/proc/PID/root"). Symbols and DWARF are parsed at the
-  // first lookup, so snapshots stay cheap; problems then are noted in `log`. Without DWARF and
-  // a local debug file, `debuginfod` (when not nullptr) is asked for one at that first lookup
-  // too: after a recording, never while it samples.
-  BinaryModule(std::unique_ptr<ElfFile> binary, const std::string& path, const std::string& root,
-               const DebugFileLocator& locator, DebuginfodClient* debuginfod, ProblemLog* log);
+  // Finds the debug file of `binary` now (while its process and root exist: .gnu_debuglink
+  // is looked for beside its path in that file system); `binary` must outlive the module.
+  // Symbols and DWARF are parsed at the first lookup, so snapshots stay cheap; problems then
+  // are noted in `log`. Without DWARF and a local debug file, `debuginfod` (when not nullptr)
+  // is asked for one at that first lookup too: after a recording, never while it samples.
+  BinaryModule(const process::Binary& binary, const DebugFileLocator& locator,
+               DebuginfodClient* debuginfod, ProblemLog* log);
 
-  const ElfFile& binary() const { return *binary_; }
+  const ElfFile& binary() const { return binary_; }
 
   // Frames (innermost first) for a link-time virtual address; an unnamed function has only
   // its start (FrameRef::function_start); empty when no symbol, DWARF or FDE covers it.
@@ -55,17 +53,19 @@ class BinaryModule {
   void parse();
   std::optional<uint64_t> unnamed_function_start(uint64_t vaddr);
 
-  std::unique_ptr<ElfFile> binary_;
+  const ElfFile& binary_;
   std::unique_ptr<ElfFile> debug_;
-  std::string path_;
+  const std::string& path_;
   DebuginfodClient* debuginfod_;
   ProblemLog* log_;
   bool parsed_ = false;
   SymbolTable symbols_;        // the binary's own .symtab/.dynsym and PLT
   SymbolTable debug_symbols_;  // the debug file's .symtab (names stripped from the binary)
   std::unique_ptr<DwarfIndex> dwarf_;
-  std::optional<CallFrameIndex> call_frames_;           // read at the first unnamed address
-  std::unordered_map<const char*, std::string> names_;  // raw name -> demangled
+  std::optional<CallFrameIndex> call_frames_;  // read at the first unnamed address
+  // Raw name (as the symbol table or DWARF has it) -> demangled: the one cache of demangled
+  // names; the frames cached keep pointers to its strings.
+  std::unordered_map<const char*, std::string> names_;
   std::vector<DwarfFrame> scratch_;
 };
 

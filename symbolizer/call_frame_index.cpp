@@ -1,4 +1,4 @@
-#include "call_frame_index.h"
+#include "symbolizer/call_frame_index.h"
 
 #include <elfutils/libdw.h>
 

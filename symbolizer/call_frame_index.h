@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "elf_file.h"
+#include "symbolizer/process_layer.h"
 
 namespace kiln::symbolizer {
 

@@ -1,4 +1,4 @@
-#include "debug_file_locator.h"
+#include "symbolizer/debug_file_locator.h"
 
 #include <unistd.h>
 #include <zlib.h>

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "elf_file.h"
+#include "symbolizer/process_layer.h"
 
 namespace kiln::symbolizer {
 

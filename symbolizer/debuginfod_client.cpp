@@ -1,4 +1,4 @@
-#include "debuginfod_client.h"
+#include "symbolizer/debuginfod_client.h"
 
 #include <dlfcn.h>
 #include <elfutils/debuginfod.h>
@@ -150,7 +150,8 @@ bool DebuginfodClient::start() {
 
 void DebuginfodClient::give_up(const std::string& reason) {
   failed_ = true;
-  log_->note(ProblemLog::kDebuginfodFailed,
+  ++stats_.failed;
+  log_->note(kDebuginfodFailed,
              "debuginfod: " + reason +
                  "; no more debug files are asked for in this run, so frames of stripped "
                  "binaries may stay unnamed (check DEBUGINFOD_URLS, or pass --no-debuginfod)");
@@ -159,10 +160,11 @@ void DebuginfodClient::give_up(const std::string& reason) {
 std::unique_ptr<ElfFile> DebuginfodClient::find_debuginfo(const std::string& build_id,
                                                           const std::string& binary) {
   if (failed_ || (!started_ && !start())) {
-    log_->note(ProblemLog::kDebuginfodFailed, "");  // counted; the reason was given once
+    ++stats_.failed;
+    log_->note(kDebuginfodFailed, "");  // counted; the reason was given once
     return nullptr;
   }
-  DebuginfodStats& stats = log_->stats().debuginfod;
+  DebuginfodStats& stats = stats_;
   asked_server_ = false;
   asking_for_ = &binary;
   shown_ = {};
@@ -196,7 +198,7 @@ std::unique_ptr<ElfFile> DebuginfodClient::find_debuginfo(const std::string& bui
   std::string error;
   auto file = ElfFile::from_fd(fd, &error);
   if (!file || file->build_id() != build_id) {
-    log_->note(ProblemLog::kCorruptFile,
+    log_->note(kCorruptFile,
                binary + ": the debug file debuginfod gave for build-id " + build_id + " is " +
                    (file ? "of build-id " + file->build_id() : "not ELF (" + error + ")") +
                    "; its frames keep the binary's own names");

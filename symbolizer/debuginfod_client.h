@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "elf_file.h"
-#include "problem_log.h"
+#include "symbolizer/process_layer.h"
+#include "symbolizer/symbolizer.h"
 
 typedef struct debuginfod_client debuginfod_client;
 
@@ -25,10 +25,11 @@ class DebuginfodClient {
   DebuginfodClient& operator=(const DebuginfodClient&) = delete;
 
   // The debug file whose build-id is `build_id` (lowercase hex), for the binary `binary` (named
-  // in messages), from the cache or the servers; counted in the log's Stats::debuginfod.
+  // in messages), from the cache or the servers; counted in stats().
   // nullptr when no server has it, or when the servers could not be reached: after such a
   // failure no more requests are made in this run, so a dead server costs one timeout.
   std::unique_ptr<ElfFile> find_debuginfo(const std::string& build_id, const std::string& binary);
+  const DebuginfodStats& stats() const { return stats_; }
 
  private:
   DebuginfodClient(std::string urls, bool progress, ProblemLog* log)
@@ -41,6 +42,7 @@ class DebuginfodClient {
   std::string urls_;
   bool progress_;
   ProblemLog* log_;
+  DebuginfodStats stats_;
   debuginfod_client* client_ = nullptr;
   bool started_ = false;
   bool failed_ = false;                      // a request failed: ask no more

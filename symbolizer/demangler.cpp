@@ -1,4 +1,4 @@
-#include "demangler.h"
+#include "symbolizer/demangler.h"
 
 #include <llvm/Demangle/Demangle.h>
 

@@ -1,4 +1,4 @@
-#include "dwarf_index.h"
+#include "symbolizer/dwarf_index.h"
 
 #include <dwarf.h>
 
@@ -311,7 +311,6 @@ bool DwarfIndex::lookup(uint64_t address, bool inlines, bool lines,
     DwarfFrame frame;
     frame.name = node_name(n);
     frame.linkage_name = n.linkage_name;
-    frame.display = &n.display;
     frame.file = file;
     frame.line = line;
     if (inlines || n.parent < 0) frames->push_back(frame);

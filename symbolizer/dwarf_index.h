@@ -12,15 +12,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "elf_file.h"
-#include "line_table.h"
+#include "symbolizer/line_table.h"
+#include "symbolizer/process_layer.h"
 
 namespace kiln::symbolizer {
 
 struct DwarfFrame {
   const char* name = nullptr;  // linkage name (mangled) or plain DW_AT_name; nullptr if none
-  // Where the caller keeps its display form of `name` (demangled), so it is computed once.
-  const std::string** display = nullptr;
   bool linkage_name = false;   // `name` is a linkage name
   const char* file = nullptr;  // absolute path as in the line table; nullptr if unknown
   unsigned line = 0;
@@ -49,7 +47,6 @@ class DwarfIndex {
     bool name_resolved = false;
     bool linkage_name = false;
     const char* name = nullptr;
-    const std::string* display = nullptr;  // set by the caller through DwarfFrame::display
   };
   struct Segment {
     uint64_t start;

@@ -1,28 +1,29 @@
-// The frames already computed for (module, address): an open-addressing hash table over a
-// pool of compact frames, so a profile's repeated addresses cost one probe and no allocation.
+// The frames already computed for (binary, address): an open-addressing hash table over a
+// pool of compact frames, so a profile's repeated addresses cost one probe and no copy.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
-#include "binary_module.h"
+#include "symbolizer/binary_module.h"
 
 namespace kiln::symbolizer {
 
 class FrameCache {
  public:
-  // Copies the cached frames of (module, address) into `out`; false if never stored.
-  bool find(const BinaryModule* module, uint64_t address, std::vector<FrameRef>* out) const;
-  void insert(const BinaryModule* module, uint64_t address, const std::vector<FrameRef>& frames);
+  // The cached frames of (binary, address), valid until the next insert; false if never stored.
+  bool find(const process::Binary* binary, uint64_t address, std::span<const FrameRef>* out) const;
+  void insert(const process::Binary* binary, uint64_t address, const std::vector<FrameRef>& frames);
 
  private:
   struct Slot {
-    const BinaryModule* module = nullptr;  // nullptr: empty slot
+    const process::Binary* binary = nullptr;  // nullptr: empty slot
     uint64_t address = 0;
     uint32_t first = 0;  // into pool_
     uint32_t count = 0;
   };
-  size_t slot_of(const BinaryModule* module, uint64_t address) const;
+  size_t slot_of(const process::Binary* binary, uint64_t address) const;
   void grow();
 
   std::vector<Slot> slots_ = std::vector<Slot>(1024);

@@ -1,4 +1,4 @@
-#include "kernel_symbols.h"
+#include "symbolizer/kernel_symbols.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "line_table.h"
+#include "symbolizer/line_table.h"
 
 #include <dwarf.h>
 

@@ -1,17 +1,15 @@
-// Parsed binaries shared by all processes and files: keyed by build-id, else by device,
-// inode, size and mtime, so a hundred processes of one binary cost one parse.
+// The parsed symbols, DWARF and debug file of each binary the process layer opened, made when
+// the binary is opened (its debug file is found while its process's root still exists) and
+// kept as long as the binary.
 #pragma once
 
-#include <sys/types.h>
-
-#include <map>
 #include <memory>
-#include <string>
+#include <unordered_map>
 
-#include "binary_module.h"
-#include "debug_file_locator.h"
-#include "debuginfod_client.h"
-#include "problem_log.h"
+#include "symbolizer/binary_module.h"
+#include "symbolizer/debug_file_locator.h"
+#include "symbolizer/debuginfod_client.h"
+#include "symbolizer/process_layer.h"
 
 namespace kiln::symbolizer {
 
@@ -26,29 +24,26 @@ class ModuleCache {
                         : nullptr),
         log_(log) {}
 
-  // The module of an open file (`fd` is taken over); `path` is the file's path as its process
-  // sees it and `root` the prefix that reaches its file system. nullptr if it is not ELF.
-  std::shared_ptr<BinaryModule> from_fd(int fd, const std::string& path, const std::string& root);
-  // The module at `path` in kiln's own file system; nullptr (and a counted problem) if none.
-  std::shared_ptr<BinaryModule> from_path(const std::string& path);
-  // The module of the binary with this build-id (lowercase hex) if one was parsed already.
-  std::shared_ptr<BinaryModule> with_build_id(const std::string& build_id) const {
-    auto it = by_build_id_.find(build_id);
-    return it == by_build_id_.end() ? nullptr : it->second;
+  // The module of `binary`, made now if it was not yet.
+  BinaryModule& of(const process::Binary& binary) {
+    std::unique_ptr<BinaryModule>& module = modules_[&binary];
+    if (!module) {
+      // Every function of the vDSO (an image read from memory) is exported, so no debuginfod
+      // server is asked for it.
+      DebuginfodClient* debuginfod = binary.file->fd() >= 0 ? debuginfod_.get() : nullptr;
+      module = std::make_unique<BinaryModule>(binary, locator_, debuginfod, log_);
+    }
+    return *module;
   }
-  // The kernel's vDSO image, read from kiln's own address space (the same for every process).
-  std::shared_ptr<BinaryModule> vdso();
-  size_t parsed() const { return parsed_; }
+  DebuginfodStats debuginfod_stats() const {
+    return debuginfod_ ? debuginfod_->stats() : DebuginfodStats{};
+  }
 
  private:
   DebugFileLocator locator_;
   std::unique_ptr<DebuginfodClient> debuginfod_;  // nullptr: not asked
   ProblemLog* log_;
-  std::map<std::string, std::shared_ptr<BinaryModule>> by_identity_;  // dev:ino:size:mtime
-  std::map<std::string, std::shared_ptr<BinaryModule>> by_build_id_;
-  std::shared_ptr<BinaryModule> vdso_;
-  bool vdso_tried_ = false;
-  size_t parsed_ = 0;
+  std::unordered_map<const process::Binary*, std::unique_ptr<BinaryModule>> modules_;
 };
 
 }  // namespace kiln::symbolizer

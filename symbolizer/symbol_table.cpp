@@ -1,4 +1,4 @@
-#include "symbol_table.h"
+#include "symbolizer/symbol_table.h"
 
 #include <algorithm>
 #include <cstring>

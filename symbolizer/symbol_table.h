@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "elf_file.h"
+#include "symbolizer/process_layer.h"
 
 namespace kiln::symbolizer {
 
@@ -15,7 +15,6 @@ struct Symbol {
   uint64_t size = 0;
   std::string name;            // as in the file (mangled)
   const char* file = nullptr;  // source file of a local symbol (the STT_FILE before it)
-  mutable const std::string* display = nullptr;  // demangled form, cached by BinaryModule
 };
 
 class SymbolTable {

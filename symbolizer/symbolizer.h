@@ -1,7 +1,8 @@
 // kiln's symbolizer: turns kernel and user-space addresses into frames (function, module,
 // file:line, inline chain) through /proc/kallsyms, ELF symbol tables, DWARF, separate debug
-// files and JIT perf maps. Not thread-safe: use one Symbolizer per thread. It uses no other
-// kiln module; formats/, unwind/ and record/ use it.
+// files and JIT perf maps. User addresses are found in the process layer (process/: mappings,
+// snapshots, opened binaries, perf maps), the only kiln module it uses; formats/ and record/
+// use it. Not thread-safe: use one Symbolizer per thread.
 #pragma once
 
 #include <sys/types.h>
@@ -12,7 +13,9 @@
 #include <string_view>
 #include <vector>
 
-struct Elf;
+namespace kiln::process {
+class ProcessTable;
+}
 
 namespace kiln::symbolizer {
 
@@ -74,33 +77,6 @@ struct Stats {
   std::vector<std::string> messages;  // one line per kind of problem, with the fix
 };
 
-// An executable mapping of a process and the binary behind it, as an unwinder needs them.
-struct MappedBinary {
-  uint64_t start = 0;
-  uint64_t end = 0;
-  uint64_t bias = 0;   // run-time address minus link-time address in the binary
-  std::string name;    // "libc.so.6", "[vdso]", "[anon]"
-  Elf* elf = nullptr;  // owned by the Symbolizer; nullptr: no binary (anonymous, JIT, unreadable)
-  int fd = -1;         // the binary's file; -1 for an image read from memory (the vDSO)
-  // For profile formats that keep mappings (pprof): the file offset of `start`, the path as
-  // the process's /proc/PID/maps gives it ("" for anonymous memory), the binary's build-id
-  // (lowercase hex; empty when it has none or could not be read).
-  uint64_t offset = 0;
-  std::string path;
-  std::string build_id;
-};
-
-// An executable mapping as the kernel recorded it when a process made it (PERF_RECORD_MMAP2), so
-// that a process that exits at once is still symbolized.
-struct RecordedMapping {
-  uint64_t start = 0;
-  uint64_t end = 0;
-  uint64_t offset = 0;   // file offset of `start`
-  std::string path;      // as the process saw it; "[vdso]", "//anon" for anonymous memory
-  std::string build_id;  // lowercase hex; empty when the kernel gave the inode instead
-  uint64_t inode = 0;    // 0 when the build-id was given
-};
-
 struct SymbolizerOptions {
   bool demangle = true;
   bool full_signatures = false;  // keep parameter lists, return types and qualifiers
@@ -124,29 +100,9 @@ class Symbolizer {
   Symbolizer(const Symbolizer&) = delete;
   Symbolizer& operator=(const Symbolizer&) = delete;
 
-  // Snapshots a live process: its mappings, open handles to its binaries (through
-  // /proc/PID/map_files, falling back to /proc/PID/root/PATH) and its JIT perf map, so it is
-  // still symbolized after it exits. Calling it again refreshes the snapshot; a process gone
-  // or a zombie (whose maps are empty) keeps the earlier one. Returns false when the process
-  // is gone and no earlier snapshot exists.
-  bool snapshot_process(pid_t tgid);
-  // Forgets a process snapshot (parsed binaries stay cached for other processes).
-  void forget_process(pid_t tgid);
-
-  // What the kernel recorded of processes while recording, in the order it happened. A process
-  // that execs, or forks from a process with a snapshot, is symbolized from these records
-  // alone, without /proc (which it may have left already). Mappings of processes without a
-  // snapshot (started before recording, never asked for) are ignored: /proc tells them.
-  void record_exec(pid_t tgid);
-  void record_fork(pid_t child, pid_t parent);
-  void record_mapping(pid_t tgid, const RecordedMapping& mapping);
-  void record_exit(pid_t tgid);
-  // The executable mappings of a process's snapshot (taken now if it has none, and again
-  // while the process lives when `address` is in none of them). Returns a
-  // number that changes whenever they do, 0 when the process is unknown; fills *mappings
-  // only when that number differs from `known`.
-  uint64_t process_binaries(pid_t tgid, uint64_t address, uint64_t known,
-                            std::vector<MappedBinary>* mappings);
+  // The processes whose addresses view_user and symbolize_user name: record/ keeps it current
+  // while recording (snapshots, the kernel's records), an unwinder reads its mappings.
+  process::ProcessTable& processes();
 
   // Frames for an address, innermost first: inlined frames, then the containing function.
   // `address` is a virtual address in the process (callers pass return addresses minus 1 for
@@ -159,7 +115,8 @@ class Symbolizer {
   std::vector<Frame> symbolize_file(const std::string& path, uint64_t address, AddressKind kind);
 
   // The same answers without copying a string (a profile's or a script's millions of
-  // addresses): views into the Symbolizer, valid until its next call.
+  // addresses): views into the Symbolizer, valid until its next call. symbolize_* copy these
+  // views once, into strings of their own.
   const std::vector<FrameView>& view_user(pid_t tgid, uint64_t address);
   const std::vector<FrameView>& view_kernel(uint64_t address);
   const std::vector<FrameView>& view_file(const std::string& path, uint64_t address,

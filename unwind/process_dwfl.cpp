@@ -1,4 +1,4 @@
-#include "process_dwfl.h"
+#include "unwind/process_dwfl.h"
 
 #include <dwarf.h>
 #include <sys/mman.h>
@@ -50,7 +50,7 @@ int MemoryImages::fd_for(Elf* elf) {
   return fd;
 }
 
-ProcessDwfl::ProcessDwfl(pid_t tgid, const std::vector<symbolizer::MappedBinary>& binaries,
+ProcessDwfl::ProcessDwfl(pid_t tgid, const std::vector<process::MappedBinary>& binaries,
                          uint64_t generation, MemoryImages& images)
     : generation_(generation), binaries_(binaries) {
   dwfl_ = dwfl_begin(&kDwflCallbacks);
@@ -58,7 +58,7 @@ ProcessDwfl::ProcessDwfl(pid_t tgid, const std::vector<symbolizer::MappedBinary>
   dwfl_report_begin(dwfl_);
   std::vector<Elf*> reported;
   Elf* any = nullptr;
-  for (const symbolizer::MappedBinary& binary : binaries_) {
+  for (const process::MappedBinary& binary : binaries_) {
     if (!binary.elf || std::find(reported.begin(), reported.end(), binary.elf) != reported.end())
       continue;
     reported.push_back(binary.elf);
@@ -111,10 +111,10 @@ bool ProcessDwfl::memory_read(Dwfl*, Dwarf_Addr address, Dwarf_Word* result, voi
   return false;
 }
 
-const symbolizer::MappedBinary* ProcessDwfl::binary_at(uint64_t address) const {
+const process::MappedBinary* ProcessDwfl::binary_at(uint64_t address) const {
   auto it =
       std::upper_bound(binaries_.begin(), binaries_.end(), address,
-                       [](uint64_t a, const symbolizer::MappedBinary& b) { return a < b.start; });
+                       [](uint64_t a, const process::MappedBinary& b) { return a < b.start; });
   if (it == binaries_.begin()) return nullptr;
   --it;
   return address < it->end && it->elf ? &*it : nullptr;
@@ -129,7 +129,7 @@ bool ProcessDwfl::in_binary(uint64_t pc) const {
 // `pc` is the outermost frame's: a return address, or for a lone leaf the instruction itself.
 bool ProcessDwfl::at_entry_point(uint64_t pc, bool return_address) const {
   const uint64_t instruction = return_address ? pc - 1 : pc;
-  const symbolizer::MappedBinary* binary = binary_at(instruction);
+  const process::MappedBinary* binary = binary_at(instruction);
   if (!binary) return false;
   GElf_Ehdr header;
   if (!gelf_getehdr(binary->elf, &header)) return false;
@@ -141,7 +141,7 @@ bool ProcessDwfl::at_entry_point(uint64_t pc, bool return_address) const {
 // Read-only data of a mapped binary (a few CFI expressions and the frame-pointer fallback may
 // read code or constants), from its file.
 bool ProcessDwfl::read_binary(uint64_t address, Dwarf_Word* result) const {
-  const symbolizer::MappedBinary* it = binary_at(address);
+  const process::MappedBinary* it = binary_at(address);
   if (!it) return false;
   const uint64_t vaddr = address - it->bias;
   size_t phnum = 0;

@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "symbolizer/symbolizer.h"
+#include "process/process.h"
 #include "unwind/unwind.h"
 
 namespace kiln::unwind {
@@ -31,9 +31,9 @@ class MemoryImages {
 
 class ProcessDwfl {
  public:
-  // Reports every mapped binary of `binaries`; `generation` is the symbolizer's number for them.
-  ProcessDwfl(pid_t tgid, const std::vector<symbolizer::MappedBinary>& binaries,
-              uint64_t generation, MemoryImages& images);
+  // Reports every mapped binary of `binaries`; `generation` is the process table's number for them.
+  ProcessDwfl(pid_t tgid, const std::vector<process::MappedBinary>& binaries, uint64_t generation,
+              MemoryImages& images);
   ~ProcessDwfl();
   ProcessDwfl(const ProcessDwfl&) = delete;
   ProcessDwfl& operator=(const ProcessDwfl&) = delete;
@@ -50,7 +50,7 @@ class ProcessDwfl {
   static bool set_initial_registers(Dwfl_Thread* thread, void* thread_arg);
   static int on_frame(Dwfl_Frame* frame, void* arg);
   bool read_binary(uint64_t address, Dwarf_Word* result) const;
-  const symbolizer::MappedBinary* binary_at(uint64_t address) const;
+  const process::MappedBinary* binary_at(uint64_t address) const;
   bool at_entry_point(uint64_t pc, bool return_address) const;
 
   // The last complete unwind of each thread, and what it depended on: the registers that call
@@ -69,7 +69,7 @@ class ProcessDwfl {
   Dwfl* dwfl_ = nullptr;
   bool attached_ = false;
   uint64_t generation_ = 0;
-  std::vector<symbolizer::MappedBinary> binaries_;
+  std::vector<process::MappedBinary> binaries_;
   // The unwind in progress.
   pid_t tid_ = 0;
   const UserStackCopy* copy_ = nullptr;

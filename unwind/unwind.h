@@ -2,9 +2,9 @@
 // user stack (taken by bpf/user_stack_copy.bpf.h) into the chain of program counters from the
 // leaf to the thread's first function, with the call frame information (.eh_frame,
 // .debug_frame) of the binaries the process maps, through elfutils' libdwfl. Code without
-// unwind information (JIT code) is stepped through by frame pointer. Uses the symbolizer's
-// process snapshots for the mappings and opened binaries, so it also unwinds processes that
-// have exited. Not thread-safe.
+// unwind information (JIT code) is stepped through by frame pointer. Reads the mappings and
+// opened binaries of the process layer (process/), so it also unwinds processes that have
+// exited; uses no other kiln module. Not thread-safe.
 #pragma once
 
 #include <sys/types.h>
@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-namespace kiln::symbolizer {
-class Symbolizer;
+namespace kiln::process {
+class ProcessTable;
 }
 
 namespace kiln::unwind {
@@ -43,7 +43,7 @@ class UserStackUnwinder {
  public:
   static constexpr size_t kMaxFrames = 512;
 
-  explicit UserStackUnwinder(symbolizer::Symbolizer& symbolizer);
+  explicit UserStackUnwinder(process::ProcessTable& processes);
   ~UserStackUnwinder();
   UserStackUnwinder(const UserStackUnwinder&) = delete;
   UserStackUnwinder& operator=(const UserStackUnwinder&) = delete;

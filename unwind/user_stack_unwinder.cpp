@@ -1,7 +1,7 @@
 #include <list>
 #include <unordered_map>
 
-#include "process_dwfl.h"
+#include "unwind/process_dwfl.h"
 #include "unwind/unwind.h"
 
 namespace kiln::unwind {
@@ -16,12 +16,12 @@ constexpr size_t kMaxProcesses = 128;
 }  // namespace
 
 struct UserStackUnwinder::Impl {
-  explicit Impl(symbolizer::Symbolizer& s) : symbolizer(s) {}
+  explicit Impl(process::ProcessTable& p) : processes(p) {}
 
   ProcessDwfl* process(pid_t tgid, uint64_t pc) {
     auto it = by_tgid.find(tgid);
     const uint64_t known = it == by_tgid.end() ? 0 : it->second->second->generation();
-    const uint64_t generation = symbolizer.process_binaries(tgid, pc, known, &binaries);
+    const uint64_t generation = processes.binaries(tgid, pc, known, &binaries);
     if (generation == 0) return nullptr;
     if (it != by_tgid.end()) {
       recent.splice(recent.begin(), recent, it->second);  // most recent first
@@ -39,15 +39,15 @@ struct UserStackUnwinder::Impl {
   }
 
   using Recent = std::list<std::pair<pid_t, std::unique_ptr<ProcessDwfl>>>;
-  symbolizer::Symbolizer& symbolizer;
+  process::ProcessTable& processes;
   MemoryImages images;
   Recent recent;  // most recently used first
   std::unordered_map<pid_t, Recent::iterator> by_tgid;
-  std::vector<symbolizer::MappedBinary> binaries;  // scratch
+  std::vector<process::MappedBinary> binaries;  // scratch
 };
 
-UserStackUnwinder::UserStackUnwinder(symbolizer::Symbolizer& symbolizer)
-    : impl_(std::make_unique<Impl>(symbolizer)) {}
+UserStackUnwinder::UserStackUnwinder(process::ProcessTable& processes)
+    : impl_(std::make_unique<Impl>(processes)) {}
 UserStackUnwinder::~UserStackUnwinder() = default;
 
 UnwindEnd UserStackUnwinder::unwind(pid_t tgid, pid_t tid, const UserStackCopy& copy,

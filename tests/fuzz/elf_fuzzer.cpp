@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "input_file.h"
-#include "symbolizer.h"
+#include "symbolizer/symbolizer.h"
 
 using namespace kiln::symbolizer;
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "input_file.h"
-#include "kernel_symbols.h"
+#include "symbolizer/kernel_symbols.h"
 
 using kiln::symbolizer::KernelSymbols;
 

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "input_file.h"
-#include "perf_map.h"
+#include "process/perf_map.h"
 
-using kiln::symbolizer::PerfMap;
+using kiln::process::PerfMap;
 
 namespace {
 

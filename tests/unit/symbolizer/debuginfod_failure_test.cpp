@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "symbolizer.h"
+#include "symbolizer/symbolizer.h"
 
 namespace kiln::symbolizer {
 namespace {

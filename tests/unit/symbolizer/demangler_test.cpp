@@ -1,5 +1,5 @@
 // Demangled names as flame graphs show them: no return types, parameter lists or qualifiers.
-#include "demangler.h"
+#include "symbolizer/demangler.h"
 
 #include <gtest/gtest.h>
 

@@ -9,8 +9,9 @@
 #include <sstream>
 #include <thread>
 
-#include "sample_process.h"
-#include "symbolizer.h"
+#include "process/process.h"
+#include "symbolizer/symbolizer.h"
+#include "tests/unit/symbolizer/sample_process.h"
 
 namespace kiln::symbolizer {
 namespace {
@@ -47,7 +48,7 @@ TEST(JitPerfMap, NodeFunctionsAreNamed) {
              ++i) {
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
-        symbolizer.snapshot_process(pid);
+        symbolizer.processes().snapshot(pid);
       },
       directory);  // node writes an isolate-*.log into its working directory
   pid_t pid = node.pid();

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "kernel_symbols.h"
-#include "symbolizer.h"
+#include "symbolizer/kernel_symbols.h"
+#include "symbolizer/symbolizer.h"
 
 namespace kiln::symbolizer {
 namespace {

@@ -14,8 +14,9 @@
 #include <sstream>
 #include <thread>
 
-#include "sample_process.h"
-#include "symbolizer.h"
+#include "process/process.h"
+#include "symbolizer/symbolizer.h"
+#include "tests/unit/symbolizer/sample_process.h"
 
 namespace kiln::symbolizer {
 namespace {
@@ -31,7 +32,7 @@ class ProcessSymbolization : public ::testing::TestWithParam<std::string> {};
 TEST_P(ProcessSymbolization, NamesFunctionsOfTheProgramAndItsLibrary) {
   test::SampleProcess sample(kDir + "/" + GetParam());
   Symbolizer symbolizer;
-  ASSERT_TRUE(symbolizer.snapshot_process(sample.pid()));
+  ASSERT_TRUE(symbolizer.processes().snapshot(sample.pid()));
   pid_t pid = sample.pid();
   EXPECT_EQ(function_of(symbolizer, pid, sample.address("area")), "geometry::Shape<double>::area");
   EXPECT_EQ(function_of(symbolizer, pid, sample.address("operator_less") + 1),
@@ -86,11 +87,11 @@ TEST(ProcessSymbolization, SnapshotStillWorksAfterTheProcessExits) {
   pid_t pid = sample->pid();
   uint64_t area = sample->address("area"), lib = sample->address("lib_code");
   Symbolizer symbolizer;
-  ASSERT_TRUE(symbolizer.snapshot_process(pid));
+  ASSERT_TRUE(symbolizer.processes().snapshot(pid));
   sample.reset();  // exits and is reaped
   EXPECT_EQ(function_of(symbolizer, pid, area), "geometry::Shape<double>::area");
   EXPECT_EQ(function_of(symbolizer, pid, lib), "lib_static_helper");
-  EXPECT_TRUE(symbolizer.snapshot_process(pid));  // refresh of a gone process keeps the old one
+  EXPECT_TRUE(symbolizer.processes().snapshot(pid));  // refresh of a gone process keeps the old one
   EXPECT_EQ(function_of(symbolizer, pid, area), "geometry::Shape<double>::area");
 }
 
@@ -102,7 +103,7 @@ TEST(ProcessSymbolization, ZombieKeepsItsSnapshot) {
     _exit(0);
   }
   Symbolizer symbolizer;
-  ASSERT_TRUE(symbolizer.snapshot_process(child));
+  ASSERT_TRUE(symbolizer.processes().snapshot(child));
   kill(child, SIGKILL);
   // Not reaped yet: a zombie, whose /proc/PID/maps is empty.
   std::string stat;
@@ -112,7 +113,7 @@ TEST(ProcessSymbolization, ZombieKeepsItsSnapshot) {
     std::getline(in, stat);
   }
   ASSERT_NE(stat.find(") Z "), std::string::npos) << stat;
-  EXPECT_TRUE(symbolizer.snapshot_process(child));
+  EXPECT_TRUE(symbolizer.processes().snapshot(child));
   // The child is a fork of this test: the same code at the same address.
   const uint64_t address = reinterpret_cast<uint64_t>(&function_of);
   Symbolizer self;
@@ -178,7 +179,7 @@ TEST(ProcessSymbolization, VdsoIsNamedFromItsOwnImage) {
 
 TEST(ProcessSymbolization, LibraryLoadedAfterTheSnapshot) {
   Symbolizer symbolizer;
-  ASSERT_TRUE(symbolizer.snapshot_process(getpid()));
+  ASSERT_TRUE(symbolizer.processes().snapshot(getpid()));
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
   void* library = dlopen((kDir + "/libkiln_sample_lib.so").c_str(), RTLD_NOW);
   ASSERT_NE(library, nullptr) << dlerror();
@@ -192,7 +193,7 @@ TEST(ProcessSymbolization, LibraryLoadedAfterTheSnapshot) {
 
 TEST(ProcessSymbolization, KernelThreadHasNoMappingsButIsNoExitedProcess) {
   Symbolizer symbolizer;
-  EXPECT_TRUE(symbolizer.snapshot_process(2));  // kthreadd
+  EXPECT_TRUE(symbolizer.processes().snapshot(2));  // kthreadd
   EXPECT_EQ(symbolizer.symbolize_user(2, 0x401000).back().function, "[unknown]");
   EXPECT_EQ(symbolizer.stats().exited_processes, 0u);
 }

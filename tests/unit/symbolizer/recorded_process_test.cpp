@@ -1,4 +1,4 @@
-// Processes symbolized from the kernel's records of their mappings (Symbolizer::record_*), as
+// Processes symbolized from the kernel's records of their mappings (ProcessTable::record_*), as
 // kiln record gets them for processes that exit before their /proc can be read: the sample
 // program's real mappings are recorded, the program exits, and its addresses are still named.
 #include <gtest/gtest.h>
@@ -6,12 +6,18 @@
 #include <memory>
 #include <sstream>
 
-#include "process_maps.h"
-#include "sample_process.h"
-#include "symbolizer.h"
+#include "process/process.h"
+#include "process/process_maps.h"
+#include "symbolizer/symbolizer.h"
+#include "tests/unit/symbolizer/sample_process.h"
 
 namespace kiln::symbolizer {
 namespace {
+
+using process::MappedBinary;
+using process::Mapping;
+using process::read_process_maps;
+using process::RecordedMapping;
 
 const std::string kProgram = std::string(KILN_SAMPLE_DIR) + "/kiln_sample_pie";
 
@@ -59,8 +65,9 @@ TEST(RecordedProcess, ExitedProcessIsNamedFromItsRecordedMappings) {
   const ExitedSample sample;
   Symbolizer symbolizer;
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid, sample.main).back().function, "[unknown]");
-  symbolizer.record_exec(kGonePid);
-  for (const RecordedMapping& m : sample.mappings) symbolizer.record_mapping(kGonePid, m);
+  symbolizer.processes().record_exec(kGonePid);
+  for (const RecordedMapping& m : sample.mappings)
+    symbolizer.processes().record_mapping(kGonePid, m);
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid, sample.main).back().function, "main");
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid, sample.area).back().function,
             "geometry::Shape<double>::area");
@@ -72,10 +79,10 @@ TEST(RecordedProcess, ExitedProcessIsNamedFromItsRecordedMappings) {
 TEST(RecordedProcess, FileWithAnotherBuildIdIsNotReadInItsPlace) {
   const ExitedSample sample;
   Symbolizer symbolizer;
-  symbolizer.record_exec(kGonePid);
+  symbolizer.processes().record_exec(kGonePid);
   for (RecordedMapping m : sample.mappings) {
     if (m.path == kProgram) m.build_id = "00112233445566778899aabbccddeeff00112233";
-    symbolizer.record_mapping(kGonePid, m);
+    symbolizer.processes().record_mapping(kGonePid, m);
   }
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid, sample.main).back().function, "[kiln_sample_pie]");
   bool told = false;
@@ -88,34 +95,36 @@ TEST(RecordedProcess, FileWithAnotherBuildIdIsNotReadInItsPlace) {
 TEST(RecordedProcess, ForkedChildStartsWithItsParentsMappings) {
   const ExitedSample sample;
   Symbolizer symbolizer;
-  symbolizer.record_exec(kGonePid);
-  for (const RecordedMapping& m : sample.mappings) symbolizer.record_mapping(kGonePid, m);
-  symbolizer.record_fork(kGonePid + 1, kGonePid);
+  symbolizer.processes().record_exec(kGonePid);
+  for (const RecordedMapping& m : sample.mappings)
+    symbolizer.processes().record_mapping(kGonePid, m);
+  symbolizer.processes().record_fork(kGonePid + 1, kGonePid);
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid + 1, sample.main).back().function, "main");
   // A process kiln has no snapshot of is left to /proc: its children are too.
-  symbolizer.record_fork(kGonePid + 3, kGonePid + 2);
+  symbolizer.processes().record_fork(kGonePid + 3, kGonePid + 2);
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid + 3, sample.main).back().function, "[unknown]");
 }
 
 TEST(RecordedProcess, SamplesBeforeAnExecAreNamedInTheEarlierProgram) {
   const ExitedSample sample;
   Symbolizer symbolizer;
-  symbolizer.record_exec(kGonePid);
-  for (const RecordedMapping& m : sample.mappings) symbolizer.record_mapping(kGonePid, m);
+  symbolizer.processes().record_exec(kGonePid);
+  for (const RecordedMapping& m : sample.mappings)
+    symbolizer.processes().record_mapping(kGonePid, m);
   // The process execs a program mapped elsewhere (here the same binary 1 GiB higher).
-  symbolizer.record_exec(kGonePid);
+  symbolizer.processes().record_exec(kGonePid);
   constexpr uint64_t kShift = 1ull << 30;
   for (RecordedMapping m : sample.mappings) {
     m.start += kShift;
     m.end += kShift;
-    symbolizer.record_mapping(kGonePid, m);
+    symbolizer.processes().record_mapping(kGonePid, m);
   }
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid, sample.main + kShift).back().function, "main");
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid, sample.main).back().function, "main");
   // The unwinder gets the image the address was in, under its own generation.
   std::vector<MappedBinary> now, before;
-  const uint64_t current = symbolizer.process_binaries(kGonePid, sample.main + kShift, 0, &now);
-  const uint64_t earlier = symbolizer.process_binaries(kGonePid, sample.main, 0, &before);
+  const uint64_t current = symbolizer.processes().binaries(kGonePid, sample.main + kShift, 0, &now);
+  const uint64_t earlier = symbolizer.processes().binaries(kGonePid, sample.main, 0, &before);
   EXPECT_NE(current, earlier);
   const auto program_start = [](const std::vector<MappedBinary>& binaries) {
     for (const MappedBinary& binary : binaries)
@@ -129,15 +138,16 @@ TEST(RecordedProcess, SamplesBeforeAnExecAreNamedInTheEarlierProgram) {
 TEST(RecordedProcess, MappingOverAnotherReplacesWhatItCovers) {
   const ExitedSample sample;
   Symbolizer symbolizer;
-  symbolizer.record_exec(kGonePid);
-  for (const RecordedMapping& m : sample.mappings) symbolizer.record_mapping(kGonePid, m);
+  symbolizer.processes().record_exec(kGonePid);
+  for (const RecordedMapping& m : sample.mappings)
+    symbolizer.processes().record_mapping(kGonePid, m);
   // Anonymous memory mapped over the first byte of main (as a JIT would with MAP_FIXED, here
   // narrower than a page): the binary's mapping is split around it.
   RecordedMapping anon;
   anon.start = sample.main;
   anon.end = sample.main + 1;
   anon.path = "//anon";
-  symbolizer.record_mapping(kGonePid, anon);
+  symbolizer.processes().record_mapping(kGonePid, anon);
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid, sample.main).back().module, "[anon]");
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid, sample.main + 1).back().function, "main");
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid, sample.area).back().function,

@@ -1,4 +1,4 @@
-#include "sample_process.h"
+#include "tests/unit/symbolizer/sample_process.h"
 
 #include <signal.h>
 #include <sys/wait.h>

@@ -8,8 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include "sample_process.h"
-#include "symbolizer.h"
+#include "symbolizer/symbolizer.h"
+#include "tests/unit/symbolizer/sample_process.h"
 
 namespace kiln::symbolizer {
 namespace {

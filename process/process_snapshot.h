@@ -1,8 +1,8 @@
-// What is needed to symbolize one process after it exits: its executable mappings, each with
-// the parsed module of its binary, and its JIT perf map. The mappings come from /proc/PID/maps
-// (binaries opened through /proc/PID/map_files, falling back to /proc/PID/root/PATH) or, for a
-// process started while recording, from the kernel's own records of what it mapped
-// (RecordedMapping; binaries opened by path and checked against the recorded build-id).
+// What is needed to know one process after it exits: its executable mappings, each with the
+// binary behind it, and its JIT perf map. The mappings come from /proc/PID/maps (binaries
+// opened through /proc/PID/map_files, falling back to /proc/PID/root/PATH) or, for a process
+// started while recording, from the kernel's own records of what it mapped (RecordedMapping;
+// binaries opened by path and checked against the recorded build-id).
 #pragma once
 
 #include <sys/types.h>
@@ -12,24 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "module_cache.h"
-#include "perf_map.h"
-#include "problem_log.h"
-#include "process_maps.h"
-#include "symbolizer.h"
+#include "process/perf_map.h"
+#include "process/process.h"
 
-namespace kiln::symbolizer {
-
-struct SnapshotMapping {
-  Mapping mapping;
-  std::shared_ptr<BinaryModule> module;  // nullptr: anonymous, or the binary was unreadable
-  std::string name;                      // "libc.so.6", "[vdso]", "[anon]", "[heap]"
-  // Recorded by the kernel: the binary's build-id (lowercase hex) to check the file against
-  // (empty: the inode is checked), and whether the binary is still to be opened (it is opened
-  // once the process is asked for, not for every process on the machine).
-  std::string build_id;
-  bool unopened = false;
-};
+namespace kiln::process {
 
 // The executable mappings of a program a process ran before it exec'd another.
 struct EarlierImage {
@@ -42,7 +28,7 @@ class ProcessSnapshot {
   // Reads the process's mappings and opens its binaries. A process gone, or a zombie (empty
   // maps), keeps the earlier snapshot; false when there is none.
   // A snapshot built from kernel records reads no /proc: it opens the binaries not opened yet.
-  bool take(pid_t pid, ModuleCache& modules, ProblemLog& log);
+  bool take(pid_t pid, BinaryCache& binaries, ProblemLog& log);
   bool taken() const { return taken_; }
 
   // The kernel's records of the process (RecordedMapping). After an exec or a fork from a
@@ -53,13 +39,13 @@ class ProcessSnapshot {
   void inherit(const ProcessSnapshot& parent);
   // Adds a mapping over what it overlaps; its binary is opened at once if the snapshot was
   // taken, else at the first take().
-  void record_mapping(const RecordedMapping& recorded, ModuleCache& modules, ProblemLog& log);
+  void record_mapping(const RecordedMapping& recorded, BinaryCache& binaries, ProblemLog& log);
   void record_exit() { exited_ = true; }
   bool exited() const { return exited_; }
 
   // Takes the snapshot again if the last one is older than `min_age` and the process still
   // lives; true if it did.
-  bool refresh(ModuleCache& modules, ProblemLog& log,
+  bool refresh(BinaryCache& binaries, ProblemLog& log,
                std::chrono::milliseconds min_age = std::chrono::milliseconds(100));
   // The mapping containing `address` in the current image, else in an earlier image (newest
   // first, for samples taken before an exec); nullptr if none.
@@ -75,7 +61,7 @@ class ProcessSnapshot {
   uint64_t generation() const { return generation_; }
 
  private:
-  void open_recorded(ModuleCache& modules, ProblemLog& log);
+  void open_recorded(BinaryCache& binaries, ProblemLog& log);
   void changed();
   bool taken_ = false;     // once: a later failure keeps the earlier snapshot
   bool recorded_ = false;  // built from kernel records since an exec or fork: /proc not read
@@ -90,4 +76,4 @@ class ProcessSnapshot {
   std::chrono::steady_clock::time_point perf_map_looked_for_{};
 };
 
-}  // namespace kiln::symbolizer
+}  // namespace kiln::process

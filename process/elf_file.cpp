@@ -1,42 +1,67 @@
-#include "elf_file.h"
+#include "process/process.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstring>
 
-namespace kiln::symbolizer {
+namespace kiln::process {
 namespace {
 
 constexpr uint32_t kNoteGnuBuildId = 3;
 
-std::string hex(const uint8_t* bytes, size_t n);
+size_t round_up(size_t n, size_t align) {
+  return (n + align - 1) & ~(align - 1);
+}
 
-// The GNU build-id in a block of notes, or "".
-std::string build_id_note(Elf_Data* data) {
-  GElf_Nhdr nhdr;
-  size_t off = 0, name_off = 0, desc_off = 0;
-  while (data && (off = gelf_getnote(data, off, &nhdr, &name_off, &desc_off)) > 0) {
-    if (nhdr.n_type == kNoteGnuBuildId && nhdr.n_namesz == 4 &&
-        memcmp(static_cast<char*>(data->d_buf) + name_off, "GNU", 4) == 0) {
-      return hex(static_cast<uint8_t*>(data->d_buf) + desc_off, nhdr.n_descsz);
-    }
+// The GNU build-id in a block of ELF notes in host byte order, or "". Each note: namesz,
+// descsz and type (4 bytes each), then the name and the desc, each padded to `align` (4, or 8
+// in 8-byte aligned note sections).
+std::string build_id_in_notes(const uint8_t* notes, size_t size, size_t align) {
+  for (size_t at = 0; notes && at + 12 <= size;) {
+    uint32_t namesz, descsz, type;
+    memcpy(&namesz, notes + at, 4);
+    memcpy(&descsz, notes + at + 4, 4);
+    memcpy(&type, notes + at + 8, 4);
+    const size_t name_at = at + 12;
+    if (namesz > size - name_at) break;
+    const size_t desc_at = round_up(name_at + namesz, align);
+    if (desc_at > size || descsz > size - desc_at) break;
+    if (type == kNoteGnuBuildId && namesz == 4 && memcmp(notes + name_at, "GNU", 4) == 0)
+      return build_id_hex(notes + desc_at, descsz);
+    at = round_up(desc_at + descsz, align);
   }
   return "";
 }
 
-std::string hex(const uint8_t* bytes, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out += digits[bytes[i] >> 4];
-    out += digits[bytes[i] & 15];
-  }
-  return out;
+// The GNU build-id in a block of notes libelf read (translated to host byte order), or "".
+std::string build_id_note(Elf_Data* data) {
+  if (!data || !data->d_buf) return "";
+  return build_id_in_notes(static_cast<const uint8_t*>(data->d_buf), data->d_size,
+                           data->d_type == ELF_T_NHDR8 ? 8 : 4);
 }
 
 }  // namespace
+
+std::string build_id_hex(const uint8_t* bytes, size_t size) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string text;
+  text.reserve(size * 2);
+  for (size_t i = 0; i < size; ++i) {
+    text += kDigits[bytes[i] >> 4];
+    text += kDigits[bytes[i] & 15];
+  }
+  return text;
+}
+
+std::string kernel_build_id() {
+  const int fd = ::open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  uint8_t notes[4096];
+  const ssize_t size = ::read(fd, notes, sizeof notes);
+  ::close(fd);
+  return size > 0 ? build_id_in_notes(notes, static_cast<size_t>(size), 4) : "";
+}
 
 std::unique_ptr<ElfFile> ElfFile::open(const std::string& path, std::string* error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -170,4 +195,4 @@ std::pair<const uint8_t*, size_t> ElfFile::section_bytes(Elf_Scn* scn) const {
   return {static_cast<const uint8_t*>(data->d_buf), data->d_size};
 }
 
-}  // namespace kiln::symbolizer
+}  // namespace kiln::process

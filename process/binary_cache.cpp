@@ -1,5 +1,3 @@
-#include "module_cache.h"
-
 #include <fcntl.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
@@ -7,11 +5,20 @@
 
 #include <cstring>
 
-#include "process_maps.h"
+#include "process/process.h"
+#include "process/process_maps.h"
 
-namespace kiln::symbolizer {
+namespace kiln::process {
 
-std::shared_ptr<BinaryModule> ModuleCache::from_fd(int fd, const std::string& path,
+std::shared_ptr<const Binary> BinaryCache::add(std::unique_ptr<ElfFile> file,
+                                               const std::string& path, const std::string& root) {
+  auto binary = std::make_shared<Binary>(Binary{std::move(file), path, root});
+  ++opened_;
+  if (on_open_) on_open_(*binary);
+  return binary;
+}
+
+std::shared_ptr<const Binary> BinaryCache::from_fd(int fd, const std::string& path,
                                                    const std::string& root) {
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -28,7 +35,7 @@ std::shared_ptr<BinaryModule> ModuleCache::from_fd(int fd, const std::string& pa
   std::string error;
   auto file = ElfFile::from_fd(fd, &error);
   if (!file) {
-    log_->note(ProblemLog::kCorruptFile,
+    log_->note(kCorruptFile,
                path + ": cannot read as ELF (" + error + "); its frames show as [module]");
     by_identity_[identity] = nullptr;
     return nullptr;
@@ -40,24 +47,30 @@ std::shared_ptr<BinaryModule> ModuleCache::from_fd(int fd, const std::string& pa
       return it->second;
     }
   }
-  auto module = std::make_shared<BinaryModule>(std::move(file), path, root, locator_,
-                                               debuginfod_.get(), log_);
-  ++parsed_;
-  by_identity_[identity] = module;
-  if (!build_id.empty()) by_build_id_[build_id] = module;
-  return module;
+  std::shared_ptr<const Binary> binary = add(std::move(file), path, root);
+  by_identity_[identity] = binary;
+  if (!build_id.empty()) by_build_id_[build_id] = binary;
+  return binary;
 }
 
-std::shared_ptr<BinaryModule> ModuleCache::from_path(const std::string& path) {
+std::shared_ptr<const Binary> BinaryCache::from_path(const std::string& path) {
+  auto [it, inserted] = by_path_.try_emplace(path);
+  if (!inserted) return it->second;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    log_->note(ProblemLog::kMissingFile, "cannot open " + path + ": " + strerror(errno));
+    log_->note(kMissingFile, "cannot open " + path + ": " + strerror(errno));
     return nullptr;
   }
-  return from_fd(fd, path, "");
+  it->second = from_fd(fd, path, "");
+  return it->second;
 }
 
-std::shared_ptr<BinaryModule> ModuleCache::vdso() {
+std::shared_ptr<const Binary> BinaryCache::with_build_id(const std::string& build_id) const {
+  auto it = by_build_id_.find(build_id);
+  return it == by_build_id_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const Binary> BinaryCache::vdso() {
   if (vdso_tried_) return vdso_;
   vdso_tried_ = true;
   auto base = getauxval(AT_SYSINFO_EHDR);
@@ -69,13 +82,10 @@ std::shared_ptr<BinaryModule> ModuleCache::vdso() {
       auto file =
           ElfFile::from_memory(reinterpret_cast<const void*>(base), m.end - m.start, &error);
       if (!file) return nullptr;
-      // Every function of the vDSO is exported, so no debuginfod server is asked for it.
-      vdso_ =
-          std::make_shared<BinaryModule>(std::move(file), "[vdso]", "", locator_, nullptr, log_);
-      ++parsed_;
+      vdso_ = add(std::move(file), "[vdso]", "");
     }
   }
   return vdso_;
 }
 
-}  // namespace kiln::symbolizer
+}  // namespace kiln::process

@@ -1,4 +1,4 @@
-#include "process_snapshot.h"
+#include "process/process_snapshot.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +12,9 @@
 #include <cstring>
 #include <map>
 
-namespace kiln::symbolizer {
+#include "process/process_maps.h"
+
+namespace kiln::process {
 namespace {
 
 std::string base_name(const std::string& path) {
@@ -70,11 +72,11 @@ std::string why_mapped_file_unreadable(pid_t pid, int error) {
 // Opens the binary of a mapping the kernel recorded: in the process's file system while it
 // lives, else in kiln's. A file whose build-id (or, without one, inode) is not the recorded one
 // was replaced since the process mapped it, and is not read in its place.
-std::shared_ptr<BinaryModule> open_recorded_binary(pid_t pid, const SnapshotMapping& sm,
-                                                   ModuleCache& modules, ProblemLog& log) {
+std::shared_ptr<const Binary> open_recorded_binary(pid_t pid, const SnapshotMapping& sm,
+                                                   BinaryCache& binaries, ProblemLog& log) {
   if (!sm.build_id.empty())
-    if (auto known = modules.with_build_id(sm.build_id)) return known;
-  const std::string& path = sm.mapping.path;
+    if (auto known = binaries.with_build_id(sm.build_id)) return known;
+  const std::string& path = sm.path;
   std::string root = "/proc/" + std::to_string(pid) + "/root";
   int fd = open((root + path).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -83,33 +85,32 @@ std::shared_ptr<BinaryModule> open_recorded_binary(pid_t pid, const SnapshotMapp
   }
   const std::string of_process = path + " of process " + std::to_string(pid);
   if (fd < 0) {
-    log.note(ProblemLog::kMissingFile, "cannot open " + of_process + ": " + strerror(errno) +
-                                           " (the process has exited and the file is gone)");
+    log.note(kMissingFile, "cannot open " + of_process + ": " + strerror(errno) +
+                               " (the process has exited and the file is gone)");
     return nullptr;
   }
   const std::string replaced =
       "cannot read " + of_process + ": the file was replaced on disk after the process mapped it";
   struct stat st;
-  if (sm.build_id.empty() && (fstat(fd, &st) != 0 || st.st_ino != sm.mapping.inode)) {
+  if (sm.build_id.empty() && (fstat(fd, &st) != 0 || st.st_ino != sm.inode)) {
     close(fd);
-    log.note(ProblemLog::kMissingFile, replaced + " (another inode)");
+    log.note(kMissingFile, replaced + " (another inode)");
     return nullptr;
   }
-  std::shared_ptr<BinaryModule> module = modules.from_fd(fd, path, root);
-  if (module && !sm.build_id.empty() && module->binary().build_id() != sm.build_id) {
-    log.note(ProblemLog::kMissingFile, replaced + " (another build-id)");
+  std::shared_ptr<const Binary> binary = binaries.from_fd(fd, path, root);
+  if (binary && !sm.build_id.empty() && binary->file->build_id() != sm.build_id) {
+    log.note(kMissingFile, replaced + " (another build-id)");
     return nullptr;
   }
-  return module;
+  return binary;
 }
 
 const SnapshotMapping* find_in(const std::vector<SnapshotMapping>& mappings, uint64_t address) {
-  auto it =
-      std::upper_bound(mappings.begin(), mappings.end(), address,
-                       [](uint64_t a, const SnapshotMapping& m) { return a < m.mapping.start; });
+  auto it = std::upper_bound(mappings.begin(), mappings.end(), address,
+                             [](uint64_t a, const SnapshotMapping& m) { return a < m.start; });
   if (it == mappings.begin()) return nullptr;
   --it;
-  return address < it->mapping.end ? &*it : nullptr;
+  return address < it->end ? &*it : nullptr;
 }
 
 // Unique among all snapshots and images.
@@ -120,14 +121,12 @@ uint64_t next_generation() {
 
 void sort_by_start(std::vector<SnapshotMapping>& mappings) {
   std::sort(mappings.begin(), mappings.end(),
-            [](const SnapshotMapping& a, const SnapshotMapping& b) {
-              return a.mapping.start < b.mapping.start;
-            });
+            [](const SnapshotMapping& a, const SnapshotMapping& b) { return a.start < b.start; });
 }
 
 }  // namespace
 
-bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
+bool ProcessSnapshot::take(pid_t pid, BinaryCache& binaries, ProblemLog& log) {
   if (recorded_) {
     if (!taken_) {
       taken_ = true;
@@ -135,7 +134,7 @@ bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
       pid_ = pid;
       namespace_pid_ = namespace_pid(pid);
     }
-    open_recorded(modules, log);
+    open_recorded(binaries, log);
     return true;
   }
   std::vector<Mapping> maps;
@@ -145,7 +144,7 @@ bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
   if (read && !mappings_.empty() && std::none_of(maps.begin(), maps.end(), executable)) return true;
   if (!read) {
     if (!taken_) {
-      log.note(ProblemLog::kExitedProcess,
+      log.note(kExitedProcess,
                "process " + std::to_string(pid) +
                    " exited before it could be snapshotted; its frames show as [unknown]");
     }
@@ -156,37 +155,40 @@ bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
   pid_ = pid;
   namespace_pid_ = namespace_pid(pid);
   std::string root = "/proc/" + std::to_string(pid) + "/root";
-  std::map<std::string, std::shared_ptr<BinaryModule>> opened;  // path -> module, this pass
+  std::map<std::string, std::shared_ptr<const Binary>> opened;  // path -> binary, this pass
   std::vector<SnapshotMapping> result;
   for (Mapping& m : maps) {
     if (!m.executable) continue;
     SnapshotMapping sm;
     if (m.path == "[vdso]") {
-      sm.module = modules.vdso();
+      sm.binary = binaries.vdso();
       sm.name = "[vdso]";
     } else if (m.path.starts_with("/") && m.inode != 0) {
       auto it = opened.find(m.path);
       if (it == opened.end()) {
         int fd = open_mapped_file(pid, m);
         const int open_error = errno;  // before the message's allocations
-        std::shared_ptr<BinaryModule> module;
+        std::shared_ptr<const Binary> binary;
         if (fd < 0) {
-          log.note(ProblemLog::kMissingFile, "cannot open " + m.path + " of process " +
-                                                 std::to_string(pid) + ": " +
-                                                 why_mapped_file_unreadable(pid, open_error));
+          log.note(kMissingFile, "cannot open " + m.path + " of process " + std::to_string(pid) +
+                                     ": " + why_mapped_file_unreadable(pid, open_error));
         } else {
-          module = modules.from_fd(fd, m.path, root);
+          binary = binaries.from_fd(fd, m.path, root);
         }
-        it = opened.emplace(m.path, module).first;
+        it = opened.emplace(m.path, binary).first;
       }
-      sm.module = it->second;
+      sm.binary = it->second;
       sm.name = base_name(m.path);
     } else {
       sm.name = m.path.empty() || m.path.starts_with("[anon") || m.path.starts_with("/memfd:")
                     ? "[anon]"
                     : m.path;
     }
-    sm.mapping = std::move(m);
+    sm.start = m.start;
+    sm.end = m.end;
+    sm.offset = m.offset;
+    sm.inode = m.inode;
+    sm.path = std::move(m.path);
     result.push_back(std::move(sm));
   }
   sort_by_start(result);
@@ -199,11 +201,11 @@ bool ProcessSnapshot::take(pid_t pid, ModuleCache& modules, ProblemLog& log) {
   return true;
 }
 
-bool ProcessSnapshot::refresh(ModuleCache& modules, ProblemLog& log,
+bool ProcessSnapshot::refresh(BinaryCache& binaries, ProblemLog& log,
                               std::chrono::milliseconds min_age) {
   if (std::chrono::steady_clock::now() - taken_at_ < min_age) return false;
   std::chrono::steady_clock::time_point before = taken_at_;
-  take(pid_, modules, log);
+  take(pid_, binaries, log);
   return taken_at_ != before;
 }
 
@@ -240,24 +242,23 @@ void ProcessSnapshot::inherit(const ProcessSnapshot& parent) {
   changed();
 }
 
-void ProcessSnapshot::record_mapping(const RecordedMapping& recorded, ModuleCache& modules,
+void ProcessSnapshot::record_mapping(const RecordedMapping& recorded, BinaryCache& binaries,
                                      ProblemLog& log) {
   SnapshotMapping sm;
-  sm.mapping.start = recorded.start;
-  sm.mapping.end = recorded.end;
-  sm.mapping.offset = recorded.offset;
-  sm.mapping.inode = recorded.inode;
-  sm.mapping.executable = true;
+  sm.start = recorded.start;
+  sm.end = recorded.end;
+  sm.offset = recorded.offset;
+  sm.inode = recorded.inode;
   std::string path = recorded.path;
   static const std::string kDeleted = " (deleted)";
   if (path.size() > kDeleted.size() && path.ends_with(kDeleted))
     path.resize(path.size() - kDeleted.size());
   if (path == "[vdso]") {
-    sm.module = modules.vdso();
+    sm.binary = binaries.vdso();
     sm.name = path;
   } else if (path.starts_with("/") && !path.starts_with("//anon") && !path.starts_with("/memfd:")) {
     sm.name = base_name(path);
-    sm.mapping.path = std::move(path);
+    sm.path = std::move(path);
     sm.build_id = recorded.build_id;
     sm.unopened = true;
   } else {
@@ -267,28 +268,28 @@ void ProcessSnapshot::record_mapping(const RecordedMapping& recorded, ModuleCach
   std::vector<SnapshotMapping> kept;
   kept.reserve(mappings_.size() + 2);
   for (SnapshotMapping& old : mappings_) {
-    if (old.mapping.end <= sm.mapping.start || old.mapping.start >= sm.mapping.end) {
+    if (old.end <= sm.start || old.start >= sm.end) {
       kept.push_back(std::move(old));
       continue;
     }
-    if (old.mapping.start < sm.mapping.start) {
+    if (old.start < sm.start) {
       SnapshotMapping& left = kept.emplace_back(old);
-      left.mapping.end = sm.mapping.start;
+      left.end = sm.start;
     }
-    if (old.mapping.end > sm.mapping.end) {
+    if (old.end > sm.end) {
       SnapshotMapping& right = kept.emplace_back(old);
-      right.mapping.offset += sm.mapping.end - old.mapping.start;
-      right.mapping.start = sm.mapping.end;
+      right.offset += sm.end - old.start;
+      right.start = sm.end;
     }
   }
   kept.push_back(std::move(sm));
   sort_by_start(kept);
   mappings_ = std::move(kept);
   changed();
-  if (taken_) open_recorded(modules, log);
+  if (taken_) open_recorded(binaries, log);
 }
 
-void ProcessSnapshot::open_recorded(ModuleCache& modules, ProblemLog& log) {
+void ProcessSnapshot::open_recorded(BinaryCache& binaries, ProblemLog& log) {
   // True if it opened any.
   const auto open_all = [&](std::vector<SnapshotMapping>& mappings) {
     bool opened = false;
@@ -298,10 +299,10 @@ void ProcessSnapshot::open_recorded(ModuleCache& modules, ProblemLog& log) {
       opened = true;
       // A binary mapped once per segment is opened once.
       for (const SnapshotMapping& other : mappings)
-        if (!other.unopened && other.module && other.mapping.path == sm.mapping.path &&
-            other.build_id == sm.build_id && other.mapping.inode == sm.mapping.inode)
-          sm.module = other.module;
-      if (!sm.module) sm.module = open_recorded_binary(pid_, sm, modules, log);
+        if (!other.unopened && other.binary && other.path == sm.path &&
+            other.build_id == sm.build_id && other.inode == sm.inode)
+          sm.binary = other.binary;
+      if (!sm.binary) sm.binary = open_recorded_binary(pid_, sm, binaries, log);
     }
     return opened;
   };
@@ -325,4 +326,4 @@ PerfMap* ProcessSnapshot::perf_map() {
   return perf_map_.get();
 }
 
-}  // namespace kiln::symbolizer
+}  // namespace kiln::process

@@ -1,4 +1,4 @@
-#include "perf_map.h"
+#include "process/perf_map.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 #include <charconv>
 #include <string_view>
 
-namespace kiln::symbolizer {
+namespace kiln::process {
 namespace {
 
 // Takes a hex field and the space after it from the front of `line` ("7f3a1c000040 ", or with
@@ -100,4 +100,4 @@ const PerfMap::Entry* PerfMap::find(uint64_t address) {
   return best;
 }
 
-}  // namespace kiln::symbolizer
+}  // namespace kiln::process

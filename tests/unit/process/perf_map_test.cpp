@@ -1,12 +1,12 @@
 // JIT perf maps: parsing, growth, overlapping entries.
-#include "perf_map.h"
+#include "process/perf_map.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 
-namespace kiln::symbolizer {
+namespace kiln::process {
 namespace {
 
 TEST(PerfMap, ReadsEntriesAndRereadsWhenTheFileGrows) {
@@ -67,4 +67,4 @@ TEST(PerfMap, MissingFile) {
 }
 
 }  // namespace
-}  // namespace kiln::symbolizer
+}  // namespace kiln::process

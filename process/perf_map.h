@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace kiln::symbolizer {
+namespace kiln::process {
 
 class PerfMap {
  public:
@@ -38,4 +38,4 @@ class PerfMap {
   bool sorted_ = false;
 };
 
-}  // namespace kiln::symbolizer
+}  // namespace kiln::process

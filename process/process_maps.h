@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace kiln::symbolizer {
+namespace kiln::process {
 
 struct Mapping {
   uint64_t start = 0;
@@ -26,4 +26,4 @@ bool read_process_maps(pid_t pid, std::vector<Mapping>* mappings);
 // Reads a whole file (for /proc files whose size reads as 0).
 bool read_file(const std::string& path, std::string* contents);
 
-}  // namespace kiln::symbolizer
+}  // namespace kiln::process

@@ -1,4 +1,4 @@
-#include "process_maps.h"
+#include "process/process_maps.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
-namespace kiln::symbolizer {
+namespace kiln::process {
 
 bool read_file(const std::string& path, std::string* contents) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -57,4 +57,4 @@ bool read_process_maps(pid_t pid, std::vector<Mapping>* mappings) {
   return true;  // kernel threads have no mappings
 }
 
-}  // namespace kiln::symbolizer
+}  // namespace kiln::process

@@ -1,0 +1,107 @@
+#include "process/process_snapshot.h"
+
+namespace kiln::process {
+
+ProcessTable::ProcessTable() : binaries_(&log_) {}
+ProcessTable::~ProcessTable() = default;
+
+ProcessSnapshot* ProcessTable::process(pid_t tgid) {
+  auto [it, inserted] = processes_.try_emplace(tgid);
+  if (inserted) it->second = std::make_unique<ProcessSnapshot>();
+  // Built from kernel records and never asked for: its recorded binaries are opened now.
+  if ((inserted || !it->second->taken()) && !it->second->take(tgid, binaries_, log_)) {
+    processes_.erase(it);
+    return nullptr;
+  }
+  return it->second.get();
+}
+
+bool ProcessTable::snapshot(pid_t tgid) {
+  auto [it, inserted] = processes_.try_emplace(tgid);
+  if (inserted) it->second = std::make_unique<ProcessSnapshot>();
+  bool ok = it->second->take(tgid, binaries_, log_);
+  if (!ok && inserted) processes_.erase(it);
+  return ok;
+}
+
+void ProcessTable::forget(pid_t tgid) {
+  processes_.erase(tgid);
+}
+
+void ProcessTable::record_exec(pid_t tgid) {
+  std::unique_ptr<ProcessSnapshot>& process = processes_[tgid];
+  if (!process) process = std::make_unique<ProcessSnapshot>();
+  process->record_exec();
+}
+
+void ProcessTable::record_fork(pid_t child, pid_t parent) {
+  const auto from = processes_.find(parent);
+  if (from == processes_.end()) return;  // read from /proc when asked for
+  const auto [it, inserted] = processes_.try_emplace(child);
+  // A snapshot of a process that lives (its exec was read first) is newer than the fork.
+  if (!inserted && !it->second->exited()) return;
+  it->second = std::make_unique<ProcessSnapshot>();  // new, or the pid was reused
+  it->second->inherit(*from->second);
+}
+
+void ProcessTable::record_mapping(pid_t tgid, const RecordedMapping& mapping) {
+  const auto it = processes_.find(tgid);
+  if (it != processes_.end()) it->second->record_mapping(mapping, binaries_, log_);
+}
+
+void ProcessTable::record_exit(pid_t tgid) {
+  const auto it = processes_.find(tgid);
+  if (it != processes_.end()) it->second->record_exit();
+}
+
+const SnapshotMapping* ProcessTable::find(pid_t tgid, uint64_t address, bool* known) {
+  ProcessSnapshot* process = this->process(tgid);
+  *known = process != nullptr;
+  if (!process) return nullptr;
+  const SnapshotMapping* mapping = process->find(address);
+  // Mapped after the snapshot (libraries ld.so maps after exec, dlopen): look again.
+  if (!mapping && process->refresh(binaries_, log_)) mapping = process->find(address);
+  return mapping;
+}
+
+const std::string* ProcessTable::jit_symbol(pid_t tgid, uint64_t address) {
+  const auto it = processes_.find(tgid);
+  if (it == processes_.end()) return nullptr;
+  PerfMap* map = it->second->perf_map();
+  const PerfMap::Entry* entry = map ? map->find(address) : nullptr;
+  return entry ? &entry->name : nullptr;
+}
+
+uint64_t ProcessTable::binaries(pid_t tgid, uint64_t address, uint64_t known,
+                                std::vector<MappedBinary>* mappings) {
+  ProcessSnapshot* found = process(tgid);
+  if (!found) return 0;
+  ProcessSnapshot& process = *found;
+  // An unwinder asks while the process most likely still runs, and a library just mapped by
+  // ld.so or dlopen is needed now, not at the next timed refresh: look again at once.
+  if (!process.find(address)) process.refresh(binaries_, log_, std::chrono::milliseconds(0));
+  // A sample taken before the process exec'd is unwound in the program it ran then.
+  const EarlierImage* earlier = process.earlier_image(address);
+  const uint64_t generation = earlier ? earlier->generation : process.generation();
+  if (generation == known) return known;
+  mappings->clear();
+  for (const SnapshotMapping& sm : earlier ? earlier->mappings : process.mappings()) {
+    MappedBinary& binary = mappings->emplace_back();
+    binary.start = sm.start;
+    binary.end = sm.end;
+    binary.name = sm.name;
+    binary.offset = sm.offset;
+    binary.path = sm.path;
+    if (!sm.binary) continue;
+    const ElfFile& file = *sm.binary->file;
+    binary.build_id = file.build_id();
+    const auto vaddr = file.offset_to_vaddr(sm.offset);
+    if (!vaddr) continue;
+    binary.bias = sm.start - *vaddr;
+    binary.elf = file.elf();
+    binary.fd = file.fd();
+  }
+  return generation;
+}
+
+}  // namespace kiln::process
