@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "cli/commands.h"
-#include "symbolizer.h"
+#include "symbolizer/symbolizer.h"
 
 namespace kiln::cli {
 namespace {

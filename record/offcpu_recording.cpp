@@ -10,7 +10,11 @@
 #include <utility>
 #include <vector>
 
-#include "record/record.h"
+#include "record/offcpu_recording.h"
+#include "record/record_summary.h"
+#include "record/sample_counters.h"
+#include "record/target_filter.h"
+#include "record/unwind_counters.h"
 
 namespace kiln::record {
 

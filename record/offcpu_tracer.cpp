@@ -14,9 +14,12 @@
 #include <sstream>
 #include <vector>
 
-#include "record/record.h"
+#include "record/errors.h"
+#include "record/offcpu_tracer.h"
+#include "record/raw_profile.h"
+#include "record/sample_counters.h"
 // The skeleton uses the shared structs of the BPF headers (bpf/).
-#include "offcpu.skel.h"
+#include "bpf/offcpu.skel.h"
 
 namespace kiln::record {
 

@@ -5,9 +5,12 @@
 #include <cerrno>
 #include <cstring>
 
-#include "record/record.h"  // first: the skeleton refers to the structs of bpf/stack_key.h
+#include "record/errors.h"
+#include "record/on_cpu_sampler.h"
+#include "record/raw_profile.h"
+#include "record/sample_counters.h"
 
-#include "profile.skel.h"
+#include "bpf/profile.skel.h"
 
 namespace kiln::record {
 

@@ -9,7 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "record/record.h"
+#include "record/errors.h"
+#include "record/process_records.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {

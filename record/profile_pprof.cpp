@@ -11,7 +11,7 @@
 #include <tuple>
 
 #include "pprof/pprof.h"
-#include "record/record.h"
+#include "record/recording_pprof.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {

@@ -6,9 +6,10 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "bpf/offcpu.h"
 #include "flamegraph/flamegraph.h"
 #include "profile/profile.h"
-#include "record/record.h"
+#include "record/profile_symbolization.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {

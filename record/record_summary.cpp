@@ -3,40 +3,9 @@
 #include <cinttypes>
 #include <map>
 
-#include "record/record.h"
+#include "record/record_summary.h"
 
 namespace kiln::record {
-
-void print_unwinding(std::FILE* out, const UnwindCounters& unwinding) {
-  if (unwinding.stacks) {
-    std::fprintf(
-        out,
-        "  user stacks unwound (DWARF): %" PRIu64 ", %.2f%% complete; per stack %" PRIu64
-        " bytes copied and %.1f us to unwind on average\n",
-        unwinding.stacks,
-        100.0 * static_cast<double>(unwinding.ended[0]) / static_cast<double>(unwinding.stacks),
-        unwinding.stack_bytes / unwinding.stacks,
-        static_cast<double>(unwinding.unwind_ns) / 1e3 / static_cast<double>(unwinding.stacks));
-    for (const std::string& line : describe_incomplete(unwinding))
-      std::fprintf(out, "  %s\n", line.c_str());
-  }
-  if (unwinding.blocks_without_stack)
-    std::fprintf(out,
-                 "  %" PRIu64
-                 " blocks without a user stack copy (their threads were blocked "
-                 "before tracing began, or the copy was lost): kernel frames under [truncated]\n",
-                 unwinding.blocks_without_stack);
-}
-
-std::string incomplete_stacks_note(const UnwindCounters& counters) {
-  const uint64_t incomplete = counters.incomplete() + counters.blocks_without_stack;
-  if (incomplete == 0) return "";
-  char note[96];
-  std::snprintf(note, sizeof(note), ", %.1f%% of user stacks incomplete ([truncated])",
-                100.0 * static_cast<double>(incomplete) /
-                    static_cast<double>(counters.stacks + counters.blocks_without_stack));
-  return note;
-}
 
 void print_summary(std::FILE* out, const RecordSummary& summary, const profile::Profile& profile) {
   const SampleCounters& c = summary.counters;

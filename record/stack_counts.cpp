@@ -5,7 +5,9 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "record/record.h"
+#include "bpf/offcpu.h"
+#include "bpf/stack_key.h"
+#include "record/raw_profile.h"
 
 namespace kiln::record {
 

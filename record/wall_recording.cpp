@@ -6,7 +6,10 @@
 #include <map>
 #include <utility>
 
-#include "record/record.h"
+#include "record/record_summary.h"
+#include "record/target_filter.h"
+#include "record/unwind_counters.h"
+#include "record/wall_recording.h"
 
 namespace kiln::record {
 
