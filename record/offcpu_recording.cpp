@@ -35,8 +35,6 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
   for (const RawStack& stack : result.recording.raw.stacks) threads.insert(stack.pid);
   result.threads = threads.size();
   result.blocked_ns = result.recording.raw.total_weight();
-  // The profile's unit is the microsecond (countname "us"), rounded per stack.
-  for (RawStack& stack : result.recording.raw.stacks) stack.weight = (stack.weight + 500) / 1000;
   return result;
 }
 
@@ -85,8 +83,23 @@ std::string abbreviate(const profile::Profile& profile, std::span<const profile:
 
 }  // namespace
 
+void BlockingStacks::add(std::span<const profile::FrameId> frames, uint64_t us, uint64_t blocks) {
+  auto [it, inserted] = by_frames_.try_emplace({frames.begin(), frames.end()});
+  it->second.frames = it->first;
+  it->second.us += us;
+  it->second.blocks += blocks;
+}
+
+std::vector<BlockingStacks::Stack> BlockingStacks::top(size_t count) const {
+  std::vector<Stack> top;
+  for (const auto& [frames, stack] : by_frames_) top.push_back(stack);
+  std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.us > b.us; });
+  if (top.size() > count) top.resize(count);
+  return top;
+}
+
 void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
-                           const profile::Profile& profile,
+                           const profile::Profile& profile, const BlockingStacks& blocking,
                            const std::vector<std::string>& written) {
   const SampleCounters& c = result.recording.counters;
   const OffCpuCounters& o = result.offcpu;
@@ -128,30 +141,11 @@ void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
   if (o.above_max)
     std::fprintf(out, "  %" PRIu64 " blocks longer than --max-block-us not counted\n", o.above_max);
 
-  // Raw stacks that differ only in what symbolization drops (return addresses within one
-  // function, thread ids under one comm) are one line. symbolize_into adds one profile stack per
-  // raw stack, in order: their block counts line up.
-  const std::vector<RawStack>& raw = result.recording.raw.stacks;
-  struct Blocking {
-    uint64_t us = 0, blocks = 0;
-    std::span<const profile::FrameId> frames;
-  };
-  std::map<std::vector<profile::FrameId>, Blocking> by_frames;
-  for (size_t i = 0; i < profile.stack_count(); ++i) {
-    const auto frames = profile.frames(i);
-    Blocking& b = by_frames[{frames.begin(), frames.end()}];
-    b.us += static_cast<uint64_t>(profile.weight(i).to_double());
-    b.blocks += i < raw.size() ? raw[i].events : 0;
-    b.frames = frames;
-  }
-  std::vector<Blocking> top;
-  for (const auto& [frames, b] : by_frames) top.push_back(b);
-  std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.us > b.us; });
-  if (top.size() > 10) top.resize(10);
+  const std::vector<BlockingStacks::Stack> top = blocking.top(10);
   const double total = profile.total().to_double();
   if (!top.empty() && total > 0) {
     std::fprintf(out, "  top blocking stacks by off-CPU time (share, time, blocks, mean block):\n");
-    for (const Blocking& b : top)
+    for (const BlockingStacks::Stack& b : top)
       std::fprintf(out, "  %6.2f%%  %10.3f s  %7" PRIu64 " x %9.3f ms  %s\n",
                    100.0 * static_cast<double>(b.us) / total, b.us / 1e6, b.blocks,
                    b.blocks ? static_cast<double>(b.us) / 1e3 / static_cast<double>(b.blocks) : 0.0,

@@ -18,7 +18,7 @@
 namespace kiln::record {
 
 struct OffCpuRecording {
-  Recording recording;  // raw weights in microseconds; counters.samples counts blocks
+  Recording recording;  // raw weights in nanoseconds; counters.samples counts blocks
   OffCpuCounters offcpu;
   UnwindCounters unwinding;  // --unwind dwarf
   // Blocks lost: their stacks or counts could not be stored, or their thread remembered.
@@ -38,11 +38,29 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
 flamegraph::SvgOptions off_cpu_svg_options(const OffCpuRecording& recording,
                                            const std::string& targets);
 
+// Blocked time and blocks by symbolized stack, each raw stack added with the frames it became
+// (symbolize_into's on_stack): raw stacks that differ only in what symbolization drops (return
+// addresses within one function, thread ids under one comm) are one.
+class BlockingStacks {
+ public:
+  void add(std::span<const profile::FrameId> frames, uint64_t us, uint64_t blocks);
+  struct Stack {
+    std::span<const profile::FrameId> frames;
+    uint64_t us = 0;
+    uint64_t blocks = 0;
+  };
+  // The `count` stacks with the most blocked time, longest first.
+  std::vector<Stack> top(size_t count) const;
+
+ private:
+  std::map<std::vector<profile::FrameId>, Stack> by_frames_;
+};
+
 // The stderr summary: blocked time, threads, blocks, losses and filters, the top 10 blocking
 // stacks by time with their number of blocks and mean block. `profile` is symbolize_into's
-// result for recording.raw.
+// result for recording.raw, `blocking` its stacks with their blocks.
 void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& recording,
-                           const profile::Profile& profile,
+                           const profile::Profile& profile, const BlockingStacks& blocking,
                            const std::vector<std::string>& written);
 
 }  // namespace kiln::record

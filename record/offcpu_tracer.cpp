@@ -264,7 +264,8 @@ UnwindCounters OffCpuTracer::unwinding() const {
 
 RawProfile OffCpuTracer::drain() {
   StackReader stacks(bpf_map__fd(skeleton_->maps.stacks));
-  RawProfile profile = drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks);
+  RawProfile profile =
+      drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks, RawUnit::kNanoseconds);
   if (unwound_) unwound_->drain_into(profile, stacks);
   trim_to_scheduler(profile);
   return profile;

@@ -95,7 +95,8 @@ void OnCpuSampler::detach() {
 
 RawProfile OnCpuSampler::drain() {
   StackReader stacks(bpf_map__fd(skeleton_->maps.stacks));
-  RawProfile profile = drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks);
+  RawProfile profile =
+      drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks, RawUnit::kSamples);
   if (unwound_) unwound_->drain_into(profile, stacks);
   return profile;
 }

@@ -41,15 +41,20 @@ bool in_no_mapping(const std::vector<symbolizer::Frame>& frames);
 // Stacks cut short by symbolization (see symbolize_into).
 struct CutStacks {
   uint64_t stacks = 0;
-  uint64_t weight = 0;
+  uint64_t weight = 0;                                  // in the Profile's unit
   std::vector<std::pair<uint32_t, uint64_t>> examples;  // the first few: {tgid, address}
 };
+// Called with each raw stack, the frames it became in the Profile and its weight there.
+using OnStack = std::function<void(const RawStack& raw, std::span<const profile::FrameId> frames,
+                                   uint64_t weight)>;
 // Turns addresses into frame names: root frame (comm / comm-PID / comm-PID/TID), user frames
-// (JIT `_[j]`, inlined `_[i]`) then kernel frames (`_[k]`); merged and sorted.
+// (JIT `_[j]`, inlined `_[i]`) then kernel frames (`_[k]`); one Profile stack per raw stack,
+// weighing RawProfile::profile_weight, and the Profile's count_name set to its unit.
 // Returns the stacks it cut at a return address that is in no mapping of its process (and,
 // before an exec, of its parent): drawn from the frame inside it, under [truncated].
 CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
-                         const SymbolizeOptions& options, profile::Profile& profile);
+                         const SymbolizeOptions& options, profile::Profile& profile,
+                         const OnStack& on_stack = {});
 // The summary's line on cut stacks (none when there are none); `verbose`: their addresses.
 void print_cut_stacks(std::FILE* out, const CutStacks& cut, uint64_t total_weight, bool verbose);
 

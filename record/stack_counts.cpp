@@ -17,6 +17,14 @@ uint64_t RawProfile::total_weight() const {
   return total;
 }
 
+uint64_t RawProfile::profile_weight(const RawStack& stack) const {
+  return unit == RawUnit::kNanoseconds ? (stack.weight + 500) / 1000 : stack.weight;
+}
+
+const char* RawProfile::profile_unit() const {
+  return unit == RawUnit::kNanoseconds ? "us" : "samples";
+}
+
 const std::vector<uint64_t>& StackReader::read(uint64_t id) {
   static const std::vector<uint64_t> kNone;
   if (id == 0) return kNone;
@@ -32,8 +40,9 @@ const std::vector<uint64_t>& StackReader::read(uint64_t id) {
   return it->second;
 }
 
-RawProfile drain_stack_counts(int counts_fd, StackReader& stacks) {
+RawProfile drain_stack_counts(int counts_fd, StackReader& stacks, RawUnit unit) {
   RawProfile profile;
+  profile.unit = unit;
   kiln_stack_key key{}, next{};
   bool first = true;
   while (bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0) {

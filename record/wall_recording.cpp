@@ -80,14 +80,14 @@ WallRecording record_wall(const TargetSpec& targets, const std::vector<int>& cpu
   result.off_cpu_details = tracer.offcpu_counters();
   result.raw_tracepoint = tracer.uses_raw_tracepoint();
 
-  // Both halves in nanoseconds, then the profile's unit, the microsecond, rounded per stack.
+  // Both halves in nanoseconds: each sample weighs its period.
   const double sample_ns = 1e9 / sampler_options.hz;
   for (RawStack& stack : recording.raw.stacks)
     stack.weight =
         static_cast<uint64_t>(std::llround(static_cast<double>(stack.weight) * sample_ns));
+  recording.raw.unit = RawUnit::kNanoseconds;
   for (RawStack& stack : session.raw[1].stacks) recording.raw.stacks.push_back(std::move(stack));
   result.threads = thread_times(recording.raw);
-  for (RawStack& stack : recording.raw.stacks) stack.weight = (stack.weight + 500) / 1000;
   return result;
 }
 

@@ -27,7 +27,7 @@ struct ThreadTime {
 };
 
 struct WallRecording {
-  // Raw weights in microseconds of time; counters of the on-CPU samples.
+  // Raw weights in nanoseconds of time; counters of the on-CPU samples.
   Recording recording;
   unsigned hz = 0;
   SampleCounters off_cpu;          // blocks (and waits for a CPU) counted and lost
