@@ -88,8 +88,7 @@ struct Recorded {
   flamegraph::SvgOptions svg;               // its title replaced by --title
   std::vector<std::string> pprof_comments;  // besides the losses of recording.counters
   record::OnStack on_stack;                 // sees each stack as it is symbolized
-  std::function<void(const profile::Profile&, const std::vector<std::string>& written)>
-      print_summary;
+  std::function<record::Summary(const profile::Profile&)> summary;
 };
 
 // The end of every `kiln record`: symbolize, write the outputs, print the summary, then the
@@ -120,9 +119,9 @@ int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer
   facts.comments.insert(facts.comments.end(), recorded.pprof_comments.begin(),
                         recorded.pprof_comments.end());
   const record::PprofSource pprof{recording.raw, symbolizer, symbolize, facts};
-  const std::vector<std::string> written =
-      record::write_outputs(profile, recorded.svg, options.outputs, &pprof);
-  recorded.print_summary(profile, written);
+  record::Summary summary = recorded.summary(profile);
+  summary.written = record::write_outputs(profile, recorded.svg, options.outputs, &pprof);
+  record::print_summary(stderr, summary, profile);
 
   record::print_cut_stacks(stderr, cut, static_cast<uint64_t>(profile.total().to_double()),
                            options.verbose);
@@ -162,17 +161,9 @@ int run_record_on_cpu(const RecordOptions& options, const std::vector<int>& cpus
                 recording.cpus, recording.cpus == 1 ? "" : "s", recording.counters.samples,
                 recording.counters.lost());
   recorded.svg.subtitle = subtitle + record::incomplete_stacks_note(recording.unwinding);
-  recorded.print_summary = [&](const profile::Profile& profile,
-                               const std::vector<std::string>& written) {
-    record::RecordSummary summary;
-    summary.what = "samples";
-    summary.seconds = recording.seconds;
-    summary.cpus = recording.cpus;
-    summary.hz = options.sampler.hz;
-    summary.counters = recording.counters;
-    summary.unwinding = &recording.unwinding;
-    summary.written = written;
-    record::print_summary(stderr, summary, profile);
+  recorded.summary = [&recording, &options](const profile::Profile&) {
+    return record::on_cpu_summary({recording.seconds, recording.cpus, options.sampler.hz,
+                                   recording.counters, recording.unwinding});
   };
   return record_tail(options, symbolizer, std::move(recorded), command);
 }
@@ -203,9 +194,8 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   recorded.on_stack = [&blocking](const record::RawStack& raw,
                                   std::span<const profile::FrameId> frames,
                                   uint64_t us) { blocking.add(frames, us, raw.events); };
-  recorded.print_summary = [&](const profile::Profile& profile,
-                               const std::vector<std::string>& written) {
-    record::print_off_cpu_summary(stderr, result, profile, blocking, written);
+  recorded.summary = [&result, &blocking](const profile::Profile& profile) {
+    return record::off_cpu_summary(result, profile, blocking);
   };
   return record_tail(options, symbolizer, std::move(recorded), command);
 }
@@ -234,10 +224,7 @@ int run_record_wall(const RecordOptions& options, const std::vector<int>& cpus,
   recorded.svg = record::wall_svg_options(result, describe_targets(options.targets));
   for (const std::string& line : record::describe_losses(result.off_cpu))
     recorded.pprof_comments.push_back("waits " + line);
-  recorded.print_summary = [&result](const profile::Profile& profile,
-                                     const std::vector<std::string>& written) {
-    record::print_wall_summary(stderr, result, profile, written);
-  };
+  recorded.summary = [&result](const profile::Profile&) { return record::wall_summary(result); };
   return record_tail(options, symbolizer, std::move(recorded), command);
 }
 

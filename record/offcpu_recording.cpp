@@ -98,60 +98,64 @@ std::vector<BlockingStacks::Stack> BlockingStacks::top(size_t count) const {
   return top;
 }
 
-void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
-                           const profile::Profile& profile, const BlockingStacks& blocking,
-                           const std::vector<std::string>& written) {
+Summary off_cpu_summary(const OffCpuRecording& result, const profile::Profile& profile,
+                        const BlockingStacks& blocking) {
   const SampleCounters& c = result.recording.counters;
   const OffCpuCounters& o = result.offcpu;
-  std::fprintf(out,
-               "kiln: %.1f s of off-CPU tracing at sched_switch (%s): %.3f s blocked in %zu "
-               "thread%s, %" PRIu64 " blocks, %" PRIu64 " lost\n",
-               result.recording.seconds, result.raw_tracepoint ? "raw_tp" : "tp_btf",
-               result.blocked_ns / 1e9, result.threads, result.threads == 1 ? "" : "s", c.samples,
-               result.lost());
+  Summary summary;
+  summary.headline = summary_line(
+      "kiln: %.1f s of off-CPU tracing at sched_switch (%s): %.3f s blocked in %zu thread%s, "
+      "%" PRIu64 " blocks, %" PRIu64 " lost",
+      result.recording.seconds, result.raw_tracepoint ? "raw_tp" : "tp_btf",
+      result.blocked_ns / 1e9, result.threads, result.threads == 1 ? "" : "s", c.samples,
+      result.lost());
+  std::vector<std::string>& notes = summary.notes;
   if (result.blocked_ns > 0)
-    std::fprintf(out,
-                 "  %.3f s interruptible (S: sleeps, waits for events, locks, pipes, sockets), "
-                 "%.3f s uninterruptible (D: disk I/O, some kernel locks)\n",
-                 (result.blocked_ns - std::min(result.blocked_ns, o.uninterruptible_ns)) / 1e9,
-                 o.uninterruptible_ns / 1e9);
-  for (const std::string& line : describe_losses(c))
-    std::fprintf(out, "  lost: %s\n", line.c_str());
-  print_unwinding(out, result.unwinding);
+    notes.push_back(summary_line(
+        "%.3f s interruptible (S: sleeps, waits for events, locks, pipes, sockets), %.3f s "
+        "uninterruptible (D: disk I/O, some kernel locks)",
+        (result.blocked_ns - std::min(result.blocked_ns, o.uninterruptible_ns)) / 1e9,
+        o.uninterruptible_ns / 1e9));
+  for (const std::string& line : describe_losses(c)) notes.push_back("lost: " + line);
+  for (std::string& line : unwinding_notes(result.unwinding)) notes.push_back(std::move(line));
   if (o.lost_start_map_full)
-    std::fprintf(out,
-                 "  lost: %" PRIu64
-                 " blocks: too many live threads have blocked (the start map is full)\n",
-                 o.lost_start_map_full);
+    notes.push_back(summary_line(
+        "lost: %" PRIu64 " blocks: too many live threads have blocked (the start map is full)",
+        o.lost_start_map_full));
   if (c.user_stack_unreadable)
-    std::fprintf(out, "  %" PRIu64 " blocks with an unreadable user stack (kernel frames kept)\n",
-                 c.user_stack_unreadable);
+    notes.push_back(summary_line("%" PRIu64
+                                 " blocks with an unreadable user stack (kernel frames kept)",
+                                 c.user_stack_unreadable));
   if (o.blocked_at_start)
-    std::fprintf(out,
-                 "  %" PRIu64
-                 " thread%s already blocked when tracing started: counted from the "
-                 "start, with the kernel stack only\n",
-                 o.blocked_at_start, o.blocked_at_start == 1 ? " was" : "s were");
+    notes.push_back(summary_line("%" PRIu64
+                                 " thread%s already blocked when tracing started: counted from "
+                                 "the start, with the kernel stack only",
+                                 o.blocked_at_start, o.blocked_at_start == 1 ? " was" : "s were"));
   if (o.still_blocked_at_end)
-    std::fprintf(out, "  %" PRIu64 " block%s still in progress at the end: counted up to it\n",
-                 o.still_blocked_at_end, o.still_blocked_at_end == 1 ? "" : "s");
+    notes.push_back(summary_line("%" PRIu64
+                                 " block%s still in progress at the end: counted up to it",
+                                 o.still_blocked_at_end, o.still_blocked_at_end == 1 ? "" : "s"));
   if (o.below_min)
-    std::fprintf(out, "  %" PRIu64 " blocks shorter than --min-block-us not counted\n",
-                 o.below_min);
+    notes.push_back(
+        summary_line("%" PRIu64 " blocks shorter than --min-block-us not counted", o.below_min));
   if (o.above_max)
-    std::fprintf(out, "  %" PRIu64 " blocks longer than --max-block-us not counted\n", o.above_max);
+    notes.push_back(
+        summary_line("%" PRIu64 " blocks longer than --max-block-us not counted", o.above_max));
 
   const std::vector<BlockingStacks::Stack> top = blocking.top(10);
   const double total = profile.total().to_double();
   if (!top.empty() && total > 0) {
-    std::fprintf(out, "  top blocking stacks by off-CPU time (share, time, blocks, mean block):\n");
+    summary.table.push_back(
+        "top blocking stacks by off-CPU time (share, time, blocks, mean block):");
     for (const BlockingStacks::Stack& b : top)
-      std::fprintf(out, "  %6.2f%%  %10.3f s  %7" PRIu64 " x %9.3f ms  %s\n",
-                   100.0 * static_cast<double>(b.us) / total, b.us / 1e6, b.blocks,
-                   b.blocks ? static_cast<double>(b.us) / 1e3 / static_cast<double>(b.blocks) : 0.0,
-                   abbreviate(profile, b.frames).c_str());
+      summary.table.push_back(summary_line(
+          "%6.2f%%  %10.3f s  %7" PRIu64 " x %9.3f ms  %s",
+          100.0 * static_cast<double>(b.us) / total, b.us / 1e6, b.blocks,
+          b.blocks ? static_cast<double>(b.us) / 1e3 / static_cast<double>(b.blocks) : 0.0,
+          abbreviate(profile, b.frames).c_str()));
   }
-  print_written(out, written);
+  summary.top_functions = false;
+  return summary;
 }
 
 }  // namespace kiln::record

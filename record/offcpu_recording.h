@@ -13,6 +13,7 @@
 #include "flamegraph/flamegraph.h"
 #include "profile/profile.h"
 #include "record/offcpu_tracer.h"
+#include "record/record_summary.h"
 #include "record/recorder.h"
 
 namespace kiln::record {
@@ -56,11 +57,10 @@ class BlockingStacks {
   std::map<std::vector<profile::FrameId>, Stack> by_frames_;
 };
 
-// The stderr summary: blocked time, threads, blocks, losses and filters, the top 10 blocking
-// stacks by time with their number of blocks and mean block. `profile` is symbolize_into's
-// result for recording.raw, `blocking` its stacks with their blocks.
-void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& recording,
-                           const profile::Profile& profile, const BlockingStacks& blocking,
-                           const std::vector<std::string>& written);
+// The stderr summary (print_summary): blocked time, threads, blocks, losses and filters, the top
+// 10 blocking stacks by time with their number of blocks and mean block. `profile` is
+// symbolize_into's result for recording.raw, `blocking` its stacks with their blocks.
+Summary off_cpu_summary(const OffCpuRecording& recording, const profile::Profile& profile,
+                        const BlockingStacks& blocking);
 
 }  // namespace kiln::record

@@ -1,5 +1,5 @@
-// The stderr summary of an on-CPU recording, and the parts every recording's summary shares:
-// the top functions by self weight and the files written.
+// The stderr summary of a recording, whichever recorders made it: one printer, and what each
+// kind of recording (on-CPU, off-CPU, wall-clock) has it say.
 #pragma once
 
 #include <cstddef>
@@ -13,20 +13,29 @@
 
 namespace kiln::record {
 
-struct RecordSummary {
-  std::string what = "samples";  // what counters.samples counts
-  double seconds = 0;
-  size_t cpus = 0;
-  unsigned hz = 0;  // 0: not a sampler (no "at N Hz")
-  SampleCounters counters;
-  const UnwindCounters* unwinding = nullptr;  // --unwind dwarf
+// What a summary says, in the order printed: the headline, notes (losses with their fixes,
+// filters, unwinding), the recording's own table, the top functions, the files written.
+struct Summary {
+  std::string headline;            // "kiln: ..."
+  std::vector<std::string> notes;  // one indented line each
+  std::vector<std::string> table;  // one indented line each
+  bool top_functions = true;       // the ten functions with the most self weight
   std::vector<std::string> written;
 };
-// The stderr summary: duration, CPUs, samples, lost samples with reasons, top 10 self functions.
-void print_summary(std::FILE* out, const RecordSummary& summary, const profile::Profile& profile);
-// The summary's ten functions with the most self weight (leaf frames), with their shares.
-void print_top_functions(std::FILE* out, const profile::Profile& profile);
-// "kiln: wrote PATH" for each file written (not for "-", stdout).
-void print_written(std::FILE* out, const std::vector<std::string>& written);
+// printf into a string, for a summary's lines.
+std::string summary_line(const char* format, ...) __attribute__((format(printf, 1, 2)));
+// Prints `summary`; `profile` (symbolize_into's result) gives the top functions.
+void print_summary(std::FILE* out, const Summary& summary, const profile::Profile& profile);
+
+// What an on-CPU recording's summary is made of.
+struct OnCpuFacts {
+  double seconds = 0;
+  size_t cpus = 0;
+  unsigned hz = 0;
+  SampleCounters counters;
+  UnwindCounters unwinding;  // --unwind dwarf
+};
+// Duration, CPUs, samples, lost samples with reasons, samples without a user stack, unwinding.
+Summary on_cpu_summary(const OnCpuFacts& facts);
 
 }  // namespace kiln::record

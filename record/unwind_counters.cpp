@@ -40,25 +40,27 @@ std::vector<std::string> describe_incomplete(const UnwindCounters& counters) {
   return lines;
 }
 
-void print_unwinding(std::FILE* out, const UnwindCounters& unwinding) {
+std::vector<std::string> unwinding_notes(const UnwindCounters& unwinding) {
+  std::vector<std::string> notes;
   if (unwinding.stacks) {
-    std::fprintf(
-        out,
-        "  user stacks unwound (DWARF): %" PRIu64 ", %.2f%% complete; per stack %" PRIu64
-        " bytes copied and %.1f us to unwind on average\n",
+    char line[400];
+    std::snprintf(
+        line, sizeof(line),
+        "user stacks unwound (DWARF): %" PRIu64 ", %.2f%% complete; per stack %" PRIu64
+        " bytes copied and %.1f us to unwind on average",
         unwinding.stacks,
         100.0 * static_cast<double>(unwinding.ended[0]) / static_cast<double>(unwinding.stacks),
         unwinding.stack_bytes / unwinding.stacks,
         static_cast<double>(unwinding.unwind_ns) / 1e3 / static_cast<double>(unwinding.stacks));
-    for (const std::string& line : describe_incomplete(unwinding))
-      std::fprintf(out, "  %s\n", line.c_str());
+    notes.push_back(line);
+    for (std::string& incomplete : describe_incomplete(unwinding))
+      notes.push_back(std::move(incomplete));
   }
   if (unwinding.blocks_without_stack)
-    std::fprintf(out,
-                 "  %" PRIu64
-                 " blocks without a user stack copy (their threads were blocked "
-                 "before tracing began, or the copy was lost): kernel frames under [truncated]\n",
-                 unwinding.blocks_without_stack);
+    notes.push_back(std::to_string(unwinding.blocks_without_stack) +
+                    " blocks without a user stack copy (their threads were blocked before "
+                    "tracing began, or the copy was lost): kernel frames under [truncated]");
+  return notes;
 }
 
 std::string incomplete_stacks_note(const UnwindCounters& counters) {

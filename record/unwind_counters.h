@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -31,8 +30,8 @@ struct UnwindCounters {
 };
 // One line per kind of incomplete stack with its count, share and fix; empty if none.
 std::vector<std::string> describe_incomplete(const UnwindCounters& counters);
-// The summary's lines on unwinding: stacks unwound, complete, incomplete by kind.
-void print_unwinding(std::FILE* out, const UnwindCounters& counters);
+// The summary's notes on unwinding: stacks unwound, complete, incomplete by kind.
+std::vector<std::string> unwinding_notes(const UnwindCounters& counters);
 // ", N% of user stacks incomplete ([truncated])" for an SVG subtitle; empty when none are.
 std::string incomplete_stacks_note(const UnwindCounters& counters);
 

@@ -11,6 +11,7 @@
 #include "profile/profile.h"
 #include "record/offcpu_tracer.h"
 #include "record/on_cpu_sampler.h"
+#include "record/record_summary.h"
 #include "record/recorder.h"
 
 namespace kiln::record {
@@ -49,9 +50,8 @@ WallRecording record_wall(const TargetSpec& targets, const std::vector<int>& cpu
 // Title, subtitle (targets, duration, threads, on/off-CPU time, losses) and the wall-clock
 // style (flamegraph::use_wall_time_style).
 flamegraph::SvgOptions wall_svg_options(const WallRecording& recording, const std::string& targets);
-// The stderr summary: time on and off CPU, losses, each thread's wall time split, the top
-// functions by self time.
-void print_wall_summary(std::FILE* out, const WallRecording& recording,
-                        const profile::Profile& profile, const std::vector<std::string>& written);
+// The stderr summary (print_summary): time on and off CPU, losses, each thread's wall time
+// split, the top functions by self time.
+Summary wall_summary(const WallRecording& recording);
 
 }  // namespace kiln::record

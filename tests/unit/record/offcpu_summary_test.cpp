@@ -46,7 +46,9 @@ std::string summary_of(const OffCpuRecording& result, const profile::Profile& pr
   char* text = nullptr;
   size_t size = 0;
   std::FILE* out = open_memstream(&text, &size);
-  print_off_cpu_summary(out, result, profile, blocking, {"blocked.svg"});
+  Summary parts = off_cpu_summary(result, profile, blocking);
+  parts.written = {"blocked.svg"};
+  print_summary(out, parts, profile);
   std::fclose(out);
   std::string summary(text, size);
   std::free(text);
