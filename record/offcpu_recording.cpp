@@ -1,9 +1,7 @@
 // `kiln record --off-cpu`: the off-CPU tracer run like the on-CPU sampler (same targets, same
 // wait for the end, same process snapshots), and the summary of what it measured.
 #include <algorithm>
-#include <chrono>
 #include <cinttypes>
-#include <map>
 #include <set>
 #include <span>
 #include <string_view>

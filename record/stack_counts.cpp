@@ -3,7 +3,6 @@
 #include <bpf/bpf.h>
 
 #include <cstring>
-#include <unordered_map>
 
 #include "bpf/offcpu.h"
 #include "bpf/stack_key.h"

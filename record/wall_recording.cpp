@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "record/record_summary.h"
+#include "record/sample_counters.h"
 #include "record/target_filter.h"
 #include "record/unwind_counters.h"
 #include "record/wall_recording.h"

@@ -9,6 +9,8 @@
 
 #include "formats/formats.h"
 #include "record/record.h"
+#include "record/sample_counters.h"
+#include "record/target_filter.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
