@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
@@ -66,35 +67,62 @@ record::SymbolizeOptions symbolize_options(const RecordOptions& options,
   return symbolize;
 }
 
-// What a pprof output says besides the stacks: the recording's facts and its losses.
-record::PprofFacts pprof_facts(const char* measured, unsigned hz,
-                               const record::Recording& recording, uint64_t lost) {
-  record::PprofFacts facts;
-  facts.measured = measured;
-  facts.hz = hz;
-  facts.seconds = recording.seconds;
-  facts.start_time_nanos = record::start_time_nanos(recording.seconds);
-  facts.lost = lost;
-  facts.comments = record::describe_losses(recording.counters);
-  return facts;
-}
-
 record::UnwindMode unwind_mode(const RecordOptions& options) {
   return options.unwind == "fp" ? record::UnwindMode::kFramePointers : record::UnwindMode::kDwarf;
 }
 
 // A command still running when the recording stops (-d, Ctrl-C, SIGTERM) ends with it, as
-// under perf record; its exit status is passed on by finish_record.
+// under perf record; its exit status is passed on by record_tail.
 void end_command(record::ChildCommand* command) {
   if (command && !command->reap(false)) command->signal(SIGTERM);
 }
 
-// After the outputs and the summary: the stacks symbolization cut, the debug files from
-// debuginfod and the symbolizer's problems, then the exit status (the command's own when there
-// is one).
-int finish_record(const RecordOptions& options, const symbolizer::Symbolizer& symbolizer,
-                  const record::CutStacks& cut, const profile::Profile& profile,
-                  record::ChildCommand* command) {
+// What the record tail needs of a recording, whichever recorders made it.
+struct Recorded {
+  explicit Recorded(const record::Recording& recorded) : recording(recorded) {}
+  const record::Recording& recording;
+  std::string measured;  // "cpu", "off-cpu" or "wall": the profile's and the pprof file's
+  unsigned hz = 0;       // the sampling frequency; 0 without a sampler
+  uint64_t lost = 0;     // samples or blocks lost
+  bool state_frames = false;
+  flamegraph::SvgOptions svg;               // its title replaced by --title
+  std::vector<std::string> pprof_comments;  // besides the losses of recording.counters
+  record::OnStack on_stack;                 // sees each stack as it is symbolized
+  std::function<record::Summary(const profile::Profile&)> summary;
+};
+
+// The end of every `kiln record`: symbolize, write the outputs, print the summary, then the
+// stacks symbolization cut, the debug files from debuginfod and the symbolizer's problems, and
+// return the exit status (the command's own when there is one).
+int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer, Recorded recorded,
+                record::ChildCommand* command) {
+  end_command(command);
+  const record::Recording& recording = recorded.recording;
+  record::SymbolizeOptions symbolize = symbolize_options(options, recording);
+  symbolize.state_frames = recorded.state_frames;
+  profile::Profile profile;
+  const record::CutStacks cut =
+      record::symbolize_into(recording.raw, symbolizer, symbolize, profile, recorded.on_stack);
+  profile.metadata.measured = recorded.measured;
+  profile.metadata.frequency_hz = recorded.hz;
+  profile.metadata.duration_s = recording.seconds;
+  profile.metadata.lost_samples = recorded.lost;
+
+  if (!options.title.empty()) recorded.svg.title = options.title;
+  record::PprofFacts facts;
+  facts.measured = recorded.measured;
+  facts.hz = recorded.hz;
+  facts.seconds = recording.seconds;
+  facts.start_time_nanos = record::start_time_nanos(recording.seconds);
+  facts.lost = recorded.lost;
+  facts.comments = record::describe_losses(recording.counters);
+  facts.comments.insert(facts.comments.end(), recorded.pprof_comments.begin(),
+                        recorded.pprof_comments.end());
+  const record::PprofSource pprof{recording.raw, symbolizer, symbolize, facts};
+  record::Summary summary = recorded.summary(profile);
+  summary.written = record::write_outputs(profile, recorded.svg, options.outputs, &pprof);
+  record::print_summary(stderr, summary, profile);
+
   record::print_cut_stacks(stderr, cut, static_cast<uint64_t>(profile.total().to_double()),
                            options.verbose);
   const symbolizer::Stats stats = symbolizer.stats();
@@ -108,6 +136,36 @@ int finish_record(const RecordOptions& options, const symbolizer::Symbolizer& sy
   if (!command) return kSuccess;
   command->reap(true);
   return command->exit_code();
+}
+
+// On-CPU samples (the default).
+int run_record_on_cpu(const RecordOptions& options, const std::vector<int>& cpus,
+                      const record::StopSignals& signals, record::ChildCommand* command,
+                      symbolizer::Symbolizer& symbolizer) {
+  record::SamplerOptions sampler = options.sampler;
+  sampler.progress = isatty(STDERR_FILENO);
+  sampler.unwind = unwind_mode(options);
+  const record::Recording recording =
+      record::record_on_cpu(options.targets, cpus, sampler, command, signals, symbolizer);
+
+  Recorded recorded(recording);
+  recorded.measured = "cpu";
+  recorded.hz = options.sampler.hz;
+  recorded.lost = recording.counters.lost();
+  recorded.svg.title = "CPU Flame Graph";
+  char subtitle[512];
+  std::snprintf(subtitle, sizeof(subtitle),
+                "on-CPU samples of %s: %.1f s at %u Hz on %zu CPU%s, %" PRIu64 " samples, %" PRIu64
+                " lost",
+                describe_targets(options.targets).c_str(), recording.seconds, options.sampler.hz,
+                recording.cpus, recording.cpus == 1 ? "" : "s", recording.counters.samples,
+                recording.counters.lost());
+  recorded.svg.subtitle = subtitle + record::incomplete_stacks_note(recording.unwinding);
+  recorded.summary = [&recording, &options](const profile::Profile&) {
+    return record::on_cpu_summary({recording.seconds, recording.cpus, options.sampler.hz,
+                                   recording.counters, recording.unwinding});
+  };
+  return record_tail(options, symbolizer, std::move(recorded), command);
 }
 
 // --off-cpu: the time threads spend blocked, by stack, in microseconds, in the io palette.
@@ -127,26 +185,19 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   off_cpu.progress = isatty(STDERR_FILENO);
   const record::OffCpuRecording result =
       record::record_off_cpu(options.targets, cpus, off_cpu, command, signals, symbolizer);
-  end_command(command);
 
-  profile::Profile profile;
-  const record::CutStacks cut = record::symbolize_into(
-      result.recording.raw, symbolizer, symbolize_options(options, result.recording), profile);
-  profile.metadata.measured = "off-cpu";
-  profile.metadata.count_name = "us";
-  profile.metadata.duration_s = result.recording.seconds;
-  profile.metadata.lost_samples = result.lost();
-
-  flamegraph::SvgOptions svg =
-      record::off_cpu_svg_options(result, describe_targets(options.targets));
-  if (!options.title.empty()) svg.title = options.title;
-  const record::PprofSource pprof{result.recording.raw, symbolizer,
-                                  symbolize_options(options, result.recording),
-                                  pprof_facts("off-cpu", 0, result.recording, result.lost())};
-  const std::vector<std::string> written =
-      record::write_outputs(profile, svg, options.outputs, &pprof);
-  record::print_off_cpu_summary(stderr, result, profile, written);
-  return finish_record(options, symbolizer, cut, profile, command);
+  Recorded recorded(result.recording);
+  recorded.measured = "off-cpu";
+  recorded.lost = result.lost();
+  recorded.svg = record::off_cpu_svg_options(result, describe_targets(options.targets));
+  record::BlockingStacks blocking;
+  recorded.on_stack = [&blocking](const record::RawStack& raw,
+                                  std::span<const profile::FrameId> frames,
+                                  uint64_t us) { blocking.add(frames, us, raw.events); };
+  recorded.summary = [&result, &blocking](const profile::Profile& profile) {
+    return record::off_cpu_summary(result, profile, blocking);
+  };
+  return record_tail(options, symbolizer, std::move(recorded), command);
 }
 
 // --wall: on-CPU samples and off-CPU waits of the same threads, in microseconds of time.
@@ -164,30 +215,17 @@ int run_record_wall(const RecordOptions& options, const std::vector<int>& cpus,
   off_cpu.ring_size = sampler.ring_size;
   const record::WallRecording result =
       record::record_wall(options.targets, cpus, sampler, off_cpu, command, signals, symbolizer);
-  end_command(command);
 
-  record::SymbolizeOptions symbolize = symbolize_options(options, result.recording);
-  symbolize.state_frames = true;
-  profile::Profile profile;
-  const record::CutStacks cut =
-      record::symbolize_into(result.recording.raw, symbolizer, symbolize, profile);
-  profile.metadata.measured = "wall";
-  profile.metadata.count_name = "us";
-  profile.metadata.frequency_hz = options.sampler.hz;
-  profile.metadata.duration_s = result.recording.seconds;
-  profile.metadata.lost_samples = result.lost();
-
-  flamegraph::SvgOptions svg = record::wall_svg_options(result, describe_targets(options.targets));
-  if (!options.title.empty()) svg.title = options.title;
-  record::PprofFacts facts =
-      pprof_facts("wall", options.sampler.hz, result.recording, result.lost());
+  Recorded recorded(result.recording);
+  recorded.measured = "wall";
+  recorded.hz = options.sampler.hz;
+  recorded.lost = result.lost();
+  recorded.state_frames = true;
+  recorded.svg = record::wall_svg_options(result, describe_targets(options.targets));
   for (const std::string& line : record::describe_losses(result.off_cpu))
-    facts.comments.push_back("waits " + line);
-  const record::PprofSource pprof{result.recording.raw, symbolizer, symbolize, facts};
-  const std::vector<std::string> written =
-      record::write_outputs(profile, svg, options.outputs, &pprof);
-  record::print_wall_summary(stderr, result, profile, written);
-  return finish_record(options, symbolizer, cut, profile, command);
+    recorded.pprof_comments.push_back("waits " + line);
+  recorded.summary = [&result](const profile::Profile&) { return record::wall_summary(result); };
+  return record_tail(options, symbolizer, std::move(recorded), command);
 }
 
 int run_record(RecordOptions options) {
@@ -224,48 +262,7 @@ int run_record(RecordOptions options) {
   symbolizer.symbolize_kernel(0);
   if (options.off_cpu) return run_record_off_cpu(options, cpus, signals, command.get(), symbolizer);
   if (options.wall) return run_record_wall(options, cpus, signals, command.get(), symbolizer);
-  record::SamplerOptions sampler = options.sampler;
-  sampler.progress = isatty(STDERR_FILENO);
-  sampler.unwind = unwind_mode(options);
-  record::Recording recording =
-      record::record_on_cpu(options.targets, cpus, sampler, command.get(), signals, symbolizer);
-
-  end_command(command.get());
-
-  profile::Profile profile;
-  const record::CutStacks cut = record::symbolize_into(
-      recording.raw, symbolizer, symbolize_options(options, recording), profile);
-  profile.metadata.measured = "cpu";
-  profile.metadata.count_name = "samples";
-  profile.metadata.frequency_hz = options.sampler.hz;
-  profile.metadata.duration_s = recording.seconds;
-  profile.metadata.lost_samples = recording.counters.lost();
-
-  flamegraph::SvgOptions svg;
-  svg.title = options.title.empty() ? "CPU Flame Graph" : options.title;
-  char subtitle[512];
-  std::snprintf(subtitle, sizeof(subtitle),
-                "on-CPU samples of %s: %.1f s at %u Hz on %zu CPU%s, %" PRIu64 " samples, %" PRIu64
-                " lost",
-                describe_targets(options.targets).c_str(), recording.seconds, options.sampler.hz,
-                recording.cpus, recording.cpus == 1 ? "" : "s", recording.counters.samples,
-                recording.counters.lost());
-  svg.subtitle = subtitle;
-  svg.subtitle += record::incomplete_stacks_note(recording.unwinding);
-
-  record::RecordSummary summary;
-  summary.what = "samples";
-  summary.seconds = recording.seconds;
-  summary.cpus = recording.cpus;
-  summary.hz = options.sampler.hz;
-  summary.counters = recording.counters;
-  summary.unwinding = &recording.unwinding;
-  const record::PprofSource pprof{
-      recording.raw, symbolizer, symbolize_options(options, recording),
-      pprof_facts("cpu", options.sampler.hz, recording, recording.counters.lost())};
-  summary.written = record::write_outputs(profile, svg, options.outputs, &pprof);
-  record::print_summary(stderr, summary, profile);
-  return finish_record(options, symbolizer, cut, profile, command.get());
+  return run_record_on_cpu(options, cpus, signals, command.get(), symbolizer);
 }
 
 }  // namespace

@@ -9,7 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "record/record.h"
+#include "record/child_command.h"
+#include "record/errors.h"
 
 namespace kiln::record {
 

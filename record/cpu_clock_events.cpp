@@ -9,7 +9,8 @@
 #include <cstring>
 #include <fstream>
 
-#include "record/record.h"
+#include "record/bpf_links.h"
+#include "record/errors.h"
 
 namespace kiln::record {
 

@@ -1,16 +1,18 @@
 // `kiln record --off-cpu`: the off-CPU tracer run like the on-CPU sampler (same targets, same
 // wait for the end, same process snapshots), and the summary of what it measured.
 #include <algorithm>
-#include <chrono>
 #include <cinttypes>
-#include <map>
 #include <set>
 #include <span>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "record/record.h"
+#include "record/offcpu_recording.h"
+#include "record/record_summary.h"
+#include "record/sample_counters.h"
+#include "record/target_filter.h"
+#include "record/unwind_counters.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
@@ -32,8 +34,6 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
   for (const RawStack& stack : result.recording.raw.stacks) threads.insert(stack.pid);
   result.threads = threads.size();
   result.blocked_ns = result.recording.raw.total_weight();
-  // The profile's unit is the microsecond (countname "us"), rounded per stack.
-  for (RawStack& stack : result.recording.raw.stacks) stack.weight = (stack.weight + 500) / 1000;
   return result;
 }
 
@@ -82,79 +82,79 @@ std::string abbreviate(const profile::Profile& profile, std::span<const profile:
 
 }  // namespace
 
-void print_off_cpu_summary(std::FILE* out, const OffCpuRecording& result,
-                           const profile::Profile& profile,
-                           const std::vector<std::string>& written) {
+void BlockingStacks::add(std::span<const profile::FrameId> frames, uint64_t us, uint64_t blocks) {
+  auto [it, inserted] = by_frames_.try_emplace({frames.begin(), frames.end()});
+  it->second.frames = it->first;
+  it->second.us += us;
+  it->second.blocks += blocks;
+}
+
+std::vector<BlockingStacks::Stack> BlockingStacks::top(size_t count) const {
+  std::vector<Stack> top;
+  for (const auto& [frames, stack] : by_frames_) top.push_back(stack);
+  std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.us > b.us; });
+  if (top.size() > count) top.resize(count);
+  return top;
+}
+
+Summary off_cpu_summary(const OffCpuRecording& result, const profile::Profile& profile,
+                        const BlockingStacks& blocking) {
   const SampleCounters& c = result.recording.counters;
   const OffCpuCounters& o = result.offcpu;
-  std::fprintf(out,
-               "kiln: %.1f s of off-CPU tracing at sched_switch (%s): %.3f s blocked in %zu "
-               "thread%s, %" PRIu64 " blocks, %" PRIu64 " lost\n",
-               result.recording.seconds, result.raw_tracepoint ? "raw_tp" : "tp_btf",
-               result.blocked_ns / 1e9, result.threads, result.threads == 1 ? "" : "s", c.samples,
-               result.lost());
+  Summary summary;
+  summary.headline = summary_line(
+      "kiln: %.1f s of off-CPU tracing at sched_switch (%s): %.3f s blocked in %zu thread%s, "
+      "%" PRIu64 " blocks, %" PRIu64 " lost",
+      result.recording.seconds, result.raw_tracepoint ? "raw_tp" : "tp_btf",
+      result.blocked_ns / 1e9, result.threads, result.threads == 1 ? "" : "s", c.samples,
+      result.lost());
+  std::vector<std::string>& notes = summary.notes;
   if (result.blocked_ns > 0)
-    std::fprintf(out,
-                 "  %.3f s interruptible (S: sleeps, waits for events, locks, pipes, sockets), "
-                 "%.3f s uninterruptible (D: disk I/O, some kernel locks)\n",
-                 (result.blocked_ns - std::min(result.blocked_ns, o.uninterruptible_ns)) / 1e9,
-                 o.uninterruptible_ns / 1e9);
-  for (const std::string& line : describe_losses(c))
-    std::fprintf(out, "  lost: %s\n", line.c_str());
-  print_unwinding(out, result.unwinding);
+    notes.push_back(summary_line(
+        "%.3f s interruptible (S: sleeps, waits for events, locks, pipes, sockets), %.3f s "
+        "uninterruptible (D: disk I/O, some kernel locks)",
+        (result.blocked_ns - std::min(result.blocked_ns, o.uninterruptible_ns)) / 1e9,
+        o.uninterruptible_ns / 1e9));
+  for (const std::string& line : describe_losses(c)) notes.push_back("lost: " + line);
+  for (std::string& line : unwinding_notes(result.unwinding)) notes.push_back(std::move(line));
   if (o.lost_start_map_full)
-    std::fprintf(out,
-                 "  lost: %" PRIu64
-                 " blocks: too many live threads have blocked (the start map is full)\n",
-                 o.lost_start_map_full);
+    notes.push_back(summary_line(
+        "lost: %" PRIu64 " blocks: too many live threads have blocked (the start map is full)",
+        o.lost_start_map_full));
   if (c.user_stack_unreadable)
-    std::fprintf(out, "  %" PRIu64 " blocks with an unreadable user stack (kernel frames kept)\n",
-                 c.user_stack_unreadable);
+    notes.push_back(summary_line("%" PRIu64
+                                 " blocks with an unreadable user stack (kernel frames kept)",
+                                 c.user_stack_unreadable));
   if (o.blocked_at_start)
-    std::fprintf(out,
-                 "  %" PRIu64
-                 " thread%s already blocked when tracing started: counted from the "
-                 "start, with the kernel stack only\n",
-                 o.blocked_at_start, o.blocked_at_start == 1 ? " was" : "s were");
+    notes.push_back(summary_line("%" PRIu64
+                                 " thread%s already blocked when tracing started: counted from "
+                                 "the start, with the kernel stack only",
+                                 o.blocked_at_start, o.blocked_at_start == 1 ? " was" : "s were"));
   if (o.still_blocked_at_end)
-    std::fprintf(out, "  %" PRIu64 " block%s still in progress at the end: counted up to it\n",
-                 o.still_blocked_at_end, o.still_blocked_at_end == 1 ? "" : "s");
+    notes.push_back(summary_line("%" PRIu64
+                                 " block%s still in progress at the end: counted up to it",
+                                 o.still_blocked_at_end, o.still_blocked_at_end == 1 ? "" : "s"));
   if (o.below_min)
-    std::fprintf(out, "  %" PRIu64 " blocks shorter than --min-block-us not counted\n",
-                 o.below_min);
+    notes.push_back(
+        summary_line("%" PRIu64 " blocks shorter than --min-block-us not counted", o.below_min));
   if (o.above_max)
-    std::fprintf(out, "  %" PRIu64 " blocks longer than --max-block-us not counted\n", o.above_max);
+    notes.push_back(
+        summary_line("%" PRIu64 " blocks longer than --max-block-us not counted", o.above_max));
 
-  // Raw stacks that differ only in what symbolization drops (return addresses within one
-  // function, thread ids under one comm) are one line. symbolize_into adds one profile stack per
-  // raw stack, in order: their block counts line up.
-  const std::vector<RawStack>& raw = result.recording.raw.stacks;
-  struct Blocking {
-    uint64_t us = 0, blocks = 0;
-    std::span<const profile::FrameId> frames;
-  };
-  std::map<std::vector<profile::FrameId>, Blocking> by_frames;
-  for (size_t i = 0; i < profile.stack_count(); ++i) {
-    const auto frames = profile.frames(i);
-    Blocking& b = by_frames[{frames.begin(), frames.end()}];
-    b.us += static_cast<uint64_t>(profile.weight(i).to_double());
-    b.blocks += i < raw.size() ? raw[i].events : 0;
-    b.frames = frames;
-  }
-  std::vector<Blocking> top;
-  for (const auto& [frames, b] : by_frames) top.push_back(b);
-  std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.us > b.us; });
-  if (top.size() > 10) top.resize(10);
+  const std::vector<BlockingStacks::Stack> top = blocking.top(10);
   const double total = profile.total().to_double();
   if (!top.empty() && total > 0) {
-    std::fprintf(out, "  top blocking stacks by off-CPU time (share, time, blocks, mean block):\n");
-    for (const Blocking& b : top)
-      std::fprintf(out, "  %6.2f%%  %10.3f s  %7" PRIu64 " x %9.3f ms  %s\n",
-                   100.0 * static_cast<double>(b.us) / total, b.us / 1e6, b.blocks,
-                   b.blocks ? static_cast<double>(b.us) / 1e3 / static_cast<double>(b.blocks) : 0.0,
-                   abbreviate(profile, b.frames).c_str());
+    summary.table.push_back(
+        "top blocking stacks by off-CPU time (share, time, blocks, mean block):");
+    for (const BlockingStacks::Stack& b : top)
+      summary.table.push_back(summary_line(
+          "%6.2f%%  %10.3f s  %7" PRIu64 " x %9.3f ms  %s",
+          100.0 * static_cast<double>(b.us) / total, b.us / 1e6, b.blocks,
+          b.blocks ? static_cast<double>(b.us) / 1e3 / static_cast<double>(b.blocks) : 0.0,
+          abbreviate(profile, b.frames).c_str()));
   }
-  print_written(out, written);
+  summary.top_functions = false;
+  return summary;
 }
 
 }  // namespace kiln::record

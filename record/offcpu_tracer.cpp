@@ -14,9 +14,12 @@
 #include <sstream>
 #include <vector>
 
-#include "record/record.h"
+#include "record/errors.h"
+#include "record/offcpu_tracer.h"
+#include "record/raw_profile.h"
+#include "record/sample_counters.h"
 // The skeleton uses the shared structs of the BPF headers (bpf/).
-#include "offcpu.skel.h"
+#include "bpf/offcpu.skel.h"
 
 namespace kiln::record {
 
@@ -261,7 +264,8 @@ UnwindCounters OffCpuTracer::unwinding() const {
 
 RawProfile OffCpuTracer::drain() {
   StackReader stacks(bpf_map__fd(skeleton_->maps.stacks));
-  RawProfile profile = drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks);
+  RawProfile profile =
+      drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks, RawUnit::kNanoseconds);
   if (unwound_) unwound_->drain_into(profile, stacks);
   trim_to_scheduler(profile);
   return profile;

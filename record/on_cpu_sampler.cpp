@@ -5,9 +5,12 @@
 #include <cerrno>
 #include <cstring>
 
-#include "record/record.h"  // first: the skeleton refers to the structs of bpf/stack_key.h
+#include "record/errors.h"
+#include "record/on_cpu_sampler.h"
+#include "record/raw_profile.h"
+#include "record/sample_counters.h"
 
-#include "profile.skel.h"
+#include "bpf/profile.skel.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
@@ -93,7 +96,8 @@ void OnCpuSampler::detach() {
 
 RawProfile OnCpuSampler::drain() {
   StackReader stacks(bpf_map__fd(skeleton_->maps.stacks));
-  RawProfile profile = drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks);
+  RawProfile profile =
+      drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks, RawUnit::kSamples);
   if (unwound_) unwound_->drain_into(profile, stacks);
   return profile;
 }

@@ -8,7 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "record/record.h"
+#include "record/errors.h"
+#include "record/perf_ring.h"
 
 namespace kiln::record {
 

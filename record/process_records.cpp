@@ -10,7 +10,8 @@
 #include <cstring>
 
 #include "process/process.h"
-#include "record/record.h"
+#include "record/errors.h"
+#include "record/process_records.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {

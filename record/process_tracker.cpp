@@ -1,17 +1,15 @@
 // Snapshots processes announced by the BPF program while they are alive, so that short-lived
 // processes are symbolized after they exit.
-#include <bpf/libbpf.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 
 #include "process/process.h"
-#include "record/record.h"
+#include "record/process_tracker.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
@@ -33,35 +31,12 @@ bool read_stat(uint32_t pid, char* state, uint32_t* ppid) {
 
 ProcessTracker::ProcessTracker(const std::vector<bpf_map*>& new_processes,
                                symbolizer::Symbolizer& symbolizer)
-    : symbolizer_(symbolizer) {
-  for (bpf_map* announcements : new_processes) {
-    const int fd = bpf_map__fd(announcements);
-    if (!ring_) {
-      ring_ = ring_buffer__new(fd, &ProcessTracker::on_event, this, nullptr);
-    } else if (const int err = ring_buffer__add(ring_, fd, &ProcessTracker::on_event, this)) {
-      ring_buffer__free(ring_);
-      ring_ = nullptr;
-      errno = -err;
-    }
-    if (!ring_)
-      throw EnvironmentError("cannot open the BPF ring buffer: " + std::string(strerror(errno)));
-  }
+    : symbolizer_(symbolizer),
+      ring_(new_processes, &ProcessTracker::on_event, this, "the BPF ring buffer") {
   // The first snapshot that meets a library opens it and looks for its debug file. kiln's own
   // snapshot does so for the libraries most processes share before recording starts; it is
   // kept so that they stay cached.
   symbolizer_.processes().snapshot(getpid());
-}
-
-ProcessTracker::~ProcessTracker() {
-  ring_buffer__free(ring_);
-}
-
-int ProcessTracker::epoll_fd() const {
-  return ring_buffer__epoll_fd(ring_);
-}
-
-void ProcessTracker::consume() {
-  ring_buffer__consume(ring_);
 }
 
 int ProcessTracker::on_event(void* self, void* data, size_t size) {

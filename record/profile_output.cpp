@@ -8,7 +8,8 @@
 #include <iostream>
 
 #include "formats/formats.h"
-#include "record/record.h"
+#include "record/errors.h"
+#include "record/profile_output.h"
 
 namespace kiln::record {
 

@@ -10,7 +10,7 @@
 
 #include "pprof/pprof.h"
 #include "process/process.h"
-#include "record/record.h"
+#include "record/recording_pprof.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
@@ -59,13 +59,16 @@ class RecordingPprof {
       sample.location_ids.insert(sample.location_ids.end(), user_ids_.begin(), user_ids_.end());
       // An unwind that stopped short: its outermost frame is not a child of the root.
       if (stack.truncated || cut) sample.location_ids.push_back(named_location("[truncated]"));
+      // Time in nanoseconds as the folded stacks have it (microseconds, rounded per stack), so
+      // that both outputs of one recording add up to the same total.
+      const auto time_ns = [&raw, &stack] {
+        return static_cast<int64_t>(raw.profile_weight(stack) * 1000);
+      };
       if (off_cpu) {
-        // Raw off-CPU weights are microseconds.
-        sample.values = {static_cast<int64_t>(stack.weight * 1000),
-                         static_cast<int64_t>(stack.events)};
+        sample.values = {time_ns(), static_cast<int64_t>(stack.events)};
       } else if (wall) {
-        // Microseconds too; a wait ends in the frame naming its state, as in folded stacks.
-        sample.values = {static_cast<int64_t>(stack.weight * 1000)};
+        // A wait ends in the frame naming its state, as in folded stacks.
+        sample.values = {time_ns()};
         if (stack.state != 0)
           sample.location_ids.insert(sample.location_ids.begin(),
                                      named_location(std::string(wall_state_frame(stack.state))));

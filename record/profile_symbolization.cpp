@@ -6,9 +6,10 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "bpf/offcpu.h"
 #include "flamegraph/flamegraph.h"
 #include "profile/profile.h"
-#include "record/record.h"
+#include "record/profile_symbolization.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
@@ -89,13 +90,16 @@ std::string_view wall_state_frame(uint32_t state) {
 }
 
 CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
-                         const SymbolizeOptions& options, profile::Profile& profile) {
+                         const SymbolizeOptions& options, profile::Profile& profile,
+                         const OnStack& on_stack) {
   constexpr size_t kExamples = 20;
+  profile.metadata.count_name = raw.profile_unit();
   CutStacks cut;
   FrameNames names(symbolizer, options);
   std::vector<std::string> frames;
   std::vector<std::string_view> views;
   for (const RawStack& stack : raw.stacks) {
+    const uint64_t weight = raw.profile_weight(stack);
     // A return address in no mapping is data that a frame-pointer walk took for one: it and
     // everything outside it are not the stack. Drawn from the frame inside it, as truncated.
     size_t drawn = stack.user.size();
@@ -103,7 +107,7 @@ CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symboliz
       if (!names.user(stack.tgid, lookup_address(stack.user, i)).unmapped) continue;
       drawn = i;
       ++cut.stacks;
-      cut.weight += stack.weight;
+      cut.weight += weight;
       if (cut.examples.size() < kExamples) cut.examples.push_back({stack.tgid, stack.user[i]});
       break;
     }
@@ -121,7 +125,8 @@ CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symboliz
       frames.emplace_back(wall_state_frame(stack.state));
     views.assign(frames.begin(), frames.end());
     profile.add_stack(std::span<const std::string_view>(views),
-                      profile::Weight::from_integer(stack.weight));
+                      profile::Weight::from_integer(weight));
+    if (on_stack) on_stack(stack, profile.frames(profile.stack_count() - 1), weight);
   }
   return cut;
 }

@@ -12,7 +12,8 @@
 #include <cinttypes>
 #include <cstring>
 
-#include "record/record.h"
+#include "record/errors.h"
+#include "record/record_loop.h"
 
 namespace kiln::record {
 

@@ -2,7 +2,9 @@
 // the session waits for its end, then detached and drained.
 #include <chrono>
 
-#include "record/record.h"
+#include "record/process_records.h"
+#include "record/process_tracker.h"
+#include "record/recorder.h"
 
 namespace kiln::record {
 

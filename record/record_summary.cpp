@@ -1,75 +1,29 @@
 // The summary printed on stderr at the end of a recording.
 #include <algorithm>
 #include <cinttypes>
+#include <cstdarg>
 #include <map>
 
-#include "record/record.h"
+#include "record/record_summary.h"
 
 namespace kiln::record {
 
-void print_unwinding(std::FILE* out, const UnwindCounters& unwinding) {
-  if (unwinding.stacks) {
-    std::fprintf(
-        out,
-        "  user stacks unwound (DWARF): %" PRIu64 ", %.2f%% complete; per stack %" PRIu64
-        " bytes copied and %.1f us to unwind on average\n",
-        unwinding.stacks,
-        100.0 * static_cast<double>(unwinding.ended[0]) / static_cast<double>(unwinding.stacks),
-        unwinding.stack_bytes / unwinding.stacks,
-        static_cast<double>(unwinding.unwind_ns) / 1e3 / static_cast<double>(unwinding.stacks));
-    for (const std::string& line : describe_incomplete(unwinding))
-      std::fprintf(out, "  %s\n", line.c_str());
-  }
-  if (unwinding.blocks_without_stack)
-    std::fprintf(out,
-                 "  %" PRIu64
-                 " blocks without a user stack copy (their threads were blocked "
-                 "before tracing began, or the copy was lost): kernel frames under [truncated]\n",
-                 unwinding.blocks_without_stack);
+std::string summary_line(const char* format, ...) {
+  va_list args, again;
+  va_start(args, format);
+  va_copy(again, args);
+  std::string line(static_cast<size_t>(std::max(0, std::vsnprintf(nullptr, 0, format, args))),
+                   '\0');
+  std::vsnprintf(line.data(), line.size() + 1, format, again);
+  va_end(again);
+  va_end(args);
+  return line;
 }
 
-std::string incomplete_stacks_note(const UnwindCounters& counters) {
-  const uint64_t incomplete = counters.incomplete() + counters.blocks_without_stack;
-  if (incomplete == 0) return "";
-  char note[96];
-  std::snprintf(note, sizeof(note), ", %.1f%% of user stacks incomplete ([truncated])",
-                100.0 * static_cast<double>(incomplete) /
-                    static_cast<double>(counters.stacks + counters.blocks_without_stack));
-  return note;
-}
+namespace {
 
-void print_summary(std::FILE* out, const RecordSummary& summary, const profile::Profile& profile) {
-  const SampleCounters& c = summary.counters;
-  // Tracers that are not sampling (off-CPU) leave hz at 0.
-  const std::string rate = summary.hz ? " at " + std::to_string(summary.hz) + " Hz" : "";
-  std::fprintf(out, "kiln: %.1f s on %zu CPU%s%s: %" PRIu64 " %s, %" PRIu64 " lost\n",
-               summary.seconds, summary.cpus, summary.cpus == 1 ? "" : "s", rate.c_str(), c.samples,
-               summary.what.c_str(), c.lost());
-  for (const std::string& line : describe_losses(c))
-    std::fprintf(out, "  lost: %s\n", line.c_str());
-  if (c.samples == 0)
-    std::fprintf(out,
-                 "  no %s: nothing of the target ran on a CPU while it was recorded (a program "
-                 "that sleeps or waits shows with --off-cpu); the graph says it is empty\n",
-                 summary.what.c_str());
-  if (c.no_user_stack)
-    std::fprintf(out, "  %" PRIu64 " %s in kernel threads (no user stack, not a loss)\n",
-                 c.no_user_stack, summary.what.c_str());
-  if (c.user_stack_unreadable)
-    std::fprintf(out, "  %" PRIu64 " %s with an unreadable user stack (kernel frames kept)\n",
-                 c.user_stack_unreadable, summary.what.c_str());
-  if (summary.unwinding) print_unwinding(out, *summary.unwinding);
-  print_top_functions(out, profile);
-  print_written(out, summary.written);
-}
-
-void print_written(std::FILE* out, const std::vector<std::string>& written) {
-  for (const std::string& path : written)
-    if (path != "-") std::fprintf(out, "kiln: wrote %s\n", path.c_str());
-}
-
+// The ten functions with the most self weight (leaf frames), with their shares.
 void print_top_functions(std::FILE* out, const profile::Profile& profile) {
-  // Self weight per function: the leaf frame of each stack.
   std::map<std::string_view, uint64_t> self;
   const double total = profile.total().to_double();
   for (size_t i = 0; i < profile.stack_count(); ++i) {
@@ -89,6 +43,41 @@ void print_top_functions(std::FILE* out, const profile::Profile& profile) {
                    100.0 * static_cast<double>(weight) / total, weight,
                    static_cast<int>(name.size()), name.data());
   }
+}
+
+}  // namespace
+
+void print_summary(std::FILE* out, const Summary& summary, const profile::Profile& profile) {
+  std::fprintf(out, "%s\n", summary.headline.c_str());
+  for (const std::string& line : summary.notes) std::fprintf(out, "  %s\n", line.c_str());
+  for (const std::string& line : summary.table) std::fprintf(out, "  %s\n", line.c_str());
+  if (summary.top_functions) print_top_functions(out, profile);
+  // Not for "-", stdout.
+  for (const std::string& path : summary.written)
+    if (path != "-") std::fprintf(out, "kiln: wrote %s\n", path.c_str());
+}
+
+Summary on_cpu_summary(const OnCpuFacts& facts) {
+  const SampleCounters& c = facts.counters;
+  Summary summary;
+  summary.headline = summary_line(
+      "kiln: %.1f s on %zu CPU%s at %u Hz: %" PRIu64 " samples, %" PRIu64 " lost", facts.seconds,
+      facts.cpus, facts.cpus == 1 ? "" : "s", facts.hz, c.samples, c.lost());
+  for (const std::string& line : describe_losses(c)) summary.notes.push_back("lost: " + line);
+  if (c.samples == 0)
+    summary.notes.push_back(
+        "no samples: nothing of the target ran on a CPU while it was recorded (a program that "
+        "sleeps or waits shows with --off-cpu); the graph says it is empty");
+  if (c.no_user_stack)
+    summary.notes.push_back(summary_line(
+        "%" PRIu64 " samples in kernel threads (no user stack, not a loss)", c.no_user_stack));
+  if (c.user_stack_unreadable)
+    summary.notes.push_back(
+        summary_line("%" PRIu64 " samples with an unreadable user stack (kernel frames kept)",
+                     c.user_stack_unreadable));
+  for (std::string& line : unwinding_notes(facts.unwinding))
+    summary.notes.push_back(std::move(line));
+  return summary;
 }
 
 }  // namespace kiln::record

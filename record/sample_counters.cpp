@@ -6,7 +6,8 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "record/record.h"
+#include "bpf/stack_key.h"
+#include "record/sample_counters.h"
 
 namespace kiln::record {
 

@@ -1,7 +1,7 @@
 // Commands shown to users (SVG subtitles, suggested command lines) quoted as a shell needs them.
 #include <string_view>
 
-#include "record/record.h"
+#include "record/targets.h"
 
 namespace kiln::record {
 

@@ -3,9 +3,10 @@
 #include <bpf/bpf.h>
 
 #include <cstring>
-#include <unordered_map>
 
-#include "record/record.h"
+#include "bpf/offcpu.h"
+#include "bpf/stack_key.h"
+#include "record/raw_profile.h"
 
 namespace kiln::record {
 
@@ -13,6 +14,14 @@ uint64_t RawProfile::total_weight() const {
   uint64_t total = 0;
   for (const RawStack& stack : stacks) total += stack.weight;
   return total;
+}
+
+uint64_t RawProfile::profile_weight(const RawStack& stack) const {
+  return unit == RawUnit::kNanoseconds ? (stack.weight + 500) / 1000 : stack.weight;
+}
+
+const char* RawProfile::profile_unit() const {
+  return unit == RawUnit::kNanoseconds ? "us" : "samples";
 }
 
 const std::vector<uint64_t>& StackReader::read(uint64_t id) {
@@ -30,8 +39,9 @@ const std::vector<uint64_t>& StackReader::read(uint64_t id) {
   return it->second;
 }
 
-RawProfile drain_stack_counts(int counts_fd, StackReader& stacks) {
+RawProfile drain_stack_counts(int counts_fd, StackReader& stacks, RawUnit unit) {
   RawProfile profile;
+  profile.unit = unit;
   kiln_stack_key key{}, next{};
   bool first = true;
   while (bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0) {

@@ -5,7 +5,8 @@
 
 #include <cstring>
 
-#include "record/record.h"
+#include "record/errors.h"
+#include "record/target_filter.h"
 
 namespace kiln::record {
 

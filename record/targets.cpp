@@ -11,7 +11,8 @@
 #include <set>
 #include <sstream>
 
-#include "record/record.h"
+#include "record/errors.h"
+#include "record/targets.h"
 
 namespace kiln::record {
 

@@ -1,15 +1,11 @@
 // --unwind dwarf: the user_stacks ring buffer read while recording, each copied user stack
 // unwound as it arrives (memory stays bounded by the distinct stacks, and little is left to do
 // after the stop), the unwound stacks counted.
-#include <bpf/libbpf.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cinttypes>
 #include <cstring>
 
-#include "record/record.h"
+#include "record/unwound_stacks.h"
 
 namespace kiln::record {
 
@@ -26,24 +22,8 @@ size_t UnwoundStacks::KeyHash::operator()(const Key& key) const {
 }
 
 UnwoundStacks::UnwoundStacks(bpf_map* user_stacks, unwind::UserStackUnwinder& unwinder)
-    : unwinder_(unwinder) {
-  ring_ = ring_buffer__new(bpf_map__fd(user_stacks), &UnwoundStacks::on_record, this, nullptr);
-  if (!ring_)
-    throw EnvironmentError("cannot open the BPF ring buffer of user stacks: " +
-                           std::string(strerror(errno)));
-}
-
-UnwoundStacks::~UnwoundStacks() {
-  ring_buffer__free(ring_);
-}
-
-int UnwoundStacks::epoll_fd() const {
-  return ring_buffer__epoll_fd(ring_);
-}
-
-void UnwoundStacks::consume() {
-  ring_buffer__consume(ring_);
-}
+    : unwinder_(unwinder),
+      ring_({user_stacks}, &UnwoundStacks::on_record, this, "the BPF ring buffer of user stacks") {}
 
 int UnwoundStacks::on_record(void* self, void* data, size_t size) {
   auto* stacks = static_cast<UnwoundStacks*>(self);
@@ -138,41 +118,6 @@ void UnwoundStacks::drain_into(RawProfile& profile, StackReader& stacks) {
     stack.state = key.state;
   }
   counts_.clear();
-}
-
-std::vector<std::string> describe_incomplete(const UnwindCounters& counters) {
-  std::vector<std::string> lines;
-  for (int end = 1; end < unwind::kUnwindEndCount; ++end) {
-    const uint64_t count = counters.ended[end];
-    if (count == 0) continue;
-    const auto kind = static_cast<unwind::UnwindEnd>(end);
-    const char* fix = "";
-    switch (kind) {
-      case unwind::UnwindEnd::kStackCopyShort:
-        fix = "raise --stack-size (up to 65528)";
-        break;
-      case unwind::UnwindEnd::kNoUnwindInfo:
-        fix = "code without CFI or frame pointers (JIT, hand-written assembly)";
-        break;
-      case unwind::UnwindEnd::kTooDeep:
-        fix = "deep recursion: the innermost 512 frames are kept";
-        break;
-      case unwind::UnwindEnd::kNoStack:
-        fix = "its pages were not resident (swapped out, or the process was exiting)";
-        break;
-      case unwind::UnwindEnd::kNoProcess:
-        fix = "the process exited before kiln read its mappings (lives a few milliseconds)";
-        break;
-      case unwind::UnwindEnd::kComplete:
-        break;
-    }
-    char line[400];
-    std::snprintf(line, sizeof(line), "%" PRIu64 " (%.2f%%) incomplete: %s; %s", count,
-                  100.0 * static_cast<double>(count) / static_cast<double>(counters.stacks),
-                  unwind::describe(kind), fix);
-    lines.push_back(line);
-  }
-  return lines;
 }
 
 }  // namespace kiln::record

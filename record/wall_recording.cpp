@@ -6,7 +6,11 @@
 #include <map>
 #include <utility>
 
-#include "record/record.h"
+#include "record/record_summary.h"
+#include "record/sample_counters.h"
+#include "record/target_filter.h"
+#include "record/unwind_counters.h"
+#include "record/wall_recording.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
@@ -78,14 +82,14 @@ WallRecording record_wall(const TargetSpec& targets, const std::vector<int>& cpu
   result.off_cpu_details = tracer.offcpu_counters();
   result.raw_tracepoint = tracer.uses_raw_tracepoint();
 
-  // Both halves in nanoseconds, then the profile's unit, the microsecond, rounded per stack.
+  // Both halves in nanoseconds: each sample weighs its period.
   const double sample_ns = 1e9 / sampler_options.hz;
   for (RawStack& stack : recording.raw.stacks)
     stack.weight =
         static_cast<uint64_t>(std::llround(static_cast<double>(stack.weight) * sample_ns));
+  recording.raw.unit = RawUnit::kNanoseconds;
   for (RawStack& stack : session.raw[1].stacks) recording.raw.stacks.push_back(std::move(stack));
   result.threads = thread_times(recording.raw);
-  for (RawStack& stack : recording.raw.stacks) stack.weight = (stack.weight + 500) / 1000;
   return result;
 }
 
@@ -105,60 +109,59 @@ flamegraph::SvgOptions wall_svg_options(const WallRecording& result, const std::
   return svg;
 }
 
-void print_wall_summary(std::FILE* out, const WallRecording& result,
-                        const profile::Profile& profile, const std::vector<std::string>& written) {
+Summary wall_summary(const WallRecording& result) {
   const TimeTotals time = totals(result.threads);
   const SampleCounters& on = result.recording.counters;
   const SampleCounters& off = result.off_cpu;
   const OffCpuCounters& details = result.off_cpu_details;
-  std::fprintf(
-      out,
+  Summary summary;
+  summary.headline = summary_line(
       "kiln: %.1f s of wall-clock time of %zu thread%s on %zu CPU%s: on-CPU %.3f s "
       "(%" PRIu64 " samples at %u Hz, %" PRIu64
       " lost), off-CPU %.3f s and runnable %.3f s (%" PRIu64 " waits at sched_switch (%s), %" PRIu64
-      " lost)\n",
+      " lost)",
       result.recording.seconds, result.threads.size(), result.threads.size() == 1 ? "" : "s",
       result.recording.cpus, result.recording.cpus == 1 ? "" : "s", time.on_cpu_ns / 1e9,
       on.samples, result.hz, on.lost(), time.off_cpu_ns / 1e9, time.runnable_ns / 1e9, off.samples,
       result.raw_tracepoint ? "raw_tp" : "tp_btf", off.lost() + details.lost_start_map_full);
-  for (const std::string& line : describe_losses(on))
-    std::fprintf(out, "  lost samples: %s\n", line.c_str());
-  for (const std::string& line : describe_losses(off))
-    std::fprintf(out, "  lost waits: %s\n", line.c_str());
+  std::vector<std::string>& notes = summary.notes;
+  for (const std::string& line : describe_losses(on)) notes.push_back("lost samples: " + line);
+  for (const std::string& line : describe_losses(off)) notes.push_back("lost waits: " + line);
   if (details.lost_start_map_full)
-    std::fprintf(out,
-                 "  lost: %" PRIu64
-                 " waits: too many live threads have blocked (the start map is full)\n",
-                 details.lost_start_map_full);
-  print_unwinding(out, result.recording.unwinding);
+    notes.push_back(summary_line(
+        "lost: %" PRIu64 " waits: too many live threads have blocked (the start map is full)",
+        details.lost_start_map_full));
+  for (std::string& line : unwinding_notes(result.recording.unwinding))
+    notes.push_back(std::move(line));
   if (details.blocked_at_start)
-    std::fprintf(out,
-                 "  %" PRIu64
-                 " thread%s already blocked when recording started: counted from the start\n",
-                 details.blocked_at_start, details.blocked_at_start == 1 ? " was" : "s were");
+    notes.push_back(summary_line(
+        "%" PRIu64 " thread%s already blocked when recording started: counted from the start",
+        details.blocked_at_start, details.blocked_at_start == 1 ? " was" : "s were"));
 
   constexpr size_t kThreadsShown = 20;
+  std::vector<std::string>& table = summary.table;
   if (!result.threads.empty()) {
-    std::fprintf(out,
-                 "  per thread: wall = on-CPU + runnable + off-CPU (a thread that lived through "
-                 "the whole recording has about its %.1f s):\n"
-                 "  %10s  %7s  %9s  %8s  thread (pid/tid)\n",
-                 result.recording.seconds, "wall", "on-CPU", "runnable", "off-CPU");
+    table.push_back(summary_line(
+        "per thread: wall = on-CPU + runnable + off-CPU (a thread that lived through the whole "
+        "recording has about its %.1f s):",
+        result.recording.seconds));
+    table.push_back(summary_line("%10s  %7s  %9s  %8s  thread (pid/tid)", "wall", "on-CPU",
+                                 "runnable", "off-CPU"));
     for (size_t i = 0; i < result.threads.size() && i < kThreadsShown; ++i) {
       const ThreadTime& t = result.threads[i];
       const double wall = static_cast<double>(t.wall_ns());
       const auto pct = [wall](uint64_t ns) {
         return wall > 0 ? 100.0 * static_cast<double>(ns) / wall : 0.0;
       };
-      std::fprintf(out, "  %8.3f s  %6.1f%%  %8.1f%%  %7.1f%%  %s (%u/%u)\n", wall / 1e9,
-                   pct(t.on_cpu_ns), pct(t.runnable_ns), pct(t.off_cpu_ns), t.comm.c_str(), t.tgid,
-                   t.tid);
+      table.push_back(summary_line("%8.3f s  %6.1f%%  %8.1f%%  %7.1f%%  %s (%u/%u)", wall / 1e9,
+                                   pct(t.on_cpu_ns), pct(t.runnable_ns), pct(t.off_cpu_ns),
+                                   t.comm.c_str(), t.tgid, t.tid));
     }
     if (result.threads.size() > kThreadsShown)
-      std::fprintf(out, "  ... and %zu more threads\n", result.threads.size() - kThreadsShown);
+      table.push_back(
+          summary_line("... and %zu more threads", result.threads.size() - kThreadsShown));
   }
-  print_top_functions(out, profile);
-  print_written(out, written);
+  return summary;
 }
 
 }  // namespace kiln::record

@@ -18,7 +18,10 @@
 #include <thread>
 #include <vector>
 
-#include "record/record.h"
+#include "record/offcpu_tracer.h"
+#include "record/raw_profile.h"
+#include "record/target_filter.h"
+#include "record/targets.h"
 
 namespace kiln::record {
 namespace {

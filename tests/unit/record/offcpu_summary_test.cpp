@@ -21,10 +21,6 @@ OffCpuRecording two_threads() {
   result.offcpu.uninterruptible_ns = 500'000'000;
   result.threads = 2;
   result.blocked_ns = 3'500'000'000;
-  // The raw stacks of blocked_profile(), in its order: 200 sleeps of 10 ms, 300 reads of 5 ms.
-  result.recording.raw.stacks.resize(2);
-  result.recording.raw.stacks[0].events = 200;
-  result.recording.raw.stacks[1].events = 300;
   return result;
 }
 
@@ -39,11 +35,20 @@ profile::Profile blocked_profile() {
   return profile;
 }
 
-std::string summary_of(const OffCpuRecording& result, const profile::Profile& profile) {
+// The stacks of `profile` as symbolize_into hands them over, the i-th with blocks[i] blocks;
+// blocked_profile() has 200 sleeps of 10 ms and 300 reads of 5 ms.
+std::string summary_of(const OffCpuRecording& result, const profile::Profile& profile,
+                       const std::vector<uint64_t>& blocks = {200, 300}) {
+  BlockingStacks blocking;
+  for (size_t i = 0; i < profile.stack_count(); ++i)
+    blocking.add(profile.frames(i), static_cast<uint64_t>(profile.weight(i).to_double()),
+                 blocks.at(i));
   char* text = nullptr;
   size_t size = 0;
   std::FILE* out = open_memstream(&text, &size);
-  print_off_cpu_summary(out, result, profile, {"blocked.svg"});
+  Summary parts = off_cpu_summary(result, profile, blocking);
+  parts.written = {"blocked.svg"};
+  print_summary(out, parts, profile);
   std::fclose(out);
   std::string summary(text, size);
   std::free(text);
@@ -110,14 +115,11 @@ TEST(OffCpuSummary, TotalsNotesAndTopStacksByTime) {
 TEST(OffCpuSummary, RawStacksThatSymbolizeAlikeAreOneLine) {
   // Two raw stacks of sleeper with the same functions (other return addresses, or another
   // thread of the same comm): one line with their time and blocks added up.
-  OffCpuRecording result = two_threads();
-  result.recording.raw.stacks.resize(3);
-  result.recording.raw.stacks[2].events = 100;
   profile::Profile profile = blocked_profile();
   profile.add_stack({"sleeper", "main", "clock_nanosleep", "hrtimer_nanosleep_[k]",
                      "do_nanosleep_[k]", "schedule_[k]", "__schedule_[k]"},
                     profile::Weight::from_integer(1'000'000));
-  const std::string summary = summary_of(result, profile);
+  const std::string summary = summary_of(two_threads(), profile, {200, 300, 100});
   EXPECT_NE(summary.find("66.67%       3.000 s      300 x    10.000 ms  sleeper;"),
             std::string::npos)
       << summary;

@@ -9,6 +9,8 @@
 
 #include "formats/formats.h"
 #include "record/record.h"
+#include "record/sample_counters.h"
+#include "record/target_filter.h"
 #include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
@@ -178,6 +180,49 @@ TEST(Symbolization, UserFramesRootFirstUnderTheCommRoot) {
                       ";kiln_test_caller;kiln_test_callee 2\n"),
             std::string::npos)
       << text;
+}
+
+// Blocked time is recorded in nanoseconds and drawn in microseconds, rounded once per stack;
+// each stack's blocks go with it to the summary's blocking stacks, however the stacks merge.
+TEST(Symbolization, NanosecondsBecomeMicrosecondsPerStackWithTheirBlocks) {
+  RawProfile raw;
+  raw.unit = RawUnit::kNanoseconds;
+  RawStack stack;
+  stack.tgid = stack.pid = static_cast<uint32_t>(getpid());
+  stack.comm = "tester";
+  stack.user = {reinterpret_cast<uint64_t>(&kiln_test_callee) + 1, kiln_test_caller()};
+  raw.stacks = {stack, stack, stack};
+  raw.stacks[0].weight = 2'499;  // 2 us
+  raw.stacks[0].events = 2;
+  raw.stacks[1].weight = 1'500;  // 2 us: rounded per stack, not 4'000 ns -> 4 us in total
+  raw.stacks[1].events = 1;
+  raw.stacks[1].pid = stack.pid + 1;  // another thread: the same frames under the comm root
+  raw.stacks[2].comm = "other";
+  raw.stacks[2].weight = 7'000'000;  // 7000 us in 40 blocks
+  raw.stacks[2].events = 40;
+  EXPECT_EQ(raw.total_weight(), 7'003'999u);
+
+  symbolizer::Symbolizer symbolizer;
+  profile::Profile profile;
+  BlockingStacks blocking;
+  symbolize_into(raw, symbolizer, {}, profile,
+                 [&blocking](const RawStack& raw_stack, std::span<const profile::FrameId> frames,
+                             uint64_t us) { blocking.add(frames, us, raw_stack.events); });
+  EXPECT_EQ(profile.metadata.count_name, "us");
+  std::ostringstream folded;
+  formats::FoldedWriter{false}.write(profile, folded);
+  EXPECT_EQ(folded.str(),
+            "other;kiln_test_caller;kiln_test_callee 7000\n"
+            "tester;kiln_test_caller;kiln_test_callee 4\n");
+
+  const std::vector<BlockingStacks::Stack> top = blocking.top(10);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(profile.name(top[0].frames.front()), "other");
+  EXPECT_EQ(top[0].us, 7000u);
+  EXPECT_EQ(top[0].blocks, 40u);
+  EXPECT_EQ(profile.name(top[1].frames.front()), "tester");
+  EXPECT_EQ(top[1].us, 4u);
+  EXPECT_EQ(top[1].blocks, 3u);
 }
 
 TEST(Outputs, WritesByExtensionAndRejectsUnknownOnes) {

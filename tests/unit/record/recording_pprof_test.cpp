@@ -140,7 +140,10 @@ TEST(RecordingPprof, StackCutAtAReturnAddressInNoMappingAsInFoldedStacks) {
 TEST(RecordingPprof, OffCpuTimeInNanosecondsAndBlocks) {
   PprofFacts facts;
   facts.measured = "off-cpu";
-  const pprof::Profile p = written(one_stack(1500, 3), facts);  // 1500 us in 3 blocks
+  RawProfile raw = one_stack(1'499'600, 3);  // 1.4996 ms in 3 blocks
+  raw.unit = RawUnit::kNanoseconds;
+  // In microseconds, as the folded stacks have them, so that both add up to the same total.
+  const pprof::Profile p = written(raw, facts);
   ASSERT_EQ(p.sample_types.size(), 2u);
   EXPECT_EQ(p.strings[static_cast<size_t>(p.sample_types[0].type)], "off_cpu");
   EXPECT_EQ(p.strings[static_cast<size_t>(p.sample_types[1].type)], "blocks");
@@ -163,9 +166,10 @@ TEST(RecordingPprof, WallTimeWithTheStateOfEachSample) {
   PprofFacts facts;
   facts.measured = "wall";
   facts.hz = 99;
-  RawProfile raw = one_stack(2000, 1);  // 2000 us blocked in S state
+  RawProfile raw = one_stack(2'000'000, 1);  // 2 ms blocked in S state
+  raw.unit = RawUnit::kNanoseconds;
   raw.stacks[0].state = OFFCPU_STATE_INTERRUPTIBLE;
-  raw.stacks.push_back(one_stack(10101, 1).stacks[0]);  // one on-CPU sample
+  raw.stacks.push_back(one_stack(10'101'010, 1).stacks[0]);  // one on-CPU sample at 99 Hz
   const pprof::Profile p = written(raw, facts);
   const auto str = [&p](int64_t i) { return p.strings[static_cast<size_t>(i)]; };
   ASSERT_EQ(p.sample_types.size(), 1u);

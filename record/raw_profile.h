@@ -1,0 +1,56 @@
+// Recorded stacks before symbolization: addresses as the kernel (or the unwinder) gave them,
+// by thread, with their weight in the unit the recording measured, read from the BPF maps.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace kiln::record {
+
+// A recorded stack of one thread: addresses innermost first.
+struct RawStack {
+  uint32_t tgid = 0;
+  uint32_t pid = 0;
+  std::string comm;
+  std::vector<uint64_t> user;
+  std::vector<uint64_t> kernel;
+  uint64_t weight = 0;     // in RawProfile::unit
+  uint64_t events = 0;     // samples, or blocks off CPU
+  bool truncated = false;  // the user stack was not unwound to its root (--unwind dwarf)
+  uint32_t state = 0;      // off-CPU: the OFFCPU_STATE_* bit it left the CPU in; 0 on-CPU
+};
+
+// What RawStack::weight counts.
+enum class RawUnit { kSamples, kNanoseconds };
+
+struct RawProfile {
+  std::vector<RawStack> stacks;
+  RawUnit unit = RawUnit::kSamples;
+  uint64_t total_weight() const;  // in `unit`
+  // A stack's weight in the unit of the Profile made of it: samples as they are, nanoseconds as
+  // microseconds rounded per stack (folded stacks of blocked time are read in microseconds).
+  uint64_t profile_weight(const RawStack& stack) const;
+  // The Profile's count_name for that unit: "samples" or "us".
+  const char* profile_unit() const;
+};
+
+// Stacks of the `stacks` map of bpf/stack_store.bpf.h by id, each read once however many
+// keys share it.
+class StackReader {
+ public:
+  explicit StackReader(int stacks_fd) : fd_(stacks_fd) {}
+  // Addresses innermost first; empty for id 0 or a stack that is not there.
+  const std::vector<uint64_t>& read(uint64_t id);
+
+ private:
+  int fd_;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> cache_;
+};
+// Reads every {key -> value} of a counts map keyed by kiln_stack_key, resolving stack ids
+// through `stacks`. A value is the weight (__u64 samples), or {weight, events} (offcpu_total of
+// bpf/offcpu.h); with the weight alone, events = weight. The profile's unit is `unit`.
+RawProfile drain_stack_counts(int counts_fd, StackReader& stacks, RawUnit unit);
+
+}  // namespace kiln::record
