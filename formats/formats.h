@@ -20,16 +20,17 @@
 
 namespace kiln::formats {
 
-using profile::Annotation;
-using profile::annotation_of;
+using profile::folded_frame;
+using profile::Frame;
 using profile::FrameId;
+using profile::FrameKind;
 using profile::Profile;
 using profile::ProfileMetadata;
 using profile::Weight;
-using profile::without_annotation;
 
 // ---------------------------------------------------------------------------------------------
-// Folded stacks: `frame;frame;frame COUNT` per line (see README.md, "Flame graphs from folded stacks").
+// Folded stacks: `frame;frame;frame COUNT` per line (see README.md, "Flame graphs from folded
+// stacks").
 
 class TextInput;  // a file or standard input read in blocks (text_input.h, internal)
 

@@ -224,7 +224,9 @@ TEST(FoldedReader, UnnamedFunctionFramesAreOrdinaryNames) {
   EXPECT_EQ(names_of(r.profile, 0), (V{"xz", "main", "[liblzma.so.5.4.1]"}));
   EXPECT_EQ(names_of(r.profile, 1), (V{"xz", "main", "[liblzma.so.5.4.1]+0x15ae0"}));
   EXPECT_EQ(names_of(r.profile, 2), (V{"xz", "main", "[liblzma.so.5.4.1]+0x15cf0"}));
-  EXPECT_EQ(profile::annotation_of("[liblzma.so.5.4.1]+0x15ae0"), profile::Annotation::kNone);
+  const profile::FrameId unnamed = r.profile.frames(1).back();
+  EXPECT_EQ(r.profile.kind(unnamed), profile::FrameKind::kUnknown);
+  EXPECT_EQ(r.profile.label(unnamed), "[liblzma.so.5.4.1]+0x15ae0");
   EXPECT_EQ(folded(r.profile), text);  // written back as read
 }
 
