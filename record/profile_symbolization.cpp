@@ -89,12 +89,13 @@ class AddressFrames {
     std::vector<Frame> result;
     result.reserve(frames.size());
     for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+      const profile::FrameKind kind = kind_of(*it);  // before the name is moved away
       result.push_back({.name = std::move(it->function),
                         .module = std::move(it->module),
                         .file = std::move(it->file),
                         .line = it->line,
                         .address = address,
-                        .kind = kind_of(*it)});
+                        .kind = kind});
     }
     return result;
   }
