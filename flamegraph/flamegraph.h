@@ -22,14 +22,12 @@
 
 namespace kiln::flamegraph {
 
-using profile::Annotation;
-using profile::annotation_of;
 using profile::FrameId;
+using profile::FrameKind;
 using profile::kNoFrame;
 using profile::Profile;
 using profile::ProfileMetadata;
 using profile::Weight;
-using profile::without_annotation;
 
 // FrameTree: the merged call tree a graph draws. Node 0 is the synthetic root ("all"); nodes are
 // stored in preorder, so the subtree of `n` is the id range [n, subtree_end(n)), and children
@@ -57,8 +55,12 @@ class FrameTree {
 
   NodeId root() const { return 0; }
   size_t size() const { return nodes_.size(); }
-  FrameId frame(NodeId n) const { return nodes_[n].frame; }   // kNoFrame for the root
-  std::string_view name(NodeId n) const;                      // "all" for the root
+  FrameId frame(NodeId n) const { return nodes_[n].frame; }  // kNoFrame for the root
+  std::string_view name(NodeId n) const;                     // "all" for the root
+  // The name without annotation, as labels show it ("all" for the root), and the frame's kind
+  // (kUser for the root).
+  std::string_view label(NodeId n) const;
+  FrameKind kind(NodeId n) const;
   Weight weight(NodeId n) const { return nodes_[n].weight; }  // including descendants
   // Of the stacks that end at `n` (children left out by min_fraction are not self weight).
   Weight self_weight(NodeId n) const;
@@ -130,9 +132,10 @@ std::optional<Palette> parse_palette(std::string_view name);  // "hot", "java", 
 std::string_view palette_name(Palette palette);
 std::span<const std::string_view> palette_names();
 
-// The color of a frame: deterministic from the whole name (a hash of every byte) within the
-// palette; annotated frames get the annotation's own hue in every palette.
-Rgb frame_color(std::string_view name, Palette palette);
+// The color of a frame: deterministic from the whole name (a hash of every byte, the folded
+// name of a profile's frame) within the palette; kernel, JIT, inlined and wakeup frames get
+// their kind's own hue in every palette.
+Rgb frame_color(std::string_view name, Palette palette, FrameKind kind = FrameKind::kUser);
 
 // A name -> color map kept in a file (`name->rgb(r,g,b)` per line, as flamegraph.pl and inferno
 // write it), so that several graphs color the same function alike.
@@ -144,7 +147,7 @@ class PaletteMap {
   bool load(const std::string& path, std::ostream* diagnostics);
   bool save(const std::string& path) const;  // sorted by name
   // The stored color, or frame_color() which is then stored.
-  Rgb color(std::string_view name, Palette palette);
+  Rgb color(std::string_view name, Palette palette, FrameKind kind = FrameKind::kUser);
   std::optional<Rgb> find(std::string_view name) const;
   size_t size() const { return colors_.size(); }
   uint64_t bad_lines() const { return bad_lines_; }

@@ -198,6 +198,14 @@ std::string_view FrameTree::name(NodeId n) const {
   return n == 0 ? std::string_view("all") : profile_->name(nodes_[n].frame);
 }
 
+std::string_view FrameTree::label(NodeId n) const {
+  return n == 0 ? std::string_view("all") : profile_->label(nodes_[n].frame);
+}
+
+FrameKind FrameTree::kind(NodeId n) const {
+  return n == 0 ? FrameKind::kUser : profile_->kind(nodes_[n].frame);
+}
+
 Weight FrameTree::self_weight(NodeId n) const {
   Weight children;
   for (NodeId c = first_child(n); c != kNoNode; c = next_sibling(c)) children += nodes_[c].weight;

@@ -129,19 +129,20 @@ std::span<const std::string_view> palette_names() {
   return kPaletteNames;
 }
 
-Rgb frame_color(std::string_view name, Palette palette) {
+Rgb frame_color(std::string_view name, Palette palette, FrameKind kind) {
   Shade shade = shade_of(name);
   if (name == "-" || name == "--") return {160, 160, 160};  // stack separators
-  switch (annotation_of(name)) {
-    case Annotation::kKernel:
+  switch (kind) {
+    case FrameKind::kKernel:
       return hue_color(Hue::kOrange, shade);
-    case Annotation::kJit:
+    case FrameKind::kJit:
       return hue_color(Hue::kGreen, shade);
-    case Annotation::kInlined:
+    case FrameKind::kInlined:
       return hue_color(Hue::kAqua, shade);
-    case Annotation::kWakeup:
+    case FrameKind::kWakeup:
       return hue_color(Hue::kPurple, shade);
-    case Annotation::kNone:
+    case FrameKind::kUser:
+    case FrameKind::kUnknown:
       break;
   }
   switch (palette) {
@@ -231,10 +232,10 @@ bool PaletteMap::save(const std::string& path) const {
   return static_cast<bool>(out.flush());
 }
 
-Rgb PaletteMap::color(std::string_view name, Palette palette) {
+Rgb PaletteMap::color(std::string_view name, Palette palette, FrameKind kind) {
   auto it = colors_.find(name);
   if (it != colors_.end()) return it->second;
-  Rgb c = frame_color(name, palette);
+  Rgb c = frame_color(name, palette, kind);
   colors_.emplace(std::string(name), c);
   return c;
 }

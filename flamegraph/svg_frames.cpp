@@ -8,11 +8,11 @@ namespace kiln::flamegraph::svg {
 
 namespace {
 
-// The label that fits a frame: the name without its annotation, cut with ".." if too long.
+// The label that fits a frame: its label (the name without annotation), cut with ".." if too
+// long.
 std::string_view label_for(std::string_view name, double width_px, double font_size,
                            bool& truncated) {
   truncated = false;
-  name = without_annotation(name);
   auto fit = static_cast<int64_t>((width_px - 6) / (font_size * kCharWidth));
   if (fit < 3) return {};
   // Count code points, not bytes, so multi-byte names are cut at a character boundary.
@@ -92,8 +92,9 @@ class FrameWriter {
     if (options_.styler && b.node != tree_.root()) options_.styler(tree_, b.node, style);
     Rgb fill = style.fill               ? *style.fill
                : b.node == tree_.root() ? Rgb{200, 200, 200}
-               : options_.palette_map   ? options_.palette_map->color(name, options_.palette)
-                                        : frame_color(name, options_.palette);
+               : options_.palette_map
+                   ? options_.palette_map->color(name, options_.palette, tree_.kind(b.node))
+                   : frame_color(name, options_.palette, tree_.kind(b.node));
     std::string weight = tree_.weight(b.node).to_string();
     std::string offset = b.offset.to_string();
     uint32_t name_id = index_of(b.node);
@@ -119,7 +120,7 @@ class FrameWriter {
       out_.escaped(style.tooltip) << '"';
     }
     out_ << "/>";
-    write_label(name, b.x_centi, b.width_centi, y_centi);
+    write_label(tree_.label(b.node), b.x_centi, b.width_centi, y_centi);
     out_ << '\n';
   }
 

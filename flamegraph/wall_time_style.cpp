@@ -85,7 +85,7 @@ void use_wall_time_style(SvgOptions& svg) {
     if (runnable > on && runnable > blocked)
       style.fill = kRunnableColor;
     else if (blocked > on && blocked >= runnable)
-      style.fill = frame_color(without_annotation(tree.name(node)), Palette::kIo);
+      style.fill = frame_color(tree.label(node), Palette::kIo);
     style.tooltip = "on-CPU " + seconds(on) + " (" + share(on, total) + "), off-CPU " +
                     seconds(blocked) + " (" + share(blocked, total) + ")";
     if (!runnable.is_zero())

@@ -20,16 +20,17 @@
 
 namespace kiln::formats {
 
-using profile::Annotation;
-using profile::annotation_of;
+using profile::folded_frame;
+using profile::Frame;
 using profile::FrameId;
+using profile::FrameKind;
 using profile::Profile;
 using profile::ProfileMetadata;
 using profile::Weight;
-using profile::without_annotation;
 
 // ---------------------------------------------------------------------------------------------
-// Folded stacks: `frame;frame;frame COUNT` per line (see README.md, "Flame graphs from folded stacks").
+// Folded stacks: `frame;frame;frame COUNT` per line (see README.md, "Flame graphs from folded
+// stacks").
 
 class TextInput;  // a file or standard input read in blocks (text_input.h, internal)
 
@@ -39,6 +40,8 @@ class TextInput;  // a file or standard input read in blocks (text_input.h, inte
 // in any order, two-column differential lines, and several files read into one Profile.
 // Every line it cannot read is reported as `FILE:LINE: reason` and counted. Never throws on
 // bad input. Files are read in large blocks (not mapped, so a huge file does not count in RSS).
+// Each frame's annotation (`_[k]`...) is read into its kind (profile::folded_frame), once per
+// distinct name.
 class FoldedReader {
  public:
   // Diagnostics go to `diagnostics` (nullptr: only counted).
@@ -197,6 +200,7 @@ class StackFileReader {
 
 // Writes a Profile as folded text: metadata as `# key: value` lines first (unless disabled),
 // then identical stacks merged and sorted, so the same profile always gives the same bytes.
+// Frames are written as Profile::name gives them: the name with its kind's annotation.
 struct FoldedWriter {
   bool write_metadata = true;
   void write(const Profile& profile, std::ostream& out) const;

@@ -128,8 +128,8 @@ size_t parameter_list_start(std::string_view name) {
   return name.size();
 }
 
-void perf_frame_names(const PerfStackLine& line, const PerfScriptOptions& options, bool java,
-                      std::vector<std::string>& names) {
+void perf_frames(const PerfStackLine& line, const PerfScriptOptions& options, bool java,
+                 std::vector<PerfFrame>& frames) {
   std::string_view symbol = line.symbol;
   // Since Linux 4.8 perf prints offsets: "cpu_startup_entry+0x800047c022ec".
   if (size_t plus = symbol.rfind("+0x");
@@ -148,14 +148,21 @@ void perf_frame_names(const PerfStackLine& line, const PerfScriptOptions& option
     std::string name = function == "[unknown]" || function.empty()
                            ? unknown_frame(line, options.include_addrs)
                            : tidy_name(function, java);
+    // Names that already hold the annotation anywhere are not annotated again.
+    FrameKind annotated = FrameKind::kUser;
     if (!first || (kind == PerfModuleKind::kInlined && options.annotate_inline)) {
-      if (name.find("_[i]") == std::string::npos) name += "_[i]";
+      if (name.find("_[i]") == std::string::npos) annotated = FrameKind::kInlined;
     } else if (kind == PerfModuleKind::kKernel && options.annotate_kernel) {
-      name += "_[k]";
+      annotated = FrameKind::kKernel;
     } else if (kind == PerfModuleKind::kJit && options.annotate_jit) {
-      if (name.find("_[j]") == std::string::npos) name += "_[j]";
+      if (name.find("_[j]") == std::string::npos) annotated = FrameKind::kJit;
     }
-    names.push_back(std::move(name));
+    if (annotated != FrameKind::kUser) {
+      frames.push_back({std::move(name), annotated});
+    } else {
+      const Frame read = folded_frame(name);  // the symbol's own text, as folded text reads it
+      frames.push_back({std::string(read.name), read.kind});
+    }
     first = false;
     if (arrow == std::string_view::npos) break;
     start = arrow + 2;

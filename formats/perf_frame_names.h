@@ -33,10 +33,17 @@ struct PerfStackLine {
   std::string_view module;
 };
 
-// Appends the frames of a stack line to `names`, outermost first (perf maps write inlined Java
+// A frame of a stack line: its name without annotation and its kind (kernel, JIT, inlined as
+// the annotation options ask; an annotation the symbol itself ends with is read into the kind).
+struct PerfFrame {
+  std::string name;
+  FrameKind kind = FrameKind::kUser;
+};
+
+// Appends the frames of a stack line to `frames`, outermost first (perf maps write inlined Java
 // frames as "outer->inner"). Appends nothing for a line naming a process ("(comm)" symbols).
 // `java` is true for samples of a process whose comm starts with "java".
-void perf_frame_names(const PerfStackLine& line, const PerfScriptOptions& options, bool java,
-                      std::vector<std::string>& names);
+void perf_frames(const PerfStackLine& line, const PerfScriptOptions& options, bool java,
+                 std::vector<PerfFrame>& frames);
 
 }  // namespace kiln::formats

@@ -249,10 +249,18 @@ class PerfScriptReader::Parser {
   Entry resolve(std::string_view body) {
     std::optional<PerfStackLine> line = split_stack_line(body);
     if (!line) return {.bad = true};
-    names_.clear();
-    perf_frame_names(*line, options_, java_, names_);
-    Entry entry{static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(names_.size())};
-    for (const std::string& name : names_) ids_.push_back(reader_.profile_.intern(name));
+    frames_.clear();
+    perf_frames(*line, options_, java_, frames_);
+    Entry entry{static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(frames_.size())};
+    // perf's "(inlined)" and "([unknown])" name no module.
+    const PerfModuleKind module_kind = classify_perf_module(line->module);
+    const std::string_view module =
+        module_kind == PerfModuleKind::kInlined || module_kind == PerfModuleKind::kUnknown
+            ? std::string_view()
+            : line->module;
+    for (const PerfFrame& frame : frames_)
+      ids_.push_back(
+          reader_.profile_.intern(Frame{.name = frame.name, .kind = frame.kind, .module = module}));
     return entry;
   }
 
@@ -340,7 +348,7 @@ class PerfScriptReader::Parser {
   LineCache cache_;
   LineCache java_cache_;  // java processes strip the 'L' of class names
   std::vector<FrameId> ids_;
-  std::vector<std::string> names_;
+  std::vector<PerfFrame> frames_;
   std::vector<FrameId> leaf_first_;
   std::vector<FrameId> stack_;
   StackAccumulator samples_;

@@ -2,6 +2,7 @@
 // location becomes its inline chain, outermost first; kernel and JIT frames get their
 // annotations; a location without a name is named after its mapping as kiln names addresses
 // without symbols.
+#include <algorithm>
 #include <charconv>
 #include <ostream>
 #include <unordered_map>
@@ -109,26 +110,44 @@ class PprofReader::Converter {
     std::vector<FrameId>& frames = frames_[index];
     for (size_t i = location.lines.size(); i-- > 0;) {
       const pprof::Function& f = p_.functions[function_index_.at(location.lines[i].function_id)];
-      std::string name = folded_safe(str(f.name).empty() ? str(f.system_name) : str(f.name));
-      if (annotation_of(name) == Annotation::kNone) {
+      const std::string name = folded_safe(str(f.name).empty() ? str(f.system_name) : str(f.name));
+      // A name with an annotation was written so by kiln (where the structure could not say
+      // it: `_[w]`, an `_[i]` frame with nothing to be inlined into): read as folded text.
+      Frame frame = folded_frame(name);
+      if (frame.name.size() == name.size()) {
         // Every line but the last was inlined into the next one.
-        name += kernel ? "_[k]" : jit ? "_[j]" : i + 1 < location.lines.size() ? "_[i]" : "";
+        frame.kind = kernel                          ? FrameKind::kKernel
+                     : jit                           ? FrameKind::kJit
+                     : i + 1 < location.lines.size() ? FrameKind::kInlined
+                                                     : frame.kind;
       }
-      frames.push_back(into_.intern(name));
+      frame.module = file;
+      frame.file = str(f.filename);
+      frame.line = static_cast<uint32_t>(std::max<int64_t>(location.lines[i].line, 0));
+      frame.address = location.address;
+      frames.push_back(into_.intern(frame));
     }
-    if (frames.empty()) frames.push_back(into_.intern(unnamed(file, kernel, jit)));
+    if (frames.empty()) {
+      const std::string name = unnamed(file, kernel);
+      frames.push_back(into_.intern(Frame{.name = name,
+                                          .kind = kernel ? FrameKind::kKernel
+                                                  : jit  ? FrameKind::kJit
+                                                         : FrameKind::kUnknown,
+                                          .module = file,
+                                          .address = location.address}));
+    }
     return frames;
   }
 
   // An address without a name: "[module]" as kiln names one, "[unknown]" without a mapping.
-  static std::string unnamed(std::string_view file, bool kernel, bool jit) {
-    if (kernel) return "[kernel]_[k]";
+  static std::string unnamed(std::string_view file, bool kernel) {
+    if (kernel) return "[kernel]";
     std::string_view name = basename(file);
     std::string text = name.empty() ? std::string("[unknown]")
                        : name.starts_with('[') && name.ends_with(']')
                            ? std::string(name)
                            : "[" + std::string(name) + "]";
-    return folded_safe(text) + (jit ? "_[j]" : "");
+    return folded_safe(text);
   }
 
   // The thread's name, as kiln record roots its stacks, when the producer labelled samples

@@ -80,19 +80,18 @@ class PprofBuilder {
   void add_locations(const Profile& folded, std::span<const FrameId> frames,
                      std::vector<uint64_t>& leaf_first) {
     for (size_t i = 0; i < frames.size();) {
-      const std::string_view name = folded.name(frames[i]);
-      const Annotation a = annotation_of(name);
-      const Kind kind = a == Annotation::kKernel ? kKernel : a == Annotation::kJit ? kJit : kUser;
+      const FrameKind k = folded.kind(frames[i]);
+      const Kind kind = k == FrameKind::kKernel ? kKernel : k == FrameKind::kJit ? kJit : kUser;
+      const bool plain = k == FrameKind::kUser || k == FrameKind::kUnknown;
       chain_.clear();
       // A frame's annotation is kept in its name where the structure cannot say it (an `_[i]`
       // frame with no frame to be inlined into, the wakeup mark `_[w]`).
-      const bool structural = kind != kUser || a == Annotation::kNone;
-      chain_.push_back(function(structural ? without_annotation(name) : name));
+      const bool structural = kind != kUser || plain;
+      chain_.push_back(function(structural ? folded.label(frames[i]) : folded.name(frames[i])));
       size_t next = i + 1;
-      if (a == Annotation::kNone) {
-        while (next < frames.size() &&
-               annotation_of(folded.name(frames[next])) == Annotation::kInlined) {
-          chain_.push_back(function(without_annotation(folded.name(frames[next]))));
+      if (plain) {
+        while (next < frames.size() && folded.kind(frames[next]) == FrameKind::kInlined) {
+          chain_.push_back(function(folded.label(frames[next])));
           ++next;
         }
       }

@@ -1,4 +1,4 @@
-// Profile: interned frame names and stacks stored flat (one id array for every stack).
+// Profile: interned frames and stacks stored flat (one id array for every stack).
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -86,8 +86,31 @@ Profile::~Profile() = default;
 Profile::Profile(Profile&&) noexcept = default;
 Profile& Profile::operator=(Profile&&) noexcept = default;
 
-FrameId Profile::intern(std::string_view name) {
-  return intern_hashed(name, NameTable::hash(name));
+FrameId Profile::intern(std::string_view folded_name) {
+  return intern_hashed(folded_name, NameTable::hash(folded_name), nullptr);
+}
+
+FrameId Profile::intern(const Frame& frame) {
+  scratch_.assign(frame.name);
+  scratch_ += annotation(frame.kind);
+  return intern_hashed(scratch_, NameTable::hash(scratch_), &frame);
+}
+
+FrameId Profile::copy_frame(const Profile& from, FrameId id) {
+  const Frame frame = from.frame(id);
+  return intern_hashed(from.names_[id], NameTable::hash(from.names_[id]), &frame);
+}
+
+Frame Profile::frame(FrameId id) const {
+  Frame frame{.name = label(id), .kind = kinds_[id]};
+  if (id < locations_.size()) {
+    const Location& l = locations_[id];
+    frame.module = l.module;
+    frame.file = l.file;
+    frame.line = l.line;
+    frame.address = l.address;
+  }
+  return frame;
 }
 
 void Profile::intern_all(std::span<const std::string_view> names, std::vector<FrameId>& ids) {
@@ -108,11 +131,14 @@ void Profile::intern_all(std::span<const std::string_view> names, std::vector<Fr
         __builtin_prefetch(names_[slot.id].data());
       }
     }
-    for (size_t i = 0; i < n; ++i) ids.push_back(intern_hashed(names[start + i], hashes[i]));
+    for (size_t i = 0; i < n; ++i)
+      ids.push_back(intern_hashed(names[start + i], hashes[i], nullptr));
   }
 }
 
-FrameId Profile::intern_hashed(std::string_view name, uint64_t h) {
+// `structured` (if not null) gives the kind and location of a new frame; else its folded name
+// does.
+FrameId Profile::intern_hashed(std::string_view name, uint64_t h, const Frame* structured) {
   NameTable& t = *table_;
   size_t mask = t.slots.size() - 1;
   uint32_t tag = NameTable::tag_of(h);
@@ -121,6 +147,13 @@ FrameId Profile::intern_hashed(std::string_view name, uint64_t h) {
     if (slot.id == NameTable::kEmpty) {
       auto id = static_cast<FrameId>(names_.size());
       names_.push_back(t.store(name));
+      kinds_.push_back(structured ? structured->kind : folded_frame(name).kind);
+      if (structured && (!structured->module.empty() || !structured->file.empty() ||
+                         structured->line != 0 || structured->address != 0)) {
+        locations_.resize(id + 1);
+        locations_[id] = {t.store(structured->module), t.store(structured->file), structured->line,
+                          structured->address};
+      }
       slot = {tag, id};
       if (names_.size() * 2 > t.slots.size()) t.grow();
       return id;
@@ -184,7 +217,7 @@ void Profile::add_stack(std::initializer_list<std::string_view> root_first, Weig
 
 void Profile::append(const Profile& other) {
   std::vector<FrameId> remap(other.names_.size());
-  for (size_t i = 0; i < remap.size(); ++i) remap[i] = intern(other.names_[i]);
+  for (size_t i = 0; i < remap.size(); ++i) remap[i] = copy_frame(other, static_cast<FrameId>(i));
   std::vector<FrameId> stack;
   for (size_t s = 0; s < other.stack_count(); ++s) {
     stack.clear();
@@ -232,7 +265,7 @@ Profile Profile::merged() const {
     }
     stack.clear();
     for (FrameId id : f) {
-      if (remap[id] == kNoFrame) remap[id] = out.intern(names_[id]);
+      if (remap[id] == kNoFrame) remap[id] = out.copy_frame(*this, id);
       stack.push_back(remap[id]);
     }
     if (has_before()) {

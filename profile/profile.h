@@ -1,11 +1,13 @@
 // profile: kiln's in-memory profile, the model every stage after recording works on: stacks of
-// interned frame names (root first) with exact decimal weights, plus what was measured. It
-// uses nothing else of kiln; every later stage (formats, flamegraph, diff, record, cli) uses it.
+// interned frames (root first; a name, a kind and where known a location) with exact decimal
+// weights, plus what was measured. It uses nothing else of kiln; every later stage (formats,
+// flamegraph, diff, record, cli) uses it.
 //
 // A profiler builds a Profile directly:
 //   Profile p;
 //   p.metadata.measured = "cpu"; p.metadata.count_name = "samples"; p.metadata.frequency_hz = 99;
 //   p.add_stack({"app", "main", "parse", "memcpy_[k]"}, Weight::from_integer(42));
+//   FrameId f = p.intern(Frame{.name = "memcpy", .kind = FrameKind::kKernel});  // the same frame
 // and formats/formats.h reads and writes it as folded text, perf script text or pprof.
 #pragma once
 
@@ -69,9 +71,58 @@ class Weight {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Frames: what a frame is (its kind) beside its name, and where it is when known.
+
+enum class FrameKind : uint8_t {
+  kUser,     // code of a user-space binary or library, with a symbol
+  kKernel,   // kernel code (with or without a symbol: "[kernel]")
+  kJit,      // code generated at run time, named by a perf map
+  kInlined,  // inlined into the frame below it (its caller)
+  kWakeup,   // the waker's stack under a wakeup (flamegraph.pl's `_[w]`)
+  kUnknown,  // user-space code without a symbol: "[unknown]", "[libfoo.so]",
+             // "[python3.11]+0x1b3f20"
+};
+
+// The annotation by which folded text writes a kind: "_[k]", "_[j]", "_[i]", "_[w]"; none ("")
+// for user and unknown frames (flamegraph.pl and inferno read the same suffixes).
+constexpr std::string_view annotation(FrameKind kind) {
+  switch (kind) {
+    case FrameKind::kKernel:
+      return "_[k]";
+    case FrameKind::kJit:
+      return "_[j]";
+    case FrameKind::kInlined:
+      return "_[i]";
+    case FrameKind::kWakeup:
+      return "_[w]";
+    case FrameKind::kUser:
+    case FrameKind::kUnknown:
+      break;
+  }
+  return {};
+}
+
+// A frame: its name without annotation, its kind and, where known, where it is. The views point
+// into whatever the caller interns from, or into the Profile for Profile::frame().
+struct Frame {
+  std::string_view name;
+  FrameKind kind = FrameKind::kUser;
+  std::string_view module{};  // "libc.so.6", "[kernel]", "perf-42.map"; empty when unknown
+  std::string_view file{};    // source file; empty when unknown
+  uint32_t line = 0;          // 0 when unknown
+  uint64_t address = 0;       // an address in the frame (see Profile::intern); 0 when unknown
+};
+
+// The frame a folded name stands for: the annotation read into the kind, and a name in brackets
+// ("[unknown]", "[libfoo.so]", "[python3.11]+0x1b3f20": how kiln, perf and stackcollapse-perf.pl
+// name code without a symbol) read as kUnknown, except the frames kiln adds itself
+// ("[truncated]" and the --wall states), which are user frames. No location.
+Frame folded_frame(std::string_view text);
+
+// ---------------------------------------------------------------------------------------------
 // Profile: stacks (frames root first, names interned) with weights, plus what was measured.
 
-using FrameId = uint32_t;                         // index of an interned frame name in its Profile
+using FrameId = uint32_t;                         // index of an interned frame in its Profile
 inline constexpr FrameId kNoFrame = 0xffffffffu;  // no frame (the root of a tree)
 
 struct ProfileMetadata {
@@ -93,14 +144,29 @@ class Profile {
   Profile(const Profile&) = delete;  // names are interned in an arena; use append() to copy
   Profile& operator=(const Profile&) = delete;
 
-  // Interns a frame name (the same name always gets the same id). Any bytes are allowed.
-  FrameId intern(std::string_view name);
-  // Interns several names, appending their ids to `ids`; faster than one by one (the hash table
-  // lookups overlap).
+  // A frame is identified by its name as folded text writes it (name and annotation, which is
+  // what graphs merge and diffs compare): the same text always gets the same id. Any bytes are
+  // allowed.
+  //
+  // Interns a frame given as folded text: folded_frame() says its kind.
+  FrameId intern(std::string_view folded_name);
+  // Interns a structured frame. Its location (module, file, line, address) is kept if the frame
+  // is new: a frame keeps the location of its first occurrence, later ones are not looked at.
+  FrameId intern(const Frame& frame);
+  // Interns several folded names, appending their ids to `ids`; faster than one by one (the hash
+  // table lookups overlap).
   void intern_all(std::span<const std::string_view> names, std::vector<FrameId>& ids);
-  // nullopt if the name was never interned.
-  std::optional<FrameId> find(std::string_view name) const;
+  // nullopt if the folded name was never interned.
+  std::optional<FrameId> find(std::string_view folded_name) const;
+  // The frame as folded text writes it: "vfs_read_[k]".
   std::string_view name(FrameId id) const { return names_[id]; }
+  FrameKind kind(FrameId id) const { return kinds_[id]; }
+  // The name without annotation ("vfs_read"): what labels show.
+  std::string_view label(FrameId id) const {
+    return names_[id].substr(0, names_[id].size() - annotation(kinds_[id]).size());
+  }
+  // Name without annotation, kind and location.
+  Frame frame(FrameId id) const;
   size_t name_count() const { return names_.size(); }
   // Per FrameId, the position of its name among all names in byte order.
   std::vector<uint32_t> name_ranks() const;
@@ -128,7 +194,7 @@ class Profile {
   Weight total() const { return total_; }
   bool empty() const { return weights_.empty(); }
 
-  // Appends every stack of `other` (names re-interned); fills metadata fields that are unset.
+  // Appends every stack of `other` (frames re-interned); fills metadata fields that are unset.
   void append(const Profile& other);
   // A copy with identical stacks merged (weights added) and stacks sorted by frame names
   // (byte order, root first): deterministic whatever the input order.
@@ -138,22 +204,26 @@ class Profile {
 
  private:
   struct NameTable;
-  FrameId intern_hashed(std::string_view name, uint64_t hash);
+  struct Location {
+    std::string_view module, file;
+    uint32_t line = 0;
+    uint64_t address = 0;
+  };
+  FrameId intern_hashed(std::string_view name, uint64_t hash, const Frame* structured);
+  FrameId copy_frame(const Profile& from, FrameId id);  // interns from's frame, location kept
   void end_stack(Weight weight);
   std::unique_ptr<NameTable> table_;
-  std::vector<std::string_view> names_;
+  std::vector<std::string_view> names_;  // per FrameId, as folded text writes it
+  std::vector<FrameKind> kinds_;         // per FrameId
+  // Per FrameId up to the last frame interned with a location (none from folded text).
+  std::vector<Location> locations_;
+  std::string scratch_;  // intern(Frame)'s folded name
   std::vector<FrameId> frames_;
   std::vector<uint64_t> offsets_{0};
   std::vector<Weight> weights_;
   std::vector<Weight> before_;
   Weight total_;
 };
-// The frame annotations of folded stacks: `_[k]` kernel, `_[j]` JIT, `_[i]` inlined, `_[w]`
-// wakeup. Labels hide the suffix; colors depend on it.
-enum class Annotation { kNone, kKernel, kJit, kInlined, kWakeup };
-Annotation annotation_of(std::string_view name);
-std::string_view without_annotation(std::string_view name);
-
 // Frame names may hold any bytes; the writers that must emit valid text (the SVG's XML, the
 // diff's JSON) check them with this. Length (2 to 4) of the valid UTF-8 sequence of a code
 // point above U+007F at text[i], with the code point in *code_point (if not null); 0 when the

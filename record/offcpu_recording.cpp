@@ -53,8 +53,7 @@ flamegraph::SvgOptions off_cpu_svg_options(const OffCpuRecording& result,
   // stacks are mostly kernel frames, so all frames take the io blues (flamegraph.pl --colors=io).
   svg.styler = [](const flamegraph::FrameTree& tree, flamegraph::NodeId node,
                   flamegraph::FrameStyle& style) {
-    style.fill = flamegraph::frame_color(profile::without_annotation(tree.name(node)),
-                                         flamegraph::Palette::kIo);
+    style.fill = flamegraph::frame_color(tree.label(node), flamegraph::Palette::kIo);
   };
   return svg;
 }

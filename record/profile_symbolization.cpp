@@ -1,5 +1,6 @@
-// Turns a RawProfile's addresses into frame names, root first: the root frame, user frames
-// (outermost first), then kernel frames with `_[k]`.
+// Turns a RawProfile's addresses into the Profile's frames, root first: the root frame, user
+// frames (outermost first), then kernel frames; each with its kind, module, source line and
+// address.
 #include <cinttypes>
 #include <cstdio>
 #include <map>
@@ -16,18 +17,27 @@ namespace kiln::record {
 
 namespace {
 
-// Frame names for one address, outermost first (the symbolizer gives inlined frames innermost
-// first), cached: the same address recurs in many stacks.
-class FrameNames {
+// The frames of one address, outermost first (the symbolizer gives inlined frames innermost
+// first), cached: the same address recurs in many stacks. A frame is interned into the profile
+// when a stack first uses it, so frames get their ids in the order stacks use them.
+class AddressFrames {
  public:
-  FrameNames(symbolizer::Symbolizer& symbolizer, const SymbolizeOptions& options)
-      : symbolizer_(symbolizer), options_(options) {}
+  AddressFrames(symbolizer::Symbolizer& symbolizer, const SymbolizeOptions& options,
+                profile::Profile& profile)
+      : symbolizer_(symbolizer), options_(options), profile_(profile) {}
 
+  struct Frame {
+    std::string name, module, file;
+    uint32_t line = 0;
+    uint64_t address = 0;
+    profile::FrameKind kind = profile::FrameKind::kUser;
+    profile::FrameId id = profile::kNoFrame;
+  };
   struct UserFrames {
-    std::vector<std::string> names;
+    std::vector<Frame> frames;
     bool unmapped = false;  // the address is in no mapping of its process (nor its parent's)
   };
-  const UserFrames& user(uint32_t tgid, uint64_t address) {
+  UserFrames& user(uint32_t tgid, uint64_t address) {
     auto [it, inserted] = user_.try_emplace({tgid, address});
     if (inserted) {
       std::vector<symbolizer::Frame> frames =
@@ -35,27 +45,66 @@ class FrameNames {
       if (in_no_mapping(frames) && options_.parent_of)
         if (const uint32_t parent = options_.parent_of(tgid); parent > 1)
           frames = symbolizer_.symbolize_user(static_cast<pid_t>(parent), address);
-      it->second = {names(frames), in_no_mapping(frames)};
+      it->second.unmapped = in_no_mapping(frames);
+      it->second.frames = converted(frames, address);
     }
     return it->second;
   }
-  const std::vector<std::string>& kernel(uint64_t address) {
+  std::vector<Frame>& kernel(uint64_t address) {
     auto [it, inserted] = kernel_.try_emplace(address);
-    if (inserted) it->second = names(symbolizer_.symbolize_kernel(address));
+    if (inserted) {
+      std::vector<symbolizer::Frame> frames = symbolizer_.symbolize_kernel(address);
+      it->second = converted(frames, address);
+    }
     return it->second;
+  }
+  profile::FrameId id(Frame& frame) {
+    if (frame.id == profile::kNoFrame) {
+      frame.id = profile_.intern(profile::Frame{.name = frame.name,
+                                                .kind = frame.kind,
+                                                .module = frame.module,
+                                                .file = frame.file,
+                                                .line = frame.line,
+                                                .address = frame.address});
+    }
+    return frame.id;
   }
 
  private:
-  static std::vector<std::string> names(const std::vector<symbolizer::Frame>& frames) {
-    std::vector<std::string> result;
-    for (auto it = frames.rbegin(); it != frames.rend(); ++it)
-      result.push_back(symbolizer::annotated_name(*it));
+  static profile::FrameKind kind_of(const symbolizer::Frame& frame) {
+    switch (frame.kind) {
+      case symbolizer::FrameKind::kKernel:
+        return profile::FrameKind::kKernel;
+      case symbolizer::FrameKind::kJit:
+        return profile::FrameKind::kJit;
+      case symbolizer::FrameKind::kInlined:
+        return profile::FrameKind::kInlined;
+      case symbolizer::FrameKind::kUser:
+        break;
+    }
+    // The symbolizer names code without a symbol "[module]" or "[module]+0xSTART".
+    return frame.function.starts_with('[') ? profile::FrameKind::kUnknown
+                                           : profile::FrameKind::kUser;
+  }
+  static std::vector<Frame> converted(std::vector<symbolizer::Frame>& frames, uint64_t address) {
+    std::vector<Frame> result;
+    result.reserve(frames.size());
+    for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+      const profile::FrameKind kind = kind_of(*it);  // before the name is moved away
+      result.push_back({.name = std::move(it->function),
+                        .module = std::move(it->module),
+                        .file = std::move(it->file),
+                        .line = it->line,
+                        .address = address,
+                        .kind = kind});
+    }
     return result;
   }
   symbolizer::Symbolizer& symbolizer_;
   const SymbolizeOptions& options_;
+  profile::Profile& profile_;
   std::map<std::pair<uint32_t, uint64_t>, UserFrames> user_;
-  std::unordered_map<uint64_t, std::vector<std::string>> kernel_;
+  std::unordered_map<uint64_t, std::vector<Frame>> kernel_;
 };
 
 std::string root_frame(const RawStack& stack, RootFrame root) {
@@ -95,37 +144,34 @@ CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symboliz
   constexpr size_t kExamples = 20;
   profile.metadata.count_name = raw.profile_unit();
   CutStacks cut;
-  FrameNames names(symbolizer, options);
-  std::vector<std::string> frames;
-  std::vector<std::string_view> views;
+  AddressFrames frames(symbolizer, options, profile);
+  std::vector<profile::FrameId> ids;
   for (const RawStack& stack : raw.stacks) {
     const uint64_t weight = raw.profile_weight(stack);
     // A return address in no mapping is data that a frame-pointer walk took for one: it and
     // everything outside it are not the stack. Drawn from the frame inside it, as truncated.
     size_t drawn = stack.user.size();
     for (size_t i = 1; i < stack.user.size(); ++i) {
-      if (!names.user(stack.tgid, lookup_address(stack.user, i)).unmapped) continue;
+      if (!frames.user(stack.tgid, lookup_address(stack.user, i)).unmapped) continue;
       drawn = i;
       ++cut.stacks;
       cut.weight += weight;
       if (cut.examples.size() < kExamples) cut.examples.push_back({stack.tgid, stack.user[i]});
       break;
     }
-    frames.clear();
-    frames.push_back(root_frame(stack, options.root));
+    ids.clear();
+    ids.push_back(profile.intern(root_frame(stack, options.root)));
     // An unwind that stopped short: its outermost frame is not a child of the root.
-    if (stack.truncated || drawn < stack.user.size()) frames.push_back("[truncated]");
+    if (stack.truncated || drawn < stack.user.size()) ids.push_back(profile.intern("[truncated]"));
     for (size_t i = drawn; i-- > 0;)
-      for (const std::string& name : names.user(stack.tgid, lookup_address(stack.user, i)).names)
-        frames.push_back(name);
+      for (auto& frame : frames.user(stack.tgid, lookup_address(stack.user, i)).frames)
+        ids.push_back(frames.id(frame));
     for (size_t i = stack.kernel.size(); i-- > 0;)
-      for (const std::string& name : names.kernel(lookup_address(stack.kernel, i)))
-        frames.push_back(name);
+      for (auto& frame : frames.kernel(lookup_address(stack.kernel, i)))
+        ids.push_back(frames.id(frame));
     if (options.state_frames && stack.state != 0)
-      frames.emplace_back(wall_state_frame(stack.state));
-    views.assign(frames.begin(), frames.end());
-    profile.add_stack(std::span<const std::string_view>(views),
-                      profile::Weight::from_integer(weight));
+      ids.push_back(profile.intern(wall_state_frame(stack.state)));
+    profile.add_stack(ids, profile::Weight::from_integer(weight));
     if (on_stack) on_stack(stack, profile.frames(profile.stack_count() - 1), weight);
   }
   return cut;

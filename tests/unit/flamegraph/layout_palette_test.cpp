@@ -132,19 +132,16 @@ TEST(Palette, HotColorsStayInTheHotRange) {
   }
 }
 
-TEST(Palette, AnnotationsHaveDistinctHuesAndAreHiddenFromLabels) {
-  EXPECT_EQ(profile::annotation_of("vfs_read_[k]"), profile::Annotation::kKernel);
-  EXPECT_EQ(profile::annotation_of("Interpreter_[j]"), profile::Annotation::kJit);
-  EXPECT_EQ(profile::annotation_of("hash_[i]"), profile::Annotation::kInlined);
-  EXPECT_EQ(profile::annotation_of("sleep_[w]"), profile::Annotation::kWakeup);
-  EXPECT_EQ(profile::annotation_of("array_[x]"), profile::Annotation::kNone);
-  EXPECT_EQ(profile::without_annotation("vfs_read_[k]"), "vfs_read");
-  EXPECT_EQ(profile::without_annotation("main"), "main");
-  // Same base name, four annotations: four different dominant channels.
-  flamegraph::Rgb k = flamegraph::frame_color("f_[k]", flamegraph::Palette::kHot);
-  flamegraph::Rgb j = flamegraph::frame_color("f_[j]", flamegraph::Palette::kHot);
-  flamegraph::Rgb i = flamegraph::frame_color("f_[i]", flamegraph::Palette::kHot);
-  flamegraph::Rgb w = flamegraph::frame_color("f_[w]", flamegraph::Palette::kHot);
+TEST(Palette, KindsHaveDistinctHues) {
+  using profile::FrameKind;
+  // Same base name, four kinds: four different dominant channels.
+  flamegraph::Rgb k =
+      flamegraph::frame_color("f_[k]", flamegraph::Palette::kHot, FrameKind::kKernel);
+  flamegraph::Rgb j = flamegraph::frame_color("f_[j]", flamegraph::Palette::kHot, FrameKind::kJit);
+  flamegraph::Rgb i =
+      flamegraph::frame_color("f_[i]", flamegraph::Palette::kHot, FrameKind::kInlined);
+  flamegraph::Rgb w =
+      flamegraph::frame_color("f_[w]", flamegraph::Palette::kHot, FrameKind::kWakeup);
   EXPECT_EQ(k.b, 0);    // orange: no blue
   EXPECT_GT(j.g, j.r);  // green
   EXPECT_GT(i.b, i.r);  // aqua

@@ -200,6 +200,38 @@ TEST(SvgStructure, DrawnFramesMatchTheFoldedInput) {
 
 // Hairline frames (>= --minwidth but < 1 px) are not elements, but the script's data has every
 // frame: same order, weights and depths as the elements, which are exactly the flagged lines.
+// A kernel frame read from folded text is drawn in the kernel's orange in every palette, a user
+// frame of the same name in the palette's colors; both are labelled without the annotation.
+TEST(SvgStructure, KernelFramesAreColoredByTheirKind) {
+  const profile::Profile p = parse("app;main;vfs_read_[k] 3\napp;main;vfs_read 1\n");
+  for (flamegraph::Palette palette : {flamegraph::Palette::kHot, flamegraph::Palette::kIo}) {
+    flamegraph::SvgOptions options;
+    options.palette = palette;
+    const std::string svg = render(p, options);
+    const ParsedSvg parsed = parse_svg(svg);
+    ASSERT_TRUE(parsed.ok);
+    std::map<std::string, std::string> fill;  // by leaf name
+    for (const DrawnFrame& f : parsed.frames)
+      if (f.path.size() == 3) fill[f.path[2]] = f.fill;
+    ASSERT_EQ(fill.size(), 2u);
+    const std::string& kernel = fill["vfs_read_[k]"];
+    ASSERT_EQ(kernel.size(), 7u);
+    EXPECT_EQ(kernel.substr(5), "00") << kernel;  // orange: no blue
+    EXPECT_GT(std::stoi(kernel.substr(1, 2), nullptr, 16),
+              std::stoi(kernel.substr(3, 2), nullptr, 16));
+    EXPECT_EQ(kernel, flamegraph::to_css(flamegraph::frame_color("vfs_read_[k]", palette,
+                                                                 profile::FrameKind::kKernel)));
+    EXPECT_EQ(fill["vfs_read"], flamegraph::to_css(flamegraph::frame_color("vfs_read", palette)));
+    EXPECT_NE(fill["vfs_read"], kernel);
+    size_t labels = 0;
+    for (size_t at = svg.find(">vfs_read</text>"); at != std::string::npos;
+         at = svg.find(">vfs_read</text>", at + 1))
+      ++labels;
+    EXPECT_EQ(labels, 2u);
+    EXPECT_EQ(svg.find("vfs_read_[k]</text>"), std::string::npos);
+  }
+}
+
 TEST(SvgStructure, DataHoldsEveryFrameAndElementsTheWideOnes) {
   std::string text = "main;big 100000\n";
   for (int i = 0; i < 50; ++i) text += "main;small" + std::to_string(i) + " 10\n";  // ~0.12 px

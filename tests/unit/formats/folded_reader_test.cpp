@@ -224,7 +224,9 @@ TEST(FoldedReader, UnnamedFunctionFramesAreOrdinaryNames) {
   EXPECT_EQ(names_of(r.profile, 0), (V{"xz", "main", "[liblzma.so.5.4.1]"}));
   EXPECT_EQ(names_of(r.profile, 1), (V{"xz", "main", "[liblzma.so.5.4.1]+0x15ae0"}));
   EXPECT_EQ(names_of(r.profile, 2), (V{"xz", "main", "[liblzma.so.5.4.1]+0x15cf0"}));
-  EXPECT_EQ(profile::annotation_of("[liblzma.so.5.4.1]+0x15ae0"), profile::Annotation::kNone);
+  const profile::FrameId unnamed = r.profile.frames(1).back();
+  EXPECT_EQ(r.profile.kind(unnamed), profile::FrameKind::kUnknown);
+  EXPECT_EQ(r.profile.label(unnamed), "[liblzma.so.5.4.1]+0x15ae0");
   EXPECT_EQ(folded(r.profile), text);  // written back as read
 }
 
@@ -270,4 +272,30 @@ TEST(FoldedReader, LinesLongerThanTheReadBufferAndNoFinalNewline) {
   ASSERT_EQ(r.profile.stack_count(), 2u);
   EXPECT_EQ(r.profile.frames(0).size(), 200001u);
   EXPECT_EQ(r.profile.total().to_string(), "7");
+}
+
+// The annotations of folded text are read into kinds and written back from them: a file with
+// every kind comes back byte for byte, and each frame has the kind its annotation says.
+TEST(FoldedReader, AnnotationsBecomeKindsAndAreWrittenBackUnchanged) {
+  const std::string text =
+      "java;Interpreter_[j];hash_[i] 2\n"
+      "java;[unknown];[libjvm.so]+0x1f00 1\n"
+      "java;main;read;vfs_read_[k] 5\n"
+      "java;main;sleep;-;waker_[w] 3\n";
+  ReadResult r = read_text(text);
+  EXPECT_EQ(r.bad, 0u) << r.diagnostics;
+  EXPECT_EQ(folded(r.profile), text);
+  using profile::FrameKind;
+  const auto kind_of = [&](std::string_view name) {
+    const std::optional<profile::FrameId> id = r.profile.find(name);
+    EXPECT_TRUE(id.has_value()) << name;
+    return id ? r.profile.kind(*id) : FrameKind::kUser;
+  };
+  EXPECT_EQ(kind_of("Interpreter_[j]"), FrameKind::kJit);
+  EXPECT_EQ(kind_of("hash_[i]"), FrameKind::kInlined);
+  EXPECT_EQ(kind_of("vfs_read_[k]"), FrameKind::kKernel);
+  EXPECT_EQ(kind_of("waker_[w]"), FrameKind::kWakeup);
+  EXPECT_EQ(kind_of("[unknown]"), FrameKind::kUnknown);
+  EXPECT_EQ(kind_of("[libjvm.so]+0x1f00"), FrameKind::kUnknown);
+  EXPECT_EQ(kind_of("read"), FrameKind::kUser);
 }

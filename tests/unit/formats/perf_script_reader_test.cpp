@@ -78,6 +78,31 @@ TEST(PerfScriptReader, AnnotatesKernelAndInlinedFramesWhenAsked) {
   EXPECT_EQ(c.metadata.count_name, "samples");
 }
 
+// The frames keep what perf's columns said: the kind the annotation options gave (or, without
+// them, a user frame) and the module.
+TEST(PerfScriptReader, FramesKeepTheirKindAndModule) {
+  for (bool annotate : {true, false}) {
+    formats::PerfScriptOptions options;
+    options.annotate_kernel = options.annotate_inline = annotate;
+    profile::Profile p;
+    formats::PerfScriptReader reader(p, options, nullptr);
+    ASSERT_TRUE(reader.read_text(kInlined, "perf.txt"));
+    const auto frame = [&](std::string_view name) {
+      const std::optional<profile::FrameId> id = p.find(name);
+      EXPECT_TRUE(id.has_value()) << name;
+      return id ? p.frame(*id) : profile::Frame{};
+    };
+    const profile::Frame fault = frame(annotate ? "asm_exc_page_fault_[k]" : "asm_exc_page_fault");
+    EXPECT_EQ(fault.name, "asm_exc_page_fault");
+    EXPECT_EQ(fault.kind, annotate ? profile::FrameKind::kKernel : profile::FrameKind::kUser);
+    EXPECT_EQ(fault.module, "[kernel.kallsyms]");
+    const profile::Frame mid = frame(annotate ? "mid_[i]" : "mid");
+    EXPECT_EQ(mid.kind, annotate ? profile::FrameKind::kInlined : profile::FrameKind::kUser);
+    EXPECT_EQ(mid.module, "");  // perf's "(inlined)" is no module
+    EXPECT_EQ(frame("main").module, "/tmp/pt/inl");
+  }
+}
+
 TEST(PerfScriptReader, RootsAreCommOrCommPidOrCommPidTid) {
   constexpr std::string_view text =
       "V8 WorkerThread 24636/25607 [000] 94564.109216: 100 cycles:\n"

@@ -169,6 +169,33 @@ TEST(PprofImport, ExpandsInlineChainsAndNamesWhatHasNoName) {
             "in.pb.gz: 1 sample(s) with negative values (a pprof difference profile?) left out\n");
 }
 
+// What a pprof location says of its frames is kept beside the folded names: the kind (from
+// the mapping), the module, the source line and the address.
+TEST(PprofImport, FramesKeepTheirKindModuleAndLine) {
+  const Profile profile = imported(pprof::gzip(pprof::encode(foreign_profile())));
+  using kiln::profile::FrameKind;
+  const auto frame = [&](std::string_view name) {
+    const std::optional<kiln::profile::FrameId> id = profile.find(name);
+    EXPECT_TRUE(id.has_value()) << name;
+    return id ? profile.frame(*id) : kiln::profile::Frame{};
+  };
+  const kiln::profile::Frame syscall = frame("do_syscall_64_[k]");
+  EXPECT_EQ(syscall.kind, FrameKind::kKernel);
+  EXPECT_EQ(syscall.name, "do_syscall_64");
+  EXPECT_EQ(syscall.module, "[kernel.kallsyms]");
+  const kiln::profile::Frame work = frame("main.work");
+  EXPECT_EQ(work.kind, FrameKind::kUser);
+  EXPECT_EQ(work.module, "/usr/bin/server");
+  EXPECT_EQ(work.file, "main.go");
+  EXPECT_EQ(work.line, 22u);
+  EXPECT_EQ(work.address, 0x402000u);
+  EXPECT_EQ(frame("main.hash:inline_[i]").kind, FrameKind::kInlined);
+  const kiln::profile::Frame libz = frame("[libz.so.1]");
+  EXPECT_EQ(libz.kind, FrameKind::kUnknown);
+  EXPECT_EQ(libz.module, "/lib/libz.so.1");
+  EXPECT_EQ(frame("[unknown]").kind, FrameKind::kUnknown);
+}
+
 TEST(PprofImport, ChoosesTheSampleType) {
   pprof::Profile p = foreign_profile();
   std::string messages;

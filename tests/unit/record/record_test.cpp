@@ -146,6 +146,47 @@ TEST(Symbolization, StackCutAtAReturnAddressInNoMapping) {
   EXPECT_NE(summary.find("address 0x3538392e32203a73 of process"), std::string::npos) << summary;
 }
 
+// What the symbolizer says of a frame reaches the Profile: kind, module, source line, address;
+// an address in no mapping is a frame of the kind unknown.
+TEST(Symbolization, FramesKeepTheirKindModuleAndLine) {
+  RawProfile raw;
+  RawStack stack;
+  stack.tgid = stack.pid = static_cast<uint32_t>(getpid());
+  stack.comm = "tester";
+  const uint64_t callee = reinterpret_cast<uint64_t>(&kiln_test_callee) + 1;
+  stack.user = {callee, kiln_test_caller()};
+  stack.kernel = {0xffffffff81000000};  // a kernel symbol, or "[kernel]" below them all
+  stack.weight = 5;
+  RawStack unmapped = stack;
+  unmapped.user = {0x1000};  // no process maps its first page
+  unmapped.kernel.clear();
+  raw.stacks = {stack, unmapped};
+
+  symbolizer::SymbolizerOptions lines;
+  lines.want_lines = true;
+  symbolizer::Symbolizer symbolizer(lines);
+  profile::Profile profile;
+  symbolize_into(raw, symbolizer, {}, profile);
+  ASSERT_EQ(profile.stack_count(), 2u);
+
+  const std::span<const profile::FrameId> frames = profile.frames(0);
+  ASSERT_EQ(frames.size(), 4u);
+  const profile::Frame leaf = profile.frame(frames[2]);
+  EXPECT_EQ(leaf.name, "kiln_test_callee");
+  EXPECT_EQ(leaf.kind, profile::FrameKind::kUser);
+  EXPECT_EQ(leaf.module, std::filesystem::read_symlink("/proc/self/exe").filename().string());
+  EXPECT_TRUE(leaf.file.ends_with("record_test.cpp")) << leaf.file;
+  EXPECT_GT(leaf.line, 0u);
+  EXPECT_EQ(leaf.address, callee);
+  EXPECT_EQ(profile.kind(frames[3]), profile::FrameKind::kKernel);
+  EXPECT_TRUE(profile.name(frames[3]).ends_with("_[k]")) << profile.name(frames[3]);
+
+  const std::span<const profile::FrameId> lost = profile.frames(1);
+  ASSERT_EQ(lost.size(), 2u);
+  EXPECT_EQ(profile.name(lost[1]), "[unknown]");
+  EXPECT_EQ(profile.kind(lost[1]), profile::FrameKind::kUnknown);
+}
+
 TEST(Symbolization, UserFramesRootFirstUnderTheCommRoot) {
   RawProfile raw;
   RawStack stack;
