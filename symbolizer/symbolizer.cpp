@@ -229,18 +229,4 @@ std::string describe_debuginfod(const DebuginfodStats& stats) {
   return result + text;
 }
 
-std::string annotated_name(const Frame& frame) {
-  switch (frame.kind) {
-    case FrameKind::kKernel:
-      return frame.function + "_[k]";
-    case FrameKind::kJit:
-      return frame.function + "_[j]";
-    case FrameKind::kInlined:
-      return frame.function + "_[i]";
-    case FrameKind::kUser:
-      break;
-  }
-  return frame.function;
-}
-
 }  // namespace kiln::symbolizer

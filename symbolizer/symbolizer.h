@@ -133,10 +133,6 @@ class Symbolizer {
 // ones when there are; empty when no debug file was asked for.
 std::string describe_debuginfod(const DebuginfodStats& stats);
 
-// "name_[k]", "name_[j]", "name_[i]" or "name": the flamegraph.pl annotation of a frame
-// used in folded stacks.
-std::string annotated_name(const Frame& frame);
-
 // Finishes a Rust legacy name that was demangled only as far as the Itanium scheme goes (as
 // perf prints them): "_$LT$a..B$u20$as$u20$C$GT$::f::h0123456789abcdef" becomes "<a::B as C>::f".
 // Names without the trailing hash are returned unchanged.
