@@ -5,7 +5,7 @@
 # (`readelf -n`), and kiln reading its pprof back into the same folded stacks.
 set -uo pipefail
 case_name=$1 kiln=$2 samples=$3
-awk_dir=$(cd "$(dirname "$0")/../../unit/pprof_cli" && pwd)
+awk_dir=$(cd "$(dirname "$0")/../../unit/cli" && pwd)
 traces_awk=$awk_dir/pprof_traces_to_folded.awk
 
 # shellcheck source=../case_setup.sh
