@@ -88,8 +88,12 @@ process_storm | exec_storm)
   # Most of the time goes to the program's own code (the rest: exec, ld.so, exit), named as such.
   program_share=$(percent "$in_program" "$total")
   between "$program_share" 60 100 || fail "only $program_share% of the storm's samples are in main or child_burn"
-  # Measured: 240-270 MiB while other builds ran on the machine (bench/RESULTS.md).
-  ((rss_kib < 300 * 1024)) || fail "kiln's peak RSS was $((rss_kib / 1024)) MiB"
+  # Measured: 240-270 MiB while other builds ran on the machine (bench/RESULTS.md), 45 MiB on a
+  # quiet one. The sanitized kiln (its wrapper sets ASAN_OPTIONS) is not held to it: freed
+  # memory waits in ASan's quarantine (256 MiB) and the shadow adds more (300-580 MiB measured).
+  if [[ -z ${ASAN_OPTIONS:-} ]]; then
+    ((rss_kib < 300 * 1024)) || fail "kiln's peak RSS was $((rss_kib / 1024)) MiB"
+  fi
   lost_records=$(sed -nE 's/^  lost: ([0-9]+) records of what new processes mapped.*/\1/p' run.err)
   pass "$share% of $user_total storm samples with user frames named ($unknown [unknown]), $program_share% in main or child_burn; storm ${storm_seconds} s, ${lost_records:-0} mapping records lost, kiln peak RSS $((rss_kib / 1024)) MiB"
   ;;
