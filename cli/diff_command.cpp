@@ -63,7 +63,7 @@ profile::Profile read_profile(const std::string& path, const std::string& sample
     throw InputError("kiln diff: " + path + ": no stacks (empty profile): was the program " +
                      "running while it was recorded?");
   }
-  if (profile.has_before()) {
+  if (profile.find_column(profile::kBeforeColumn)) {
     throw InputError("kiln diff: " + path +
                      ": two-column (differential) folded input; kiln diff takes two "
                      "single-column profiles, BEFORE and AFTER");

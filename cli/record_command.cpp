@@ -8,6 +8,7 @@
 #include <functional>
 #include <iostream>
 #include <sstream>
+#include <string_view>
 
 #include "cli/commands.h"
 #include "record/record.h"
@@ -87,7 +88,7 @@ struct Recorded {
   bool state_frames = false;
   flamegraph::SvgOptions svg;               // its title replaced by --title
   std::vector<std::string> pprof_comments;  // besides the losses of recording.counters
-  record::OnStack on_stack;                 // sees each stack as it is symbolized
+  std::string_view events_column;           // the Profile column of RawStack::events, if any
   std::function<record::Summary(const profile::Profile&)> summary;
 };
 
@@ -100,9 +101,10 @@ int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer
   const record::Recording& recording = recorded.recording;
   record::SymbolizeOptions symbolize = symbolize_options(options, recording);
   symbolize.state_frames = recorded.state_frames;
+  symbolize.events_column = recorded.events_column;
   profile::Profile profile;
   const record::CutStacks cut =
-      record::symbolize_into(recording.raw, symbolizer, symbolize, profile, recorded.on_stack);
+      record::symbolize_into(recording.raw, symbolizer, symbolize, profile);
   profile.metadata.measured = recorded.measured;
   profile.metadata.frequency_hz = recorded.hz;
   profile.metadata.duration_s = recording.seconds;
@@ -190,12 +192,9 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   recorded.measured = "off-cpu";
   recorded.lost = result.lost();
   recorded.svg = record::off_cpu_svg_options(result, describe_targets(options.targets));
-  record::BlockingStacks blocking;
-  recorded.on_stack = [&blocking](const record::RawStack& raw,
-                                  std::span<const profile::FrameId> frames,
-                                  uint64_t us) { blocking.add(frames, us, raw.events); };
-  recorded.summary = [&result, &blocking](const profile::Profile& profile) {
-    return record::off_cpu_summary(result, profile, blocking);
+  recorded.events_column = record::kBlocksColumn;
+  recorded.summary = [&result](const profile::Profile& profile) {
+    return record::off_cpu_summary(result, profile);
   };
   return record_tail(options, symbolizer, std::move(recorded), command);
 }

@@ -102,7 +102,7 @@ int run_render(const RenderArgs& args) {
     std::cerr << "kiln render: every count in the input is zero: nothing to draw\n";
     return kInputError;
   }
-  if (profile.has_before()) {
+  if (profile.find_column(profile::kBeforeColumn)) {
     std::cerr << "kiln render: two-column (differential) input: frame sizes use the second "
                  "column; `kiln diff BEFORE AFTER` draws differential colors\n";
   }

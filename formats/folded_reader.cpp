@@ -87,10 +87,12 @@ class FoldedReader::LineParser {
     }
     if (stack.empty()) return reader_.report(source_, number, "no frames before the count");
     intern_frames(stack);
+    Profile& profile = reader_.profile_;
+    profile.add_stack(ids_, weight);
     if (before) {
-      reader_.profile_.add_stack(ids_, *before, weight);
-    } else {
-      reader_.profile_.add_stack(ids_, weight);
+      if (!before_column_)
+        before_column_ = profile.add_column(profile::kBeforeColumn, profile.metadata.count_name);
+      profile.set_value(*before_column_, profile.stack_count() - 1, *before);
     }
     ++reader_.stacks_read_;
   }
@@ -153,6 +155,7 @@ class FoldedReader::LineParser {
   std::vector<FrameId> ids_;
   std::vector<std::string_view> names_;  // frames of the current line not shared with the last
   std::vector<uint32_t> ends_;           // offset of the `;` (or end) after each frame
+  std::optional<size_t> before_column_;  // once a two-column line was read
 };
 
 FoldedReader::FoldedReader(Profile& into, std::ostream* diagnostics)

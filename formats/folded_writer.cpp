@@ -1,4 +1,5 @@
 // FoldedWriter: Profile -> merged, sorted folded text.
+#include <optional>
 #include <ostream>
 
 #include "formats/formats.h"
@@ -27,6 +28,7 @@ void FoldedWriter::write(const Profile& profile, std::ostream& out) const {
     for (const auto& [key, value] : m.extra) text += "# " + key + ": " + value + '\n';
   }
   Profile merged = profile.merged();
+  const std::optional<size_t> before = merged.find_column(profile::kBeforeColumn);
   for (size_t s = 0; s < merged.stack_count(); ++s) {
     bool first = true;
     for (FrameId f : merged.frames(s)) {
@@ -35,8 +37,8 @@ void FoldedWriter::write(const Profile& profile, std::ostream& out) const {
       first = false;
     }
     text += ' ';
-    if (merged.has_before()) {
-      text += merged.before(s).to_string();
+    if (before) {  // differential input: "stack BEFORE AFTER"
+      text += merged.value(*before, s).to_string();
       text += ' ';
     }
     text += merged.weight(s).to_string();

@@ -4,8 +4,10 @@
 // without symbols.
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <ostream>
 #include <unordered_map>
+#include <vector>
 
 #include "formats/formats.h"
 #include "formats/text_input.h"
@@ -72,12 +74,15 @@ class PprofReader::Converter {
     named_.resize(p.locations.size());
   }
 
-  // Adds every sample with a positive value in column `column`; returns how many were not.
-  uint64_t add_samples(size_t column) {
+  // Adds every sample with a positive value of sample type `primary` as a stack weighing that
+  // value, with its positive values of the other types in the Profile columns `columns` names
+  // (one per sample type; none for the primary one). Returns how many samples had a negative
+  // value of `primary`.
+  uint64_t add_samples(size_t primary, const std::vector<std::optional<size_t>>& columns) {
     uint64_t skipped = 0;
     std::vector<FrameId> stack;
     for (const pprof::Sample& sample : p_.samples) {
-      const int64_t value = sample.values[column];
+      const int64_t value = sample.values[primary];
       if (value <= 0) {
         skipped += value < 0;
         continue;
@@ -89,6 +94,10 @@ class PprofReader::Converter {
         stack.insert(stack.end(), frames.begin(), frames.end());
       }
       into_.add_stack(stack, Weight::from_integer(static_cast<uint64_t>(value)));
+      for (size_t type = 0; type < columns.size(); ++type)
+        if (columns[type] && sample.values[type] > 0)
+          into_.set_value(*columns[type], into_.stack_count() - 1,
+                          Weight::from_integer(static_cast<uint64_t>(sample.values[type])));
     }
     return skipped;
   }
@@ -237,7 +246,15 @@ bool PprofReader::read_bytes(std::string_view bytes, std::string_view source) {
   sample_type_ = type_name(chosen);
 
   Profile read;
-  const uint64_t negative = Converter(p, read).add_samples(column);
+  // The other sample types become named columns with their pprof units (the first of a name).
+  std::vector<std::optional<size_t>> columns(p.sample_types.size());
+  for (size_t i = 0; i < p.sample_types.size(); ++i) {
+    const std::string& type = p.strings[static_cast<size_t>(p.sample_types[i].type)];
+    if (i != column && type != p.strings[static_cast<size_t>(chosen.type)] &&
+        !read.find_column(type))
+      columns[i] = read.add_column(type, p.strings[static_cast<size_t>(p.sample_types[i].unit)]);
+  }
+  const uint64_t negative = Converter(p, read).add_samples(column, columns);
   if (negative > 0 && diagnostics_)
     *diagnostics_ << source << ": " << negative
                   << " sample(s) with negative values (a pprof difference profile?) left out\n";

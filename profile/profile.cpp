@@ -1,4 +1,5 @@
-// Profile: interned frames and stacks stored flat (one id array for every stack).
+// Profile: interned frames and stacks stored flat (one id array for every stack); value columns
+// one array each, only as long as their last value.
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -178,15 +179,6 @@ void Profile::add_stack(std::span<const FrameId> root_first, Weight weight) {
   end_stack(weight);
 }
 
-void Profile::add_stack(std::span<const FrameId> root_first, Weight before, Weight weight) {
-  before_.resize(weights_.size());  // earlier one-column stacks had no "before" weight
-  before_.push_back(before);
-  frames_.insert(frames_.end(), root_first.begin(), root_first.end());
-  offsets_.push_back(frames_.size());
-  weights_.push_back(weight);
-  total_ += weight;
-}
-
 void Profile::reserve(size_t stacks, size_t frames) {
   frames_.reserve(frames_.size() + frames);
   offsets_.reserve(offsets_.size() + stacks);
@@ -197,8 +189,25 @@ void Profile::reserve(size_t stacks, size_t frames) {
 void Profile::end_stack(Weight weight) {
   offsets_.push_back(frames_.size());
   weights_.push_back(weight);
-  if (!before_.empty()) before_.push_back(Weight{});
   total_ += weight;
+}
+
+size_t Profile::add_column(std::string_view name, std::string_view unit) {
+  if (std::optional<size_t> found = find_column(name)) return *found;
+  columns_.push_back({{std::string(name), std::string(unit)}, {}});
+  return columns_.size() - 1;
+}
+
+std::optional<size_t> Profile::find_column(std::string_view name) const {
+  for (size_t c = 0; c < columns_.size(); ++c)
+    if (columns_[c].column.name == name) return c;
+  return std::nullopt;
+}
+
+void Profile::set_value(size_t column, size_t stack, Weight value) {
+  std::vector<Weight>& values = columns_[column].values;
+  if (stack >= values.size()) values.resize(stack + 1);  // stacks before it hold zero
+  values[stack] = value;
 }
 
 void Profile::add_stack(std::span<const std::string_view> root_first, Weight weight) {
@@ -218,15 +227,17 @@ void Profile::add_stack(std::initializer_list<std::string_view> root_first, Weig
 void Profile::append(const Profile& other) {
   std::vector<FrameId> remap(other.names_.size());
   for (size_t i = 0; i < remap.size(); ++i) remap[i] = copy_frame(other, static_cast<FrameId>(i));
+  const size_t first = stack_count();
   std::vector<FrameId> stack;
   for (size_t s = 0; s < other.stack_count(); ++s) {
     stack.clear();
     for (FrameId f : other.frames(s)) stack.push_back(remap[f]);
-    if (other.has_before()) {
-      add_stack(stack, other.before(s), other.weight(s));
-    } else {
-      add_stack(stack, other.weight(s));
-    }
+    add_stack(stack, other.weight(s));
+  }
+  for (const ValueColumn& from : other.columns_) {
+    const size_t c = add_column(from.column.name, from.column.unit);
+    for (size_t s = 0; s < from.values.size(); ++s)
+      if (!from.values[s].is_zero()) set_value(c, first + s, from.values[s]);
   }
   ProfileMetadata& m = metadata;
   const ProfileMetadata& o = other.metadata;
@@ -253,25 +264,24 @@ Profile Profile::merged() const {
 
   Profile out;
   out.metadata = metadata;
+  for (const ValueColumn& c : columns_) out.add_column(c.column.name, c.column.unit);
   std::vector<FrameId> remap(names_.size(), kNoFrame);
   std::vector<FrameId> stack;
   for (size_t i = 0; i < order.size();) {
     auto f = frames(order[i]);
-    Weight w, b;
+    Weight w;
     size_t j = i;
-    for (; j < order.size() && std::ranges::equal(frames(order[j]), f); ++j) {
-      w += weight(order[j]);
-      b += before(order[j]);
-    }
+    for (; j < order.size() && std::ranges::equal(frames(order[j]), f); ++j) w += weight(order[j]);
     stack.clear();
     for (FrameId id : f) {
       if (remap[id] == kNoFrame) remap[id] = out.copy_frame(*this, id);
       stack.push_back(remap[id]);
     }
-    if (has_before()) {
-      out.add_stack(stack, b, w);
-    } else {
-      out.add_stack(stack, w);
+    out.add_stack(stack, w);
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      Weight sum;
+      for (size_t k = i; k < j; ++k) sum += value(c, order[k]);
+      if (!sum.is_zero()) out.set_value(c, out.stack_count() - 1, sum);
     }
     i = j;
   }

@@ -1,13 +1,18 @@
 // profile: kiln's in-memory profile, the model every stage after recording works on: stacks of
-// interned frames (root first; a name, a kind and where known a location) with exact decimal
-// weights, plus what was measured. It uses nothing else of kiln; every later stage (formats,
-// flamegraph, diff, record, cli) uses it.
+// interned frames (root first; a name, a kind and where known a location), named value columns
+// of exact decimal numbers per stack (the weight every stage draws and compares, in
+// metadata.count_name; besides it any number of named columns with their units, such as the
+// BEFORE column of differential folded input or the blocks of an off-CPU recording), plus what
+// was measured. It uses nothing else of kiln; every later stage (formats, flamegraph, diff,
+// record, cli) uses it.
 //
 // A profiler builds a Profile directly:
 //   Profile p;
 //   p.metadata.measured = "cpu"; p.metadata.count_name = "samples"; p.metadata.frequency_hz = 99;
 //   p.add_stack({"app", "main", "parse", "memcpy_[k]"}, Weight::from_integer(42));
 //   FrameId f = p.intern(Frame{.name = "memcpy", .kind = FrameKind::kKernel});  // the same frame
+//   const size_t blocks = p.add_column("blocks", "count");
+//   p.set_value(blocks, p.stack_count() - 1, Weight::from_integer(3));  // that stack's blocks
 // and formats/formats.h reads and writes it as folded text, perf script text or pprof.
 #pragma once
 
@@ -120,7 +125,8 @@ struct Frame {
 Frame folded_frame(std::string_view text);
 
 // ---------------------------------------------------------------------------------------------
-// Profile: stacks (frames root first, names interned) with weights, plus what was measured.
+// Profile: stacks (frames root first, names interned) with weights and named value columns,
+// plus what was measured.
 
 using FrameId = uint32_t;                         // index of an interned frame in its Profile
 inline constexpr FrameId kNoFrame = 0xffffffffu;  // no frame (the root of a tree)
@@ -134,6 +140,16 @@ struct ProfileMetadata {
   // Other `# key: value` header lines of a folded file, in input order.
   std::vector<std::pair<std::string, std::string>> extra;
 };
+
+// A named value column beside the weights: one more number per stack. A stack given no value
+// in a column has zero there.
+struct Column {
+  std::string name;  // "before", "blocks", "alloc_space"
+  std::string unit;  // "samples", "us", "count", "bytes", ...
+};
+// The column of the first count of two-column (differential) folded input ("stack BEFORE
+// AFTER"; the weight is AFTER), in the weights' unit.
+inline constexpr std::string_view kBeforeColumn = "before";
 
 class Profile {
  public:
@@ -177,9 +193,6 @@ class Profile {
   void add_stack(std::span<const std::string_view> root_first, Weight weight);
   void add_stack(std::span<const std::string> root_first, Weight weight);
   void add_stack(std::initializer_list<std::string_view> root_first, Weight weight);
-  // For two-column (differential) folded input: `weight` is the second column, `before` the
-  // first one. Profiles with any such stack report has_before().
-  void add_stack(std::span<const FrameId> root_first, Weight before, Weight weight);
 
   // Room for this many more stacks and frames (avoids regrowing the arrays of a large input).
   void reserve(size_t stacks, size_t frames);
@@ -188,16 +201,30 @@ class Profile {
   std::span<const FrameId> frames(size_t stack) const {
     return {frames_.data() + offsets_[stack], frames_.data() + offsets_[stack + 1]};
   }
+  // The primary column: what graphs draw and diffs compare, in metadata.count_name.
   Weight weight(size_t stack) const { return weights_[stack]; }
-  bool has_before() const { return !before_.empty(); }
-  Weight before(size_t stack) const { return before_.empty() ? Weight{} : before_[stack]; }
   Weight total() const { return total_; }
   bool empty() const { return weights_.empty(); }
 
-  // Appends every stack of `other` (frames re-interned); fills metadata fields that are unset.
+  // Named value columns besides the weights; a Profile has none until one is added, and costs
+  // nothing for columns it does not have. The index of the column named `name`, added with
+  // `unit` if there is none yet (an existing column keeps its unit).
+  size_t add_column(std::string_view name, std::string_view unit);
+  std::optional<size_t> find_column(std::string_view name) const;
+  size_t column_count() const { return columns_.size(); }
+  const Column& column(size_t column) const { return columns_[column].column; }
+  Weight value(size_t column, size_t stack) const {
+    const std::vector<Weight>& values = columns_[column].values;
+    return stack < values.size() ? values[stack] : Weight{};
+  }
+  void set_value(size_t column, size_t stack, Weight value);
+
+  // Appends every stack of `other` (frames re-interned) with its values in every column (added
+  // by name); fills metadata fields that are unset.
   void append(const Profile& other);
-  // A copy with identical stacks merged (weights added) and stacks sorted by frame names
-  // (byte order, root first): deterministic whatever the input order.
+  // A copy with identical stacks merged (weights and the values of every column added) and
+  // stacks sorted by frame names (byte order, root first): deterministic whatever the input
+  // order.
   Profile merged() const;
 
   ProfileMetadata metadata;
@@ -221,8 +248,12 @@ class Profile {
   std::vector<FrameId> frames_;
   std::vector<uint64_t> offsets_{0};
   std::vector<Weight> weights_;
-  std::vector<Weight> before_;
   Weight total_;
+  struct ValueColumn {
+    Column column;
+    std::vector<Weight> values;  // per stack up to the last one given a value
+  };
+  std::vector<ValueColumn> columns_;
 };
 // Frame names may hold any bytes; the writers that must emit valid text (the SVG's XML, the
 // diff's JSON) check them with this. Length (2 to 4) of the valid UTF-8 sequence of a code

@@ -2,6 +2,8 @@
 // wait for the end, same process snapshots), and the summary of what it measured.
 #include <algorithm>
 #include <cinttypes>
+#include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <string_view>
@@ -79,25 +81,38 @@ std::string abbreviate(const profile::Profile& profile, std::span<const profile:
   return text;
 }
 
-}  // namespace
+// Blocked time and blocks of the stacks of `profile` with the same frames, added up.
+struct BlockingStack {
+  std::span<const profile::FrameId> frames;
+  uint64_t us = 0;
+  uint64_t blocks = 0;
+};
 
-void BlockingStacks::add(std::span<const profile::FrameId> frames, uint64_t us, uint64_t blocks) {
-  auto [it, inserted] = by_frames_.try_emplace({frames.begin(), frames.end()});
-  it->second.frames = it->first;
-  it->second.us += us;
-  it->second.blocks += blocks;
+uint64_t integer(profile::Weight weight) {
+  return static_cast<uint64_t>(weight.units() / profile::Weight::kUnitsPerOne);
 }
 
-std::vector<BlockingStacks::Stack> BlockingStacks::top(size_t count) const {
-  std::vector<Stack> top;
-  for (const auto& [frames, stack] : by_frames_) top.push_back(stack);
+// The `count` stacks with the most blocked time, longest first.
+std::vector<BlockingStack> top_blocking_stacks(const profile::Profile& profile, size_t count) {
+  const std::optional<size_t> blocks = profile.find_column(kBlocksColumn);
+  std::map<std::vector<profile::FrameId>, BlockingStack> by_frames;
+  for (size_t s = 0; s < profile.stack_count(); ++s) {
+    const std::span<const profile::FrameId> frames = profile.frames(s);
+    auto [it, inserted] = by_frames.try_emplace({frames.begin(), frames.end()});
+    it->second.frames = frames;  // in `profile`, which outlives the map
+    it->second.us += integer(profile.weight(s));
+    if (blocks) it->second.blocks += integer(profile.value(*blocks, s));
+  }
+  std::vector<BlockingStack> top;
+  for (const auto& [frames, stack] : by_frames) top.push_back(stack);
   std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.us > b.us; });
   if (top.size() > count) top.resize(count);
   return top;
 }
 
-Summary off_cpu_summary(const OffCpuRecording& result, const profile::Profile& profile,
-                        const BlockingStacks& blocking) {
+}  // namespace
+
+Summary off_cpu_summary(const OffCpuRecording& result, const profile::Profile& profile) {
   const SampleCounters& c = result.recording.counters;
   const OffCpuCounters& o = result.offcpu;
   Summary summary;
@@ -140,12 +155,12 @@ Summary off_cpu_summary(const OffCpuRecording& result, const profile::Profile& p
     notes.push_back(
         summary_line("%" PRIu64 " blocks longer than --max-block-us not counted", o.above_max));
 
-  const std::vector<BlockingStacks::Stack> top = blocking.top(10);
+  const std::vector<BlockingStack> top = top_blocking_stacks(profile, 10);
   const double total = profile.total().to_double();
   if (!top.empty() && total > 0) {
     summary.table.push_back(
         "top blocking stacks by off-CPU time (share, time, blocks, mean block):");
-    for (const BlockingStacks::Stack& b : top)
+    for (const BlockingStack& b : top)
       summary.table.push_back(summary_line(
           "%6.2f%%  %10.3f s  %7" PRIu64 " x %9.3f ms  %s",
           100.0 * static_cast<double>(b.us) / total, b.us / 1e6, b.blocks,

@@ -5,9 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <map>
-#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flamegraph/flamegraph.h"
@@ -39,28 +38,14 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
 flamegraph::SvgOptions off_cpu_svg_options(const OffCpuRecording& recording,
                                            const std::string& targets);
 
-// Blocked time and blocks by symbolized stack, each raw stack added with the frames it became
-// (symbolize_into's on_stack): raw stacks that differ only in what symbolization drops (return
-// addresses within one function, thread ids under one comm) are one.
-class BlockingStacks {
- public:
-  void add(std::span<const profile::FrameId> frames, uint64_t us, uint64_t blocks);
-  struct Stack {
-    std::span<const profile::FrameId> frames;
-    uint64_t us = 0;
-    uint64_t blocks = 0;
-  };
-  // The `count` stacks with the most blocked time, longest first.
-  std::vector<Stack> top(size_t count) const;
-
- private:
-  std::map<std::vector<profile::FrameId>, Stack> by_frames_;
-};
+// The Profile column an off-CPU recording's blocks go in (SymbolizeOptions::events_column),
+// in unit "count": a stack's number of blocks beside its blocked time.
+inline constexpr std::string_view kBlocksColumn = "blocks";
 
 // The stderr summary (print_summary): blocked time, threads, blocks, losses and filters, the top
-// 10 blocking stacks by time with their number of blocks and mean block. `profile` is
-// symbolize_into's result for recording.raw, `blocking` its stacks with their blocks.
-Summary off_cpu_summary(const OffCpuRecording& recording, const profile::Profile& profile,
-                        const BlockingStacks& blocking);
+// 10 blocking stacks by time with their number of blocks (the kBlocksColumn of `profile`) and
+// mean block. `profile` is symbolize_into's result for recording.raw; raw stacks that became the
+// same frames (return addresses within one function, thread ids under one comm) are one line.
+Summary off_cpu_summary(const OffCpuRecording& recording, const profile::Profile& profile);
 
 }  // namespace kiln::record

@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -139,12 +140,13 @@ std::string_view wall_state_frame(uint32_t state) {
 }
 
 CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
-                         const SymbolizeOptions& options, profile::Profile& profile,
-                         const OnStack& on_stack) {
+                         const SymbolizeOptions& options, profile::Profile& profile) {
   constexpr size_t kExamples = 20;
   profile.metadata.count_name = raw.profile_unit();
   CutStacks cut;
   AddressFrames frames(symbolizer, options, profile);
+  std::optional<size_t> events;
+  if (!options.events_column.empty()) events = profile.add_column(options.events_column, "count");
   std::vector<profile::FrameId> ids;
   for (const RawStack& stack : raw.stacks) {
     const uint64_t weight = raw.profile_weight(stack);
@@ -172,7 +174,9 @@ CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symboliz
     if (options.state_frames && stack.state != 0)
       ids.push_back(profile.intern(wall_state_frame(stack.state)));
     profile.add_stack(ids, profile::Weight::from_integer(weight));
-    if (on_stack) on_stack(stack, profile.frames(profile.stack_count() - 1), weight);
+    if (events)
+      profile.set_value(*events, profile.stack_count() - 1,
+                        profile::Weight::from_integer(stack.events));
   }
   return cut;
 }

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
-#include <span>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -30,6 +29,9 @@ struct SymbolizeOptions {
   // --wall: off-CPU stacks end in a frame naming the state the thread waited in
   // (flamegraph::wall_state_frame).
   bool state_frames = false;
+  // The Profile column (unit "count") that RawStack::events fill, such as the blocks of an
+  // off-CPU recording (kBlocksColumn); none when empty.
+  std::string_view events_column{};
 };
 // The frame a wait of RawStack::state `state` (an OFFCPU_STATE_* bit) ends in with --wall.
 std::string_view wall_state_frame(uint32_t state);
@@ -44,17 +46,14 @@ struct CutStacks {
   uint64_t weight = 0;                                  // in the Profile's unit
   std::vector<std::pair<uint32_t, uint64_t>> examples;  // the first few: {tgid, address}
 };
-// Called with each raw stack, the frames it became in the Profile and its weight there.
-using OnStack = std::function<void(const RawStack& raw, std::span<const profile::FrameId> frames,
-                                   uint64_t weight)>;
 // Turns addresses into frame names: root frame (comm / comm-PID / comm-PID/TID), user frames
 // (JIT `_[j]`, inlined `_[i]`) then kernel frames (`_[k]`); one Profile stack per raw stack,
-// weighing RawProfile::profile_weight, and the Profile's count_name set to its unit.
+// weighing RawProfile::profile_weight (with its events in options.events_column, if named),
+// and the Profile's count_name set to its unit.
 // Returns the stacks it cut at a return address that is in no mapping of its process (and,
 // before an exec, of its parent): drawn from the frame inside it, under [truncated].
 CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
-                         const SymbolizeOptions& options, profile::Profile& profile,
-                         const OnStack& on_stack = {});
+                         const SymbolizeOptions& options, profile::Profile& profile);
 // The summary's line on cut stacks (none when there are none); `verbose`: their addresses.
 void print_cut_stacks(std::FILE* out, const CutStacks& cut, uint64_t total_weight, bool verbose);
 

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "flamegraph/flamegraph.h"
@@ -132,9 +133,10 @@ TEST(FoldedReaderInferno, DifferentialInputKeepsBothColumns) {
   ReadResult r = read_files(
       {kInferno / "differential" / "perf-cycles-instructions-01-collapsed-all-diff.txt"});
   EXPECT_EQ(r.bad, 0u);
-  ASSERT_TRUE(r.profile.has_before());
+  const std::optional<size_t> column = r.profile.find_column(profile::kBeforeColumn);
+  ASSERT_TRUE(column.has_value());
   profile::Weight before;
-  for (size_t s = 0; s < r.profile.stack_count(); ++s) before += r.profile.before(s);
+  for (size_t s = 0; s < r.profile.stack_count(); ++s) before += r.profile.value(*column, s);
   EXPECT_EQ(before.to_string(), "333");             // first column
   EXPECT_EQ(r.profile.total().to_string(), "513");  // second column: the frame sizes
 }
@@ -156,6 +158,32 @@ TEST(FoldedReaderInferno, NameAttributeFilesAreNotFoldedAndEveryLineIsReported) 
   EXPECT_EQ(r.bad, 3u);
   EXPECT_NE(r.diagnostics.find("nameattr.txt:1: the count 'hreflang=\"en-us\"' is not"),
             std::string::npos);
+}
+
+// "stack BEFORE AFTER": AFTER is the weight, BEFORE the "before" column in the same unit; a
+// sorted two-column file is written back byte for byte, and identical stacks add both columns.
+TEST(FoldedReader, TwoColumnInputIsReadAndWrittenBackUnchanged) {
+  const std::string text =
+      "# countname: us\n"
+      "main;parse 10 12\n"
+      "main;parse;memcpy 0.5 0\n"
+      "main;work 3 7\n";
+  ReadResult r = read_text(text);
+  EXPECT_EQ(r.bad, 0u);
+  const std::optional<size_t> before = r.profile.find_column(profile::kBeforeColumn);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(r.profile.column(*before).unit, "us");
+  ASSERT_EQ(r.profile.stack_count(), 3u);
+  EXPECT_EQ(r.profile.value(*before, 0).to_string(), "10");
+  EXPECT_EQ(r.profile.value(*before, 1).to_string(), "0.5");
+  EXPECT_EQ(r.profile.value(*before, 2).to_string(), "3");
+  EXPECT_EQ(r.profile.total().to_string(), "19");
+  std::ostringstream out;
+  formats::FoldedWriter{.write_metadata = true}.write(r.profile, out);
+  EXPECT_EQ(out.str(), text);
+
+  ReadResult twice = read_text("main;work 3 7\nmain;work 1 2\n");
+  EXPECT_EQ(folded(twice.profile), "main;work 4 9\n");
 }
 
 TEST(FoldedReader, CrlfBlankLinesCommentsAndTabs) {

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "record/record.h"
 
@@ -35,18 +37,17 @@ profile::Profile blocked_profile() {
   return profile;
 }
 
-// The stacks of `profile` as symbolize_into hands them over, the i-th with blocks[i] blocks;
-// blocked_profile() has 200 sleeps of 10 ms and 300 reads of 5 ms.
-std::string summary_of(const OffCpuRecording& result, const profile::Profile& profile,
+// The summary of `profile` as symbolize_into makes it, the i-th stack with blocks[i] blocks in
+// its blocks column; blocked_profile() has 200 sleeps of 10 ms and 300 reads of 5 ms.
+std::string summary_of(const OffCpuRecording& result, profile::Profile profile,
                        const std::vector<uint64_t>& blocks = {200, 300}) {
-  BlockingStacks blocking;
+  const size_t column = profile.add_column(kBlocksColumn, "count");
   for (size_t i = 0; i < profile.stack_count(); ++i)
-    blocking.add(profile.frames(i), static_cast<uint64_t>(profile.weight(i).to_double()),
-                 blocks.at(i));
+    profile.set_value(column, i, profile::Weight::from_integer(blocks.at(i)));
   char* text = nullptr;
   size_t size = 0;
   std::FILE* out = open_memstream(&text, &size);
-  Summary parts = off_cpu_summary(result, profile, blocking);
+  Summary parts = off_cpu_summary(result, profile);
   parts.written = {"blocked.svg"};
   print_summary(out, parts, profile);
   std::fclose(out);
@@ -119,7 +120,7 @@ TEST(OffCpuSummary, RawStacksThatSymbolizeAlikeAreOneLine) {
   profile.add_stack({"sleeper", "main", "clock_nanosleep", "hrtimer_nanosleep_[k]",
                      "do_nanosleep_[k]", "schedule_[k]", "__schedule_[k]"},
                     profile::Weight::from_integer(1'000'000));
-  const std::string summary = summary_of(two_threads(), profile, {200, 300, 100});
+  const std::string summary = summary_of(two_threads(), std::move(profile), {200, 300, 100});
   EXPECT_NE(summary.find("66.67%       3.000 s      300 x    10.000 ms  sleeper;"),
             std::string::npos)
       << summary;

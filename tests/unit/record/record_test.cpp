@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -224,8 +226,8 @@ TEST(Symbolization, UserFramesRootFirstUnderTheCommRoot) {
 }
 
 // Blocked time is recorded in nanoseconds and drawn in microseconds, rounded once per stack;
-// each stack's blocks go with it to the summary's blocking stacks, however the stacks merge.
-TEST(Symbolization, NanosecondsBecomeMicrosecondsPerStackWithTheirBlocks) {
+// each stack's blocks go with it in the Profile's blocks column, however the stacks merge.
+RawProfile blocked_in_test_functions() {
   RawProfile raw;
   raw.unit = RawUnit::kNanoseconds;
   RawStack stack;
@@ -241,14 +243,18 @@ TEST(Symbolization, NanosecondsBecomeMicrosecondsPerStackWithTheirBlocks) {
   raw.stacks[2].comm = "other";
   raw.stacks[2].weight = 7'000'000;  // 7000 us in 40 blocks
   raw.stacks[2].events = 40;
+  return raw;
+}
+
+TEST(Symbolization, NanosecondsBecomeMicrosecondsPerStackWithTheirBlocks) {
+  const RawProfile raw = blocked_in_test_functions();
   EXPECT_EQ(raw.total_weight(), 7'003'999u);
 
   symbolizer::Symbolizer symbolizer;
   profile::Profile profile;
-  BlockingStacks blocking;
-  symbolize_into(raw, symbolizer, {}, profile,
-                 [&blocking](const RawStack& raw_stack, std::span<const profile::FrameId> frames,
-                             uint64_t us) { blocking.add(frames, us, raw_stack.events); });
+  SymbolizeOptions options;
+  options.events_column = kBlocksColumn;
+  symbolize_into(raw, symbolizer, options, profile);
   EXPECT_EQ(profile.metadata.count_name, "us");
   std::ostringstream folded;
   formats::FoldedWriter{false}.write(profile, folded);
@@ -256,14 +262,53 @@ TEST(Symbolization, NanosecondsBecomeMicrosecondsPerStackWithTheirBlocks) {
             "other;kiln_test_caller;kiln_test_callee 7000\n"
             "tester;kiln_test_caller;kiln_test_callee 4\n");
 
-  const std::vector<BlockingStacks::Stack> top = blocking.top(10);
-  ASSERT_EQ(top.size(), 2u);
-  EXPECT_EQ(profile.name(top[0].frames.front()), "other");
-  EXPECT_EQ(top[0].us, 7000u);
-  EXPECT_EQ(top[0].blocks, 40u);
-  EXPECT_EQ(profile.name(top[1].frames.front()), "tester");
-  EXPECT_EQ(top[1].us, 4u);
-  EXPECT_EQ(top[1].blocks, 3u);
+  const profile::Profile merged = profile.merged();
+  const std::optional<size_t> blocks = merged.find_column("blocks");
+  ASSERT_TRUE(blocks.has_value());
+  EXPECT_EQ(merged.column(*blocks).unit, "count");
+  ASSERT_EQ(merged.stack_count(), 2u);
+  EXPECT_EQ(merged.name(merged.frames(0).front()), "other");
+  EXPECT_EQ(merged.weight(0), profile::Weight::from_integer(7000));
+  EXPECT_EQ(merged.value(*blocks, 0), profile::Weight::from_integer(40));
+  EXPECT_EQ(merged.name(merged.frames(1).front()), "tester");
+  EXPECT_EQ(merged.weight(1), profile::Weight::from_integer(4));
+  EXPECT_EQ(merged.value(*blocks, 1), profile::Weight::from_integer(3));
+
+  // An on-CPU recording names no events column: its Profile has none.
+  profile::Profile on_cpu;
+  symbolize_into(raw, symbolizer, {}, on_cpu);
+  EXPECT_EQ(on_cpu.column_count(), 0u);
+}
+
+// The off-CPU summary's top stacks give the blocks of the raw stacks each symbolized stack is
+// made of, and their mean block.
+TEST(Symbolization, OffCpuSummaryGivesTheBlocksOfEachSymbolizedStack) {
+  OffCpuRecording result;
+  result.recording.raw = blocked_in_test_functions();
+  result.recording.counters.samples = 43;
+  result.threads = 3;
+  result.blocked_ns = result.recording.raw.total_weight();
+  symbolizer::Symbolizer symbolizer;
+  profile::Profile profile;
+  SymbolizeOptions options;
+  options.events_column = kBlocksColumn;
+  symbolize_into(result.recording.raw, symbolizer, options, profile);
+
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&text, &size);
+  print_summary(out, off_cpu_summary(result, profile), profile);
+  std::fclose(out);
+  const std::string summary(text, size);
+  std::free(text);
+  EXPECT_NE(summary.find(" 99.94%       0.007 s       40 x     0.175 ms  "
+                         "other;kiln_test_caller;kiln_test_callee\n"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("  0.06%       0.000 s        3 x     0.001 ms  "
+                         "tester;kiln_test_caller;kiln_test_callee\n"),
+            std::string::npos)
+      << summary;
 }
 
 TEST(Outputs, WritesByExtensionAndRejectsUnknownOnes) {
