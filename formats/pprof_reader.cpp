@@ -246,12 +246,13 @@ bool PprofReader::read_bytes(std::string_view bytes, std::string_view source) {
   sample_type_ = type_name(chosen);
 
   Profile read;
-  // The other sample types become named columns with their pprof units (the first of a name).
+  // The other sample types become named columns with their pprof units (the first of a name);
+  // one named "before" is left out: that column means a differential profile's first count.
   std::vector<std::optional<size_t>> columns(p.sample_types.size());
   for (size_t i = 0; i < p.sample_types.size(); ++i) {
     const std::string& type = p.strings[static_cast<size_t>(p.sample_types[i].type)];
     if (i != column && type != p.strings[static_cast<size_t>(chosen.type)] &&
-        !read.find_column(type))
+        type != profile::kBeforeColumn && !read.find_column(type))
       columns[i] = read.add_column(type, p.strings[static_cast<size_t>(p.sample_types[i].unit)]);
   }
   const uint64_t negative = Converter(p, read).add_samples(column, columns);

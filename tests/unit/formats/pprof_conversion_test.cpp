@@ -238,6 +238,16 @@ TEST(PprofImport, OtherSampleTypesAreNamedColumns) {
   EXPECT_EQ(counts.column(0).unit, "nanoseconds");
 }
 
+// "before" is the first count of differential folded input; a pprof sample type of that name
+// must not turn a profile into one (render would draw it as a differential graph).
+TEST(PprofImport, ASampleTypeNamedBeforeIsNotTheDifferentialColumn) {
+  pprof::Profile p = foreign_profile();
+  p.strings[static_cast<size_t>(p.sample_types[0].type)] = "before";  // was "samples"
+  const Profile profile = imported(pprof::encode(p));
+  EXPECT_EQ(profile.metadata.count_name, "ns");
+  EXPECT_FALSE(profile.find_column(profile::kBeforeColumn));
+}
+
 TEST(PprofImport, MalformedProfilesAreErrorsNamingTheFile) {
   const std::string good = pprof::gzip(pprof::encode(foreign_profile()));
   struct Case {
