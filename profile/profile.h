@@ -16,7 +16,6 @@
 // and formats/formats.h reads and writes it as folded text, perf script text or pprof.
 #pragma once
 
-#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -28,101 +27,10 @@
 #include <utility>
 #include <vector>
 
+#include "profile/frame.h"
+#include "profile/weight.h"
+
 namespace kiln::profile {
-
-// ---------------------------------------------------------------------------------------------
-// Weight: an exact, non-negative decimal count (samples, microseconds, ...). Stored as an
-// unsigned 128-bit number of 10^-9 units, so integer weights up to 2^63 and sums of millions of
-// them neither overflow nor lose precision, and fractional weights ("31.23") add up exactly.
-class Weight {
- public:
-  using Units = unsigned __int128;
-  static constexpr int kFractionDigits = 9;
-  static constexpr uint64_t kUnitsPerOne = 1'000'000'000;
-
-  constexpr Weight() = default;
-  static constexpr Weight from_units(Units units) {
-    Weight w;
-    w.units_ = units;
-    return w;
-  }
-  static constexpr Weight from_integer(uint64_t value) {
-    return from_units(static_cast<Units>(value) * kUnitsPerOne);
-  }
-  // Parses "42", "31.23", "6." or ".5" (no sign, no exponent). Digits beyond the 9th fractional
-  // one are truncated. nullopt if the text is not such a number or exceeds 10^27.
-  static std::optional<Weight> parse(std::string_view text);
-
-  constexpr Units units() const { return units_; }
-  constexpr bool is_zero() const { return units_ == 0; }
-  bool is_integer() const { return units_ % kUnitsPerOne == 0; }
-  double to_double() const;
-  // Shortest exact decimal: "42", "31.23".
-  std::string to_string() const;
-
-  constexpr Weight& operator+=(Weight other) {
-    units_ += other.units_;
-    return *this;
-  }
-  friend constexpr Weight operator+(Weight a, Weight b) { return a += b; }
-  // Saturates at zero (weights are never negative).
-  friend constexpr Weight operator-(Weight a, Weight b) {
-    return from_units(a.units_ > b.units_ ? a.units_ - b.units_ : 0);
-  }
-  friend constexpr auto operator<=>(Weight a, Weight b) = default;
-
- private:
-  Units units_ = 0;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Frames: what a frame is (its kind) beside its name, and where it is when known.
-
-enum class FrameKind : uint8_t {
-  kUser,     // code of a user-space binary or library, with a symbol
-  kKernel,   // kernel code (with or without a symbol: "[kernel]")
-  kJit,      // code generated at run time, named by a perf map
-  kInlined,  // inlined into the frame below it (its caller)
-  kWakeup,   // the waker's stack under a wakeup (flamegraph.pl's `_[w]`)
-  kUnknown,  // user-space code without a symbol: "[unknown]", "[libfoo.so]",
-             // "[python3.11]+0x1b3f20"
-};
-
-// The annotation by which folded text writes a kind: "_[k]", "_[j]", "_[i]", "_[w]"; none ("")
-// for user and unknown frames (flamegraph.pl and inferno read the same suffixes).
-constexpr std::string_view annotation(FrameKind kind) {
-  switch (kind) {
-    case FrameKind::kKernel:
-      return "_[k]";
-    case FrameKind::kJit:
-      return "_[j]";
-    case FrameKind::kInlined:
-      return "_[i]";
-    case FrameKind::kWakeup:
-      return "_[w]";
-    case FrameKind::kUser:
-    case FrameKind::kUnknown:
-      break;
-  }
-  return {};
-}
-
-// A frame: its name without annotation, its kind and, where known, where it is. The views point
-// into whatever the caller interns from, or into the Profile for Profile::frame().
-struct Frame {
-  std::string_view name;
-  FrameKind kind = FrameKind::kUser;
-  std::string_view module{};  // "libc.so.6", "[kernel]", "perf-42.map"; empty when unknown
-  std::string_view file{};    // source file; empty when unknown
-  uint32_t line = 0;          // 0 when unknown
-  uint64_t address = 0;       // an address in the frame (see Profile::intern); 0 when unknown
-};
-
-// The frame a folded name stands for: the annotation read into the kind, and a name in brackets
-// ("[unknown]", "[libfoo.so]", "[python3.11]+0x1b3f20": how kiln, perf and stackcollapse-perf.pl
-// name code without a symbol) read as kUnknown, except the frames kiln adds itself
-// ("[truncated]" and the --wall states), which are user frames. No location.
-Frame folded_frame(std::string_view text);
 
 // ---------------------------------------------------------------------------------------------
 // Profile: stacks (frames root first, names interned) with weights and named value columns,
