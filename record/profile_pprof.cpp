@@ -160,7 +160,7 @@ class RecordingPprof {
     std::vector<symbolizer::Frame> frames =
         symbolizer_.symbolize_user(static_cast<pid_t>(tgid), address);
     // As symbolize_into: a child's samples from before its exec are in its parent's code.
-    if (frames.size() == 1 && frames[0].function == "[unknown]" && options_.parent_of)
+    if (in_no_mapping(frames) && options_.parent_of)
       if (const uint32_t parent = options_.parent_of(tgid); parent > 1) {
         frames = symbolizer_.symbolize_user(static_cast<pid_t>(parent), address);
         owner = parent;

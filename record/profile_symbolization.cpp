@@ -59,45 +59,48 @@ class AddressFrames {
     }
     return it->second;
   }
+  // Interns the frame at its first use; from then on the profile holds its strings, so the
+  // cache lets go of its own.
   profile::FrameId id(Frame& frame) {
     if (frame.id == profile::kNoFrame) {
-      frame.id = profile_.intern(profile::Frame{.name = frame.name,
+      frame.id = profile_.intern(profile::Frame{.name = std::move(frame.name),
                                                 .kind = frame.kind,
-                                                .module = frame.module,
-                                                .file = frame.file,
+                                                .module = std::move(frame.module),
+                                                .file = std::move(frame.file),
                                                 .line = frame.line,
                                                 .address = frame.address});
+      frame.name = frame.module = frame.file = std::string();
     }
     return frame.id;
   }
 
  private:
-  static profile::FrameKind kind_of(const symbolizer::Frame& frame) {
-    switch (frame.kind) {
+  static profile::FrameKind kind_of(symbolizer::FrameKind kind) {
+    switch (kind) {
       case symbolizer::FrameKind::kKernel:
         return profile::FrameKind::kKernel;
       case symbolizer::FrameKind::kJit:
         return profile::FrameKind::kJit;
       case symbolizer::FrameKind::kInlined:
         return profile::FrameKind::kInlined;
+      case symbolizer::FrameKind::kUnknown:
+      case symbolizer::FrameKind::kUnmapped:
+        return profile::FrameKind::kUnknown;
       case symbolizer::FrameKind::kUser:
         break;
     }
-    // The symbolizer names code without a symbol "[module]" or "[module]+0xSTART".
-    return frame.function.starts_with('[') ? profile::FrameKind::kUnknown
-                                           : profile::FrameKind::kUser;
+    return profile::FrameKind::kUser;
   }
   static std::vector<Frame> converted(std::vector<symbolizer::Frame>& frames, uint64_t address) {
     std::vector<Frame> result;
     result.reserve(frames.size());
     for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
-      const profile::FrameKind kind = kind_of(*it);  // before the name is moved away
       result.push_back({.name = std::move(it->function),
                         .module = std::move(it->module),
                         .file = std::move(it->file),
                         .line = it->line,
                         .address = address,
-                        .kind = kind});
+                        .kind = kind_of(it->kind)});
     }
     return result;
   }
@@ -129,7 +132,7 @@ uint64_t lookup_address(const std::vector<uint64_t>& addresses, size_t index) {
 }  // namespace
 
 bool in_no_mapping(const std::vector<symbolizer::Frame>& frames) {
-  return frames.size() == 1 && frames[0].function == "[unknown]" && frames[0].module == "[unknown]";
+  return frames.size() == 1 && frames[0].kind == symbolizer::FrameKind::kUnmapped;
 }
 
 std::string_view wall_state_frame(uint32_t state) {

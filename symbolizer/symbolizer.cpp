@@ -50,7 +50,8 @@ struct Symbolizer::Impl {
   const std::vector<FrameView>& unknown(std::string_view module, FrameKind kind) {
     views.assign(1,
                  FrameView{.function = text(in_brackets(module)), .module = module, .kind = kind});
-    return counted();
+    ++counters.unknown;
+    return views;
   }
 
   // Frames for a link-time address in `binary`, computed once per (binary, address) and
@@ -65,28 +66,23 @@ struct Symbolizer::Impl {
       cache.insert(&binary, vaddr, computed);
       refs = computed;
     }
-    if (refs.empty()) return unknown(name, FrameKind::kUser);
+    if (refs.empty()) return unknown(name, FrameKind::kUnknown);
     views.clear();
     for (const FrameRef& ref : refs) {
       FrameView& frame = views.emplace_back();
       if (ref.function) {
         frame.function = *ref.function;
         if (ref.mangled && frame.function != ref.mangled) frame.mangled = ref.mangled;
-      } else if (ref.function_start) {
-        frame.function = text(unnamed_function(name, *ref.function_start));
       } else {
-        frame.function = text(in_brackets(name));
+        frame.function = text(ref.function_start ? unnamed_function(name, *ref.function_start)
+                                                 : in_brackets(name));
       }
       frame.module = name;
       if (ref.file) frame.file = ref.file;
       frame.line = ref.line;
-      frame.kind = ref.kind;
+      frame.kind = !ref.function && ref.kind == FrameKind::kUser ? FrameKind::kUnknown : ref.kind;
     }
-    return counted();
-  }
-
-  const std::vector<FrameView>& counted() {
-    if (views.size() == 1 && views[0].function.starts_with("[")) ++counters.unknown;
+    if (views.size() == 1 && views[0].kind == FrameKind::kUnknown) ++counters.unknown;
     return views;
   }
 
@@ -131,7 +127,7 @@ const std::vector<FrameView>& Symbolizer::view_user(pid_t tgid, uint64_t address
   ++impl_->counters.addresses;
   bool known = false;
   const process::SnapshotMapping* mapping = impl_->processes.find(tgid, address, &known);
-  if (!known) return impl_->unknown("[unknown]", FrameKind::kUser);
+  if (!known) return impl_->unknown("[unknown]", FrameKind::kUnmapped);
   if (!mapping || !mapping->binary) {
     // JIT code lives in anonymous memory and is named by the process's perf map.
     if (!mapping || mapping->name == "[anon]" || !mapping->path.starts_with("/")) {
@@ -150,11 +146,11 @@ const std::vector<FrameView>& Symbolizer::view_user(pid_t tgid, uint64_t address
                                                              " of process " + std::to_string(tgid) +
                                                              " is in no executable mapping");
     }
-    return impl_->unknown(mapping ? std::string_view(mapping->name) : "[unknown]",
-                          FrameKind::kUser);
+    return mapping ? impl_->unknown(mapping->name, FrameKind::kUnknown)
+                   : impl_->unknown("[unknown]", FrameKind::kUnmapped);
   }
   auto vaddr = mapping->binary->file->offset_to_vaddr(address - mapping->start + mapping->offset);
-  if (!vaddr) return impl_->unknown(mapping->name, FrameKind::kUser);
+  if (!vaddr) return impl_->unknown(mapping->name, FrameKind::kUnknown);
   return impl_->module_frames(*mapping->binary, *vaddr, mapping->name);
 }
 
@@ -188,14 +184,14 @@ const std::vector<FrameView>& Symbolizer::view_file(const std::string& path, uin
     const size_t slash = path.rfind('/');
     impl.last_name = impl.text(slash == std::string::npos ? path : path.substr(slash + 1));
   }
-  if (!impl.last_binary) return impl.unknown(impl.last_name, FrameKind::kUser);
+  if (!impl.last_binary) return impl.unknown(impl.last_name, FrameKind::kUnknown);
   uint64_t vaddr = address;
   if (kind == AddressKind::kFileOffset) {
     auto translated = impl.last_binary->file->offset_to_vaddr(address);
     if (!translated) {
       impl.processes.problems().note(kUnmappedAddress,
                                      path + ": file offset is in no loadable segment");
-      return impl.unknown(impl.last_name, FrameKind::kUser);
+      return impl.unknown(impl.last_name, FrameKind::kUnknown);
     }
     vaddr = *translated;
   }

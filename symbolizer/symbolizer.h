@@ -19,7 +19,10 @@ class ProcessTable;
 
 namespace kiln::symbolizer {
 
-enum class FrameKind { kUser, kKernel, kJit, kInlined };
+// kUnknown: code without a symbol, named by its module ("[libfoo.so]", "[python3.11]+0x1b3f20").
+// kUnmapped: an address in no mapping of its process (or of a process kiln does not know),
+// named "[unknown]": for a return address, data that a frame-pointer walk read as one.
+enum class FrameKind { kUser, kKernel, kJit, kInlined, kUnknown, kUnmapped };
 
 struct Frame {
   // Demangled, without parameter list unless Options::full_signatures. Without a symbol:

@@ -107,6 +107,7 @@ TEST(ElfSymbolization, AddressWithoutSymbolIsNamedAfterTheModule) {
       symbolizer.symbolize_file(kDir + "/kiln_sample_pie", 0x10, AddressKind::kVirtualAddress);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].function, "[kiln_sample_pie]");
+  EXPECT_EQ(frames[0].kind, FrameKind::kUnknown);
   EXPECT_EQ(symbolizer.stats().unknown, 1u);
 }
 

@@ -201,10 +201,12 @@ TEST(ProcessSymbolization, UnknownPlacesAreNamedAndCounted) {
   Symbolizer symbolizer;
   auto unmapped = symbolizer.symbolize_user(getpid(), 0x10);
   EXPECT_EQ(unmapped.back().function, "[unknown]");
+  EXPECT_EQ(unmapped.back().kind, FrameKind::kUnmapped);
   EXPECT_EQ(symbolizer.stats().unmapped_addresses, 1u);
   // A pid that does not exist (pid_max is at most 2^22).
   auto gone = symbolizer.symbolize_user(1 << 23, 0x401000);
   EXPECT_EQ(gone.back().function, "[unknown]");
+  EXPECT_EQ(gone.back().kind, FrameKind::kUnmapped);
   EXPECT_EQ(symbolizer.stats().exited_processes, 1u);
   EXPECT_FALSE(symbolizer.stats().messages.empty());
 }
