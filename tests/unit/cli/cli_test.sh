@@ -2,80 +2,64 @@
 # cli_test.sh CASE KILN CMAKE BUILD_DIR: one case of kiln's command line as a user meets it.
 set -uo pipefail
 case_name=$1 kiln=$2 cmake=$3 build=$4
-unset DEBUGINFOD_URLS  # nothing may leave the machine (see tests/debuginfod/server.sh)
-work=$(mktemp -d /tmp/kiln-cli.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
-# expect STATUS FIRST_LINE ARGS...: runs kiln ARGS; checks the exit status and that the first
-# line of stderr is exactly FIRST_LINE.
-expect() {
-  local want=$1 line=$2
-  shift 2
-  "$kiln" "$@" >out.txt 2>err.txt
-  local got=$?
-  ((got == want)) || fail "kiln $* exited $got, expected $want: $(cat err.txt)"
-  [[ $(head -1 err.txt) == "$line" ]] || fail "kiln $* said
-$(cat err.txt)
-expected
-$line"
-}
+kiln_command=("$kiln")
+# shellcheck source=../cli_case.sh
+source "$(dirname "$0")/../cli_case.sh" cli
 
 case $case_name in
 unknown_command)
-  expect 1 "kiln: unknown command 'reocrd'; did you mean 'record'?" reocrd -o x.svg
-  expect 1 "kiln: unknown command 'rendr'; did you mean 'render'?" rendr a.folded
-  expect 1 "kiln: unknown command 'symbolise'; did you mean 'symbolize'?" symbolise 0x10
-  expect 1 "kiln: unknown command 'frobnicate'; the commands are render, symbolize, record, diff, collapse, convert" frobnicate
-  expect 1 "kiln: which command? one of render, symbolize, record, diff, collapse, convert (kiln --help)"
+  expect_first_line 1 "kiln: unknown command 'reocrd'; did you mean 'record'?" reocrd -o x.svg
+  expect_first_line 1 "kiln: unknown command 'rendr'; did you mean 'render'?" rendr a.folded
+  expect_first_line 1 "kiln: unknown command 'symbolise'; did you mean 'symbolize'?" symbolise 0x10
+  expect_first_line 1 "kiln: unknown command 'frobnicate'; the commands are render, symbolize, record, diff, collapse, convert" frobnicate
+  expect_first_line 1 "kiln: which command? one of render, symbolize, record, diff, collapse, convert (kiln --help)"
   ;;
 unknown_option)
-  expect 1 "kiln record: unknown option '--frequncy'; did you mean '--frequency'? (kiln record --help)" \
+  expect_first_line 1 "kiln record: unknown option '--frequncy'; did you mean '--frequency'? (kiln record --help)" \
     record --frequncy 99
-  expect 1 "kiln record: unknown option '--frequncy'; did you mean '--frequency'? (kiln record --help)" \
+  expect_first_line 1 "kiln record: unknown option '--frequncy'; did you mean '--frequency'? (kiln record --help)" \
     record --frequncy=99 -- true
-  expect 1 "kiln render: unknown option '--widht'; did you mean '--width'? (kiln render --help)" \
+  expect_first_line 1 "kiln render: unknown option '--widht'; did you mean '--width'? (kiln render --help)" \
     render --widht 800 a.folded
-  expect 1 "kiln symbolize: unknown option '--no-inline'; did you mean '--no-inlines'? (kiln symbolize --help)" \
+  expect_first_line 1 "kiln symbolize: unknown option '--no-inline'; did you mean '--no-inlines'? (kiln symbolize --help)" \
     symbolize --elf "$kiln" --no-inline 0x10
-  expect 1 "kiln diff: unknown option '--fail'; did you mean '--fail-on'? (kiln diff --help)" \
+  expect_first_line 1 "kiln diff: unknown option '--fail'; did you mean '--fail-on'? (kiln diff --help)" \
     diff a.folded b.folded --fail total:5
-  expect 1 "kiln diff: unknown option '--zzzz' (kiln diff --help)" diff a.folded b.folded --zzzz
-  expect 1 "kiln diff: unexpected argument 'c.folded' (kiln diff --help)" diff a.folded b.folded c.folded
+  expect_first_line 1 "kiln diff: unknown option '--zzzz' (kiln diff --help)" diff a.folded b.folded --zzzz
+  expect_first_line 1 "kiln diff: unexpected argument 'c.folded' (kiln diff --help)" diff a.folded b.folded c.folded
   # A value of the wrong type is named with the type expected, not in CLI11's words.
-  expect 1 "kiln record: --frequency 'abc': not a valid HZ (kiln record --help)" record -F abc
-  expect 1 "kiln render: --factor 'x2': not a valid FACTOR (kiln render --help)" render a.folded --factor x2
+  expect_first_line 1 "kiln record: --frequency 'abc': not a valid HZ (kiln record --help)" record -F abc
+  expect_first_line 1 "kiln render: --factor 'x2': not a valid FACTOR (kiln render --help)" render a.folded --factor x2
   ;;
 command_without_separator)
   # Without `--` the command's words used to be taken as more outputs (-o ls: unknown format).
-  expect 1 "kiln record: -o takes one FILE per use; to record a command put it after --: kiln record -o e.folded -- ls" \
+  expect_first_line 1 "kiln record: -o takes one FILE per use; to record a command put it after --: kiln record -o e.folded -- ls" \
     record -o e.folded ls
-  expect 1 "kiln record: -o takes one FILE per use; to record a command put it after --: kiln record -F 999 -o e.svg -- sh -c 'exit 3'" \
+  expect_first_line 1 "kiln record: -o takes one FILE per use; to record a command put it after --: kiln record -F 999 -o e.svg -- sh -c 'exit 3'" \
     record -F 999 -o e.svg sh -c 'exit 3'
-  expect 1 "kiln record: -p takes one PID[,PID] per use; to record a command put it after --: kiln record -p 1,2 -- sleep 1" \
+  expect_first_line 1 "kiln record: -p takes one PID[,PID] per use; to record a command put it after --: kiln record -p 1,2 -- sleep 1" \
     record -p 1,2 sleep 1
-  expect 1 "kiln record: unexpected argument 'ls'; to record a command put it after --: kiln record -- ls -l" \
+  expect_first_line 1 "kiln record: unexpected argument 'ls'; to record a command put it after --: kiln record -- ls -l" \
     record ls -l
   [[ ! -e e.folded && ! -e e.svg ]] || fail "an output was written"
   ;;
 write_errors)
   printf 'main;work 5\n' >p.folded
-  expect 1 "kiln render: cannot write /nonexistent/dir/x.svg: No such file or directory" \
+  expect_first_line 1 "kiln render: cannot write /nonexistent/dir/x.svg: No such file or directory" \
     render p.folded -o /nonexistent/dir/x.svg
-  expect 1 "kiln render: writing /dev/full failed: No space left on device" render p.folded -o /dev/full
-  expect 1 "kiln diff: cannot write /nonexistent/d.svg: No such file or directory" \
+  expect_first_line 1 "kiln render: writing /dev/full failed: No space left on device" render p.folded -o /dev/full
+  expect_first_line 1 "kiln diff: cannot write /nonexistent/d.svg: No such file or directory" \
     diff p.folded p.folded -o /nonexistent/d.svg
-  expect 1 "kiln diff: cannot write report /nonexistent/r.md: No such file or directory" \
+  expect_first_line 1 "kiln diff: cannot write report /nonexistent/r.md: No such file or directory" \
     diff p.folded p.folded --report /nonexistent/r.md
   # Before recording (no root needed to get there), not after it.
-  expect 1 "kiln record: -o /nonexistent/x.svg: cannot write into /nonexistent: No such file or directory" \
+  expect_first_line 1 "kiln record: -o /nonexistent/x.svg: cannot write into /nonexistent: No such file or directory" \
     record -o /nonexistent/x.svg -- true
   ;;
 symbolize_missing_elf)
-  expect 1 "kiln symbolize: cannot read /nonexistent: No such file or directory" \
+  expect_first_line 1 "kiln symbolize: cannot read /nonexistent: No such file or directory" \
     symbolize --elf /nonexistent 0x10
-  expect 1 "kiln symbolize: $work is not a file (--elf takes an executable or library)" \
+  expect_first_line 1 "kiln symbolize: $work is not a file (--elf takes an executable or library)" \
     symbolize --elf "$work" 0x10
   ;;
 help)

@@ -4,26 +4,10 @@
 # `kiln diff` reading perf script text directly.
 set -uo pipefail
 case_name=$1 kiln=$2 data=$3
-work=$(mktemp -d /tmp/kiln-collapse-cli.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
+kiln_command=("$kiln")
+# shellcheck source=../cli_case.sh
+source "$(dirname "$0")/../cli_case.sh" collapse-cli
 perf_txt=$data/flamegraph/test/perf-funcab-pid-01.txt
-
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
-# expect STATUS REGEX ARGS...: runs kiln ARGS, checks the exit status and that stderr matches
-# REGEX (EMPTY: that stderr is empty).
-expect() {
-  local want=$1 regex=$2
-  shift 2
-  "$kiln" "$@" >out.txt 2>err.txt
-  local got=$?
-  ((got == want)) || fail "kiln $* exited $got, expected $want: $(cat err.txt)"
-  if [[ $regex == EMPTY ]]; then
-    [[ ! -s err.txt ]] || fail "kiln $* wrote to stderr: $(cat err.txt)"
-    return
-  fi
-  grep -qE -- "$regex" err.txt || fail "stderr of kiln $* does not match '$regex': $(cat err.txt)"
-}
 
 case $case_name in
 output_file)

@@ -6,20 +6,10 @@
 set -uo pipefail
 case_name=$1 kiln=$2 data=$3
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d /tmp/kiln-pprof-cli.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
+kiln_command=("$kiln")
+# shellcheck source=../cli_case.sh
+source "$(dirname "$0")/../cli_case.sh" pprof-cli
 
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
-# expect STATUS REGEX ARGS...: runs kiln ARGS, checks the exit status and that stderr matches REGEX.
-expect() {
-  local want=$1 regex=$2
-  shift 2
-  "$kiln" "$@" >out.txt 2>err.txt
-  local got=$?
-  ((got == want)) || fail "kiln $* exited $got, expected $want: $(cat err.txt)"
-  grep -qE -- "$regex" err.txt || fail "stderr of kiln $* does not match '$regex': $(cat err.txt)"
-}
 # Go offline, its caches in the scratch directory.
 go_offline() {
   command -v go >/dev/null || { echo "SKIP: go not installed (scripts/install-deps.sh)"; exit 77; }

@@ -3,25 +3,9 @@
 # of bad input (file and line), the gate's verdict on stderr, and the report formats.
 set -uo pipefail
 case_name=$1 kiln=$2 data=$3
-work=$(mktemp -d /tmp/kiln-diff-cli.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
-# expect STATUS REGEX ARGS...: runs kiln diff ARGS, checks the exit status and that stderr
-# matches REGEX (EMPTY: that stderr is empty).
-expect() {
-  local want=$1 regex=$2
-  shift 2
-  "$kiln" diff "$@" >out.txt 2>err.txt
-  local got=$?
-  ((got == want)) || fail "kiln diff $* exited $got, expected $want: $(cat err.txt)"
-  if [[ $regex == EMPTY ]]; then
-    [[ ! -s err.txt ]] || fail "kiln diff $* wrote to stderr: $(cat err.txt)"
-    return
-  fi
-  grep -qE -- "$regex" err.txt || fail "stderr of kiln diff $* does not match '$regex': $(cat err.txt)"
-}
+kiln_command=("$kiln" diff)
+# shellcheck source=../cli_case.sh
+source "$(dirname "$0")/../cli_case.sh" diff-cli
 
 case $case_name in
 missing_file)
