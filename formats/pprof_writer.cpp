@@ -50,24 +50,39 @@ class PprofBuilder {
       p_.comments.push_back(strings_("lost: " + std::to_string(m.lost_samples) + " samples"));
     if (!m.measured.empty()) p_.comments.push_back(strings_("measured: " + m.measured));
 
-    uint64_t rounded = 0, clamped = 0;
     const Profile merged = folded_.merged();
-    for (size_t s = 0; s < merged.stack_count(); ++s) {
-      pprof::Sample& sample = p_.samples.emplace_back();
-      add_locations(merged, merged.frames(s), sample.location_ids);
-      const Weight w = merged.weight(s);
+    // The named columns (a pprof file's other sample types, a differential profile's BEFORE)
+    // follow as sample types of their own, but for a name already written (`cpu`).
+    std::vector<size_t> columns;
+    for (size_t c = 0; c < merged.column_count(); ++c) {
+      const profile::Column& column = merged.column(c);
+      const int64_t name = strings_(column.name);
+      if (std::ranges::any_of(p_.sample_types, [&](const auto& t) { return t.type == name; }))
+        continue;
+      columns.push_back(c);
+      p_.sample_types.push_back({name, strings_(unit_of(column.unit))});
+    }
+    uint64_t rounded = 0, clamped = 0;
+    // pprof values are 64-bit integers: a weight is rounded to the nearest, and clamped.
+    auto value_of = [&](Weight w) {
       if (!w.is_integer()) ++rounded;
       const Weight::Units whole = (w.units() + Weight::kUnitsPerOne / 2) / Weight::kUnitsPerOne;
       constexpr auto kMax = static_cast<Weight::Units>(std::numeric_limits<int64_t>::max());
       if (whole > kMax) ++clamped;
-      const auto value = static_cast<int64_t>(std::min(whole, kMax));
+      return static_cast<int64_t>(std::min(whole, kMax));
+    };
+    for (size_t s = 0; s < merged.stack_count(); ++s) {
+      pprof::Sample& sample = p_.samples.emplace_back();
+      add_locations(merged, merged.frames(s), sample.location_ids);
+      const int64_t value = value_of(merged.weight(s));
       sample.values.push_back(value);
       if (nanos_per_sample > 0) sample.values.push_back(value * nanos_per_sample);
+      for (size_t c : columns) sample.values.push_back(value_of(merged.value(c, s)));
     }
     if (warning && (rounded || clamped)) {
       *warning = std::to_string(rounded + clamped) +
-                 " stack weight(s) are not whole numbers up to 2^63 and were rounded: pprof "
-                 "values are 64-bit integers";
+                 " value(s) are not whole numbers up to 2^63 and were rounded: pprof values "
+                 "are 64-bit integers";
     }
     return std::move(p_);
   }

@@ -116,8 +116,8 @@ TEST(PprofExport, FractionalWeightsAreRoundedWithAWarning) {
   std::string warning;
   const Profile back = imported(pprof::encode(exported(folded, &warning)));
   EXPECT_EQ(warning,
-            "2 stack weight(s) are not whole numbers up to 2^63 and were rounded: pprof values "
-            "are 64-bit integers");
+            "2 value(s) are not whole numbers up to 2^63 and were rounded: pprof values are "
+            "64-bit integers");
   EXPECT_EQ(folded_text(back), "a 1\na;b 3\n");
 }
 
@@ -236,6 +236,29 @@ TEST(PprofImport, OtherSampleTypesAreNamedColumns) {
   ASSERT_EQ(counts.column_count(), 1u);
   EXPECT_EQ(counts.column(0).name, "cpu");
   EXPECT_EQ(counts.column(0).unit, "nanoseconds");
+}
+
+// pprof to pprof (`kiln convert heap.pb.gz -o out.pb.gz`) keeps every sample type: the ones not
+// drawn travel as columns and are written back as sample types with their units.
+TEST(PprofRoundTrip, EverySampleTypeComesBack) {
+  pprof::Profile heap = foreign_profile();
+  pprof::StringTable s(heap.strings);
+  heap.sample_types.push_back({s("alloc_space"), s("bytes")});
+  for (pprof::Sample& sample : heap.samples) sample.values.push_back(1000 * sample.values[0]);
+  heap.default_sample_type = s("cpu");
+  const pprof::Profile out = exported(imported(pprof::encode(heap)));
+  std::vector<std::string> types;
+  for (const pprof::ValueType& t : out.sample_types)
+    types.push_back(out.strings[static_cast<size_t>(t.type)] + "/" +
+                    out.strings[static_cast<size_t>(t.unit)]);
+  // The drawn type (cpu, the default) comes first, then the others.
+  EXPECT_EQ(types,
+            (std::vector<std::string>{"cpu/nanoseconds", "samples/count", "alloc_space/bytes"}));
+  for (const std::string type : {"samples", "alloc_space"}) {
+    EXPECT_EQ(folded_text(imported(pprof::encode(out), type)),
+              folded_text(imported(pprof::encode(heap), type)))
+        << type;
+  }
 }
 
 // "before" is the first count of differential folded input; a pprof sample type of that name
