@@ -137,7 +137,14 @@ int run_render(const RenderArgs& args) {
   tree_options.order =
       args.sort == "weight" ? flamegraph::SiblingOrder::kWeight : flamegraph::SiblingOrder::kName;
   tree_options.min_fraction = flamegraph::min_drawn_fraction(svg);
+  // From here on nothing is interned, and once the tree is built only the names are read: a
+  // large profile gives back its name index and its stacks (issue 14: 100k deep stacks in at
+  // most 50 MB).
+  const size_t stack_count = profile.stack_count();
+  const profile::Weight total = profile.total();
+  profile.drop_name_index();
   flamegraph::FrameTree tree = flamegraph::FrameTree::build(profile, tree_options);
+  profile.clear_stacks();
 
   std::unique_ptr<std::ofstream> file;
   std::ostream* out = &std::cout;
@@ -167,9 +174,8 @@ int run_render(const RenderArgs& args) {
     std::string unit = args.factor != 1.0       ? std::string("counts")
                        : svg.count_name.empty() ? profile.metadata.count_name
                                                 : svg.count_name;
-    std::cerr << "kiln render: wrote " << args.output << " (" << profile.stack_count()
-              << " stacks, " << stats.frames_drawn << " frames, " << profile.total().to_string()
-              << ' ' << unit << ")\n";
+    std::cerr << "kiln render: wrote " << args.output << " (" << stack_count << " stacks, "
+              << stats.frames_drawn << " frames, " << total.to_string() << ' ' << unit << ")\n";
   }
   return kSuccess;
 }

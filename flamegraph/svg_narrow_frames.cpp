@@ -9,29 +9,57 @@ namespace kiln::flamegraph::svg {
 namespace {
 
 // Per FrameId, the weight of the frames of that name that are not drawn and have no ancestor of
-// the same name: those the tree pruned, and those the layout left out (in the tree, not in
-// `boxes`). What a search adds for frames too narrow to draw.
-std::vector<Weight> narrow_by_name(const FrameTree& tree, const std::vector<FrameBox>& boxes) {
-  std::span<const Weight> pruned = tree.pruned_by_name();
-  std::vector<Weight> by_name(pruned.begin(), pruned.end());
-  by_name.resize(tree.profile().name_count());
-  std::vector<uint32_t> on_path(by_name.size());
-  std::vector<NodeId> path;  // ancestors of the node visited, root excluded
-  size_t next_box = 0;
-  for (NodeId n = 1; n < tree.size(); ++n) {
-    while (!path.empty() && tree.depth(path.back()) >= tree.depth(n)) {
-      --on_path[tree.frame(path.back())];
-      path.pop_back();
+// the same name: those the tree pruned (FrameTree::pruned_by_name, not copied: a deep profile
+// has hundreds of thousands of names) and the few the layout left out (in the tree, not in
+// `boxes`), kept aside. What a search adds for frames too narrow to draw.
+class NarrowWeights {
+ public:
+  NarrowWeights(const FrameTree& tree, const std::vector<FrameBox>& boxes)
+      : pruned_(tree.pruned_by_name()), has_left_out_(tree.profile().name_count()) {
+    std::vector<uint32_t> on_path(tree.profile().name_count());
+    std::vector<NodeId> path;  // ancestors of the node visited, root excluded
+    size_t next_box = 0;
+    for (NodeId n = 1; n < tree.size(); ++n) {
+      while (!path.empty() && tree.depth(path.back()) >= tree.depth(n)) {
+        --on_path[tree.frame(path.back())];
+        path.pop_back();
+      }
+      while (next_box < boxes.size() && boxes[next_box].node < n) ++next_box;
+      bool drawn = next_box < boxes.size() && boxes[next_box].node == n;
+      FrameId f = tree.frame(n);
+      if (!drawn && on_path[f] == 0) {
+        left_out_.emplace_back(f, tree.weight(n));
+        has_left_out_[f] = true;
+      }
+      ++on_path[f];
+      path.push_back(n);
     }
-    while (next_box < boxes.size() && boxes[next_box].node < n) ++next_box;
-    bool drawn = next_box < boxes.size() && boxes[next_box].node == n;
-    FrameId f = tree.frame(n);
-    if (!drawn && on_path[f] == 0) by_name[f] += tree.weight(n);
-    ++on_path[f];
-    path.push_back(n);
+    // One entry per name, in FrameId order, for the binary search of operator[].
+    std::ranges::sort(left_out_, {}, &std::pair<FrameId, Weight>::first);
+    size_t kept = 0;
+    for (const auto& [f, w] : left_out_) {
+      if (kept > 0 && left_out_[kept - 1].first == f) {
+        left_out_[kept - 1].second += w;
+      } else {
+        left_out_[kept++] = {f, w};
+      }
+    }
+    left_out_.resize(kept);
   }
-  return by_name;
-}
+
+  Weight operator[](FrameId f) const {
+    Weight w = f < pruned_.size() ? pruned_[f] : Weight{};
+    if (!has_left_out_[f]) return w;
+    auto it = std::ranges::lower_bound(left_out_, f, {}, &std::pair<FrameId, Weight>::first);
+    if (it != left_out_.end() && it->first == f) w += it->second;
+    return w;
+  }
+
+ private:
+  std::span<const Weight> pruned_;
+  std::vector<bool> has_left_out_;  // per FrameId: in left_out_ (most names are not)
+  std::vector<std::pair<FrameId, Weight>> left_out_;
+};
 
 }  // namespace
 
@@ -48,12 +76,12 @@ void write_narrow_summary(SvgOut& out, const FrameTree& tree, const std::vector<
   Weight total;
   for (const FrameBox& b : boxes) total += b.narrow;
   if (total.is_zero()) return;
-  std::vector<Weight> by_name = narrow_by_name(tree, boxes);
+  const NarrowWeights by_name(tree, boxes);
+  const Profile& profile = tree.profile();
   std::vector<FrameId> listed;
-  for (FrameId f = 0; f < by_name.size(); ++f) {
+  for (FrameId f = 0; f < profile.name_count(); ++f) {
     if (!by_name[f].is_zero()) listed.push_back(f);
   }
-  const Profile& profile = tree.profile();
   auto heavier = [&](FrameId a, FrameId b) {
     return by_name[a] != by_name[b] ? by_name[a] > by_name[b] : profile.name(a) < profile.name(b);
   };

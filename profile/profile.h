@@ -105,6 +105,14 @@ class Profile {
   // Room for this many more stacks and frames (avoids regrowing the arrays of a large input).
   void reserve(size_t stacks, size_t frames);
 
+  // Memory a large profile can give back once it has been read and drawn from (a flame graph
+  // of a 100k-stack file keeps only the names once its tree is built):
+  // - the hash index of names, which only interning and find() use (they rebuild it);
+  // - the stacks with their weights and column values (names, kinds and metadata stay, so views
+  //   of names stay valid; the profile is then empty).
+  void drop_name_index();
+  void clear_stacks();
+
   size_t stack_count() const { return weights_.size(); }
   std::span<const FrameId> frames(size_t stack) const {
     return {frames_.data() + offsets_[stack], frames_.data() + offsets_[stack + 1]};
