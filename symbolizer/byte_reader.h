@@ -2,6 +2,7 @@
 // end sets `bad` and yields 0 (or ""), so a parser of damaged input checks once, at the end.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -20,6 +21,22 @@ struct ByteReader {
   uint64_t fixed(unsigned n) {
     if (!has(n)) return 0;
     uint64_t v = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+      switch (n) {  // constant sizes: single loads
+        case 4: {
+          uint32_t w;
+          memcpy(&w, at, 4);
+          at += 4;
+          return w;
+        }
+        case 8:
+          memcpy(&v, at, 8);
+          at += 8;
+          return v;
+        default:
+          break;
+      }
+    }
     for (unsigned i = 0; i < n; ++i) v |= uint64_t{at[i]} << (8 * i);
     at += n;
     return v;

@@ -108,8 +108,12 @@ bool DwarfUnit::read_abbrevs(uint64_t offset) {
       int64_t implicit_const = form == DW_FORM_implicit_const ? r.sleb() : 0;
       // Names and forms past 16 bits are none this reader knows: kept as 0 (no attribute)
       // and an unknown form, which fails the read of a DIE that uses it.
-      specs_.push_back({static_cast<uint16_t>(name <= 0xffff ? name : 0),
-                        static_cast<uint16_t>(form <= 0xffff ? form : 0xffff), implicit_const});
+      AttributeSpec spec{static_cast<uint16_t>(name <= 0xffff ? name : 0),
+                         static_cast<uint16_t>(form <= 0xffff ? form : 0xffff), -1, implicit_const};
+      int size = fixed_size(spec.form);
+      // Forms of a fixed size read as a number (not DW_FORM_data16, flag_present, implicit_const)
+      if (size > 0 && size <= 8) spec.size = static_cast<int8_t>(size);
+      specs_.push_back(spec);
     }
     abbrev.count = static_cast<uint32_t>(specs_.size() - abbrev.first);
     abbrev.fixed_size = 0;

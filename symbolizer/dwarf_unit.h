@@ -30,6 +30,7 @@ class DwarfUnit {
   struct AttributeSpec {
     uint16_t name;
     uint16_t form;
+    int8_t size;  // bytes of a value read as a number, -1 for the other forms
     int64_t implicit_const;
   };
   struct Abbrev {
@@ -72,7 +73,12 @@ class DwarfUnit {
     for (uint32_t i = 0; i < abbrev.count && !r.bad; ++i) {
       const AttributeSpec& spec = specs_[abbrev.first + i];
       AttributeValue value;
-      if (!read_value(r, spec.form, spec.implicit_const, &value)) return false;
+      if (spec.size >= 0) {  // most attributes: read here, without read_value's switch
+        value.form = spec.form;
+        value.number = r.fixed(static_cast<unsigned>(spec.size));
+      } else if (!read_value(r, spec.form, spec.implicit_const, &value)) {
+        return false;
+      }
       on_attribute(spec.name, value);
     }
     return !r.bad;
