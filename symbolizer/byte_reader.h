@@ -77,6 +77,19 @@ struct ByteReader {
   void skip(uint64_t n) {
     if (has(n)) at += n;
   }
+  // Reads a unit's initial length (4 bytes, or 0xffffffff and 8 for 64-bit DWARF, whose
+  // offsets then take 8 bytes) and ends the reader with the unit; false past the end.
+  bool enter_unit(unsigned* offset_size) {
+    *offset_size = 4;
+    uint64_t length = fixed(4);
+    if (length == 0xffffffff) {
+      *offset_size = 8;
+      length = fixed(8);
+    }
+    if (!has(length)) return false;
+    end = at + length;
+    return true;
+  }
 };
 
 // The NUL-terminated string at `offset` in a string section, or nullptr when it does not end

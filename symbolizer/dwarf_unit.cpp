@@ -26,14 +26,8 @@ bool DwarfUnit::read(const DwarfSections& sections, uint64_t offset) {
   sections_ = sections;
   offset_ = offset;
   ByteReader r = reader_of(sections.info, offset);
-  uint64_t length = r.fixed(4);
-  if (length == 0xffffffff) {
-    offset_size_ = 8;
-    length = r.fixed(8);
-  }
-  if (!r.has(length)) return false;
-  r.end = r.at + length;
-  end_ = offset_of(r) + length;
+  if (!r.enter_unit(&offset_size_)) return false;
+  end_ = offset_of(r.end);
   version_ = static_cast<unsigned>(r.fixed(2));
   if (version_ < 2 || version_ > 5) return false;
   uint64_t abbrev_offset = 0;
@@ -207,45 +201,17 @@ int DwarfUnit::fixed_size(uint64_t form) const {
 bool DwarfUnit::read_value(ByteReader& r, uint64_t form, int64_t implicit_const,
                            AttributeValue* value) const {
   value->form = form;
+  int size = fixed_size(form);
+  if (size > 0 && size <= 8) {  // constants, references, offsets, addresses, indexes
+    value->number = r.fixed(static_cast<unsigned>(size));
+    return !r.bad;
+  }
   switch (form) {
-    case DW_FORM_addr:
-      value->number = r.fixed(address_size_);
-      break;
     case DW_FORM_flag_present:
       value->number = 1;
       break;
     case DW_FORM_implicit_const:
       value->number = static_cast<uint64_t>(implicit_const);
-      break;
-    case DW_FORM_data1:
-    case DW_FORM_ref1:
-    case DW_FORM_flag:
-    case DW_FORM_strx1:
-    case DW_FORM_addrx1:
-      value->number = r.fixed(1);
-      break;
-    case DW_FORM_data2:
-    case DW_FORM_ref2:
-    case DW_FORM_strx2:
-    case DW_FORM_addrx2:
-      value->number = r.fixed(2);
-      break;
-    case DW_FORM_strx3:
-    case DW_FORM_addrx3:
-      value->number = r.fixed(3);
-      break;
-    case DW_FORM_data4:
-    case DW_FORM_ref4:
-    case DW_FORM_ref_sup4:
-    case DW_FORM_strx4:
-    case DW_FORM_addrx4:
-      value->number = r.fixed(4);
-      break;
-    case DW_FORM_data8:
-    case DW_FORM_ref8:
-    case DW_FORM_ref_sig8:
-    case DW_FORM_ref_sup8:
-      value->number = r.fixed(8);
       break;
     case DW_FORM_data16:
       r.skip(16);
@@ -262,17 +228,6 @@ bool DwarfUnit::read_value(ByteReader& r, uint64_t form, int64_t implicit_const,
     case DW_FORM_GNU_addr_index:
     case DW_FORM_GNU_str_index:
       value->number = r.uleb();
-      break;
-    case DW_FORM_strp:
-    case DW_FORM_line_strp:
-    case DW_FORM_sec_offset:
-    case DW_FORM_strp_sup:
-    case DW_FORM_GNU_ref_alt:
-    case DW_FORM_GNU_strp_alt:
-      value->number = r.fixed(offset_size_);
-      break;
-    case DW_FORM_ref_addr:
-      value->number = r.fixed(version_ == 2 ? address_size_ : offset_size_);
       break;
     case DW_FORM_string:
       value->text = r.cstr();

@@ -54,9 +54,8 @@ class DwarfUnit {
 
   // A reader over the unit from .debug_info offset `at` (a bad one outside the unit).
   ByteReader reader_at(uint64_t at) const;
-  uint64_t offset_of(const ByteReader& r) const {
-    return static_cast<uint64_t>(r.at - info_begin());
-  }
+  uint64_t offset_of(const ByteReader& r) const { return offset_of(r.at); }
+  uint64_t offset_of(const uint8_t* at) const { return static_cast<uint64_t>(at - info_begin()); }
 
   // The abbreviation of the DIE at `r`: nullptr at the end of a list of siblings (code 0),
   // and sets r.bad when the code is unknown.

@@ -158,13 +158,7 @@ bool LineTable::read(const LineSections& sections, uint64_t offset, const char* 
   const auto* base = reinterpret_cast<const uint8_t*>(sections.line.data());
   ByteReader r{base + offset, base + sections.line.size()};
   unsigned offset_size = 4;
-  uint64_t length = r.fixed(4);
-  if (length == 0xffffffff) {
-    offset_size = 8;
-    length = r.fixed(8);
-  }
-  if (!r.has(length)) return false;
-  r.end = r.at + length;
+  if (!r.enter_unit(&offset_size)) return false;
   unsigned version = static_cast<unsigned>(r.fixed(2));
   if (version < 2 || version > 5) return false;
   if (version >= 5) r.skip(2);  // address and segment selector sizes
