@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <queue>
+#include <string>
 #include <string_view>
 
 namespace kiln::symbolizer {
@@ -39,91 +40,118 @@ bool holds_no_code(int tag) {
   }
 }
 
-// The attributes of a subroutine DIE that the index needs, read in one pass over the DIE
-// (libdw's dwarf_attr rescans the attribute list for each attribute asked for).
+// The attributes of a subroutine DIE that the index needs.
 struct SubroutineAttributes {
   bool has_low = false, has_high = false, high_is_offset = false, has_ranges = false;
-  Dwarf_Addr low = 0, high = 0;
-  Dwarf_Word call_file = 0, call_line = 0;
+  uint64_t low = 0, high = 0;
+  uint64_t call_file = 0, call_line = 0;
+  AttributeValue ranges;
 };
 
-int collect_attribute(Dwarf_Attribute* attr, void* arg) {
-  auto* a = static_cast<SubroutineAttributes*>(arg);
-  switch (dwarf_whatattr(attr)) {
-    case DW_AT_low_pc:
-      a->has_low = dwarf_formaddr(attr, &a->low) == 0;
-      break;
-    case DW_AT_high_pc: {
-      Dwarf_Word offset = 0;
-      if (dwarf_formaddr(attr, &a->high) == 0) {
-        a->has_high = true;
-      } else if (dwarf_formudata(attr, &offset) == 0) {  // DWARF 4+: a length
-        a->has_high = a->high_is_offset = true;
-        a->high = offset;
-      }
-      break;
-    }
-    case DW_AT_ranges:
-      a->has_ranges = true;
-      break;
-    case DW_AT_call_file:
-      dwarf_formudata(attr, &a->call_file);
-      break;
-    case DW_AT_call_line:
-      dwarf_formudata(attr, &a->call_line);
-      break;
-    default:
-      break;
-  }
-  return DWARF_CB_OK;
-}
-
 // Collects, in DIE order (parents before children), the address ranges of every subprogram
-// and inlined subroutine under `parent_die`; `add_node` records a DIE and returns its index.
+// and inlined subroutine of `unit`; `add_node` records a DIE and returns its index. Stops at
+// the first damaged DIE, keeping what came before.
 template <typename AddNode>
-void walk(Dwarf_Die* parent_die, int32_t parent, int depth, std::vector<Interval>* intervals,
-          AddNode& add_node) {
-  if (depth > kMaxDepth) return;
-  Dwarf_Die child;
-  if (dwarf_child(parent_die, &child) != 0) return;
-  do {
-    int tag = dwarf_tag(&child);
+void walk(const DwarfUnit& unit, std::vector<Interval>* intervals, AddNode& add_node) {
+  ByteReader r = unit.reader_at(unit.root_offset());
+  const DwarfUnit::Abbrev* root = unit.read_abbrev(r);
+  if (!root || !root->has_children ||
+      !unit.read_attributes(r, *root, [](uint64_t, const AttributeValue&) {})) {
+    return;
+  }
+  std::vector<int32_t> parents{-1};  // the enclosing node of each open list of children
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  while (!parents.empty() && !r.bad) {
+    uint64_t offset = unit.offset_of(r);
+    const DwarfUnit::Abbrev* abbrev = unit.read_abbrev(r);
+    if (!abbrev) {  // the end of a list of children (or damage: r.bad)
+      parents.pop_back();
+      continue;
+    }
+    auto tag = static_cast<int>(abbrev->tag);
+    bool subroutine = tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine;
+    bool descend = abbrev->has_children && !holds_no_code(tag);
+    if (!subroutine && (descend || !abbrev->has_children)) {  // no attribute of it is needed
+      if (!unit.skip_attributes(r, *abbrev)) return;
+      if (descend && parents.size() <= kMaxDepth) {
+        parents.push_back(parents.back());
+      } else if (descend && !unit.skip_siblings(r)) {
+        return;
+      }
+      continue;
+    }
+    SubroutineAttributes attrs;
+    uint64_t sibling = 0;
+    bool read = unit.read_attributes(r, *abbrev, [&](uint64_t name, const AttributeValue& value) {
+      if (name == DW_AT_sibling) {
+        if (!unit.reference(value, &sibling)) sibling = 0;
+        return;
+      }
+      if (!subroutine) return;
+      switch (name) {
+        case DW_AT_low_pc:
+          attrs.has_low = unit.address(value, &attrs.low);
+          break;
+        case DW_AT_high_pc:
+          if (unit.address(value, &attrs.high)) {
+            attrs.has_high = true;
+          } else if (DwarfUnit::constant(value, &attrs.high)) {  // DWARF 4+: a length
+            attrs.has_high = attrs.high_is_offset = true;
+          }
+          break;
+        case DW_AT_ranges:
+          attrs.has_ranges = true;
+          attrs.ranges = value;
+          break;
+        case DW_AT_call_file:
+          DwarfUnit::constant(value, &attrs.call_file);
+          break;
+        case DW_AT_call_line:
+          DwarfUnit::constant(value, &attrs.call_line);
+          break;
+        default:
+          break;
+      }
+    });
+    if (!read) return;
+    int32_t parent = parents.back();
     int32_t self = parent;
-    bool descend = dwarf_haschildren(&child) && !holds_no_code(tag);
-    if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
+    if (subroutine) {
       bool inlined = tag == DW_TAG_inlined_subroutine;
-      SubroutineAttributes attrs;
-      dwarf_getattrs(&child, collect_attribute, &attrs, 0);
       size_t first = intervals->size();
-      if (attrs.has_ranges) {
-        Dwarf_Addr base = 0, start = 0, end = 0;
-        ptrdiff_t off = 0;
-        for (int guard = 0;
-             (off = dwarf_ranges(&child, off, &base, &start, &end)) > 0 && guard < 100000;
-             ++guard) {
-          if (end > start) intervals->push_back({start, end, -1});
-        }
-      } else if (attrs.has_low && attrs.has_high) {
-        Dwarf_Addr end = attrs.high_is_offset ? attrs.low + attrs.high : attrs.high;
+      // A low and high pc win over ranges, as in libdw's dwarf_ranges.
+      if (attrs.has_low && attrs.has_high) {
+        uint64_t end = attrs.high_is_offset ? attrs.low + attrs.high : attrs.high;
         if (end > attrs.low) intervals->push_back({attrs.low, end, -1});
+      } else if (attrs.has_ranges) {
+        ranges.clear();
+        unit.ranges(attrs.ranges, &ranges);  // a damaged list keeps the ranges before it
+        for (auto [start, end] : ranges) intervals->push_back({start, end, -1});
       }
       // Without code (declarations, abstract instances of inlined functions) nothing below
       // it has code either.
       if (intervals->size() == first) {
         descend = false;
       } else {
-        self = add_node(&child, inlined ? parent : -1, inlined ? attrs.call_file : 0,
+        self = add_node(offset, inlined ? parent : -1, inlined ? attrs.call_file : 0,
                         inlined ? attrs.call_line : 0);
         for (size_t i = first; i < intervals->size(); ++i) (*intervals)[i].node = self;
       }
     }
-    if (descend) {
-      walk(&child, self, depth + 1, intervals, add_node);
+    if (!abbrev->has_children) continue;
+    if (descend && parents.size() <= kMaxDepth) {
+      parents.push_back(self);
+    } else if (sibling > unit.offset_of(r)) {  // a sibling behind would loop: not taken
+      r = unit.reader_at(sibling);
+    } else if (!unit.skip_siblings(r)) {
+      return;
     }
-    // A corrupt DW_AT_sibling could point backwards: stop instead of looping.
-    Dwarf_Off offset = dwarf_dieoffset(&child);
-    if (dwarf_siblingof(&child, &child) != 0 || dwarf_dieoffset(&child) <= offset) break;
-  } while (true);
+  }
+}
+
+// An empty string (damaged DWARF) is no name: the symbol table or "[module]" names it.
+const char* non_empty(const char* name) {
+  return name && *name ? name : nullptr;
 }
 
 // Paints intervals (given parents before children) into disjoint segments where the interval
@@ -178,20 +206,30 @@ std::unique_ptr<DwarfIndex> DwarfIndex::open(const ElfFile& file, std::string* e
     if (error) *error = std::string("DWARF: ") + dwarf_errmsg(-1);
     return nullptr;
   }
-  index->line_sections_ = {dwarf_section(file, ".debug_line"),
-                           dwarf_section(file, ".debug_line_str"),
-                           dwarf_section(file, ".debug_str")};
+  DwarfSections& s = index->sections_;
+  s.info = dwarf_section(file, ".debug_info");
+  s.abbrev = dwarf_section(file, ".debug_abbrev");
+  s.str = dwarf_section(file, ".debug_str");
+  s.line_str = dwarf_section(file, ".debug_line_str");
+  s.str_offsets = dwarf_section(file, ".debug_str_offsets");
+  s.addr = dwarf_section(file, ".debug_addr");
+  s.ranges = dwarf_section(file, ".debug_ranges");
+  s.rnglists = dwarf_section(file, ".debug_rnglists");
+  index->line_sections_ = {dwarf_section(file, ".debug_line"), s.line_str, s.str};
   Dwarf_CU* cu = nullptr;
   Dwarf_CU* next = nullptr;
   Dwarf_Half version = 0;
   uint8_t unit_type = 0;
   Dwarf_Die cudie, subdie;
+  std::vector<std::pair<Dwarf_Off, uint32_t>> unit_offsets;  // unit DIE offset -> unit
   while (dwarf_get_units(index->dwarf_, cu, &next, &version, &unit_type, &cudie, &subdie) == 0) {
     cu = next;
     if (unit_type != DW_UT_compile && unit_type != DW_UT_partial) continue;
     uint32_t unit = static_cast<uint32_t>(index->units_.size());
     index->units_.push_back({});
-    index->units_.back().die = cudie;
+    // dwarf_cuoffset counts from the unit header.
+    index->units_.back().offset = dwarf_dieoffset(&cudie) - dwarf_cuoffset(&cudie);
+    unit_offsets.emplace_back(dwarf_dieoffset(&cudie), unit);
     Dwarf_Addr base = 0, start = 0, end = 0;
     ptrdiff_t off = 0;
     while ((off = dwarf_ranges(&cudie, off, &base, &start, &end)) > 0) {
@@ -202,10 +240,6 @@ std::unique_ptr<DwarfIndex> DwarfIndex::open(const ElfFile& file, std::string* e
   Dwarf_Aranges* aranges = nullptr;
   size_t arange_count = 0;
   if (dwarf_getaranges(index->dwarf_, &aranges, &arange_count) == 0) {
-    std::vector<std::pair<Dwarf_Off, uint32_t>> unit_offsets;  // DIE offset -> unit
-    for (uint32_t u = 0; u < index->units_.size(); ++u) {
-      unit_offsets.emplace_back(dwarf_dieoffset(&index->units_[u].die), u);
-    }
     std::sort(unit_offsets.begin(), unit_offsets.end());
     std::vector<bool> has_range(index->units_.size(), false);
     for (const UnitRange& r : index->ranges_) has_range[r.unit] = true;
@@ -246,38 +280,121 @@ DwarfIndex::Unit* DwarfIndex::unit_for(uint64_t address) {
   return nullptr;
 }
 
+DwarfUnit* DwarfIndex::reader(Unit& unit) {
+  if (!unit.opened) {
+    unit.opened = true;
+    auto reader = std::make_unique<DwarfUnit>();
+    if (reader->read(sections_, unit.offset)) unit.reader = std::move(reader);
+  }
+  return unit.reader.get();
+}
+
+DwarfUnit* DwarfIndex::reader_for(uint64_t die_offset) {
+  auto it = std::upper_bound(units_.begin(), units_.end(), die_offset,
+                             [](uint64_t offset, const Unit& u) { return offset < u.offset; });
+  if (it == units_.begin()) return nullptr;
+  DwarfUnit* unit = reader(*(it - 1));
+  return unit && die_offset < unit->end() ? unit : nullptr;
+}
+
 void DwarfIndex::index_unit(Unit& unit) {
   unit.indexed = true;
+  const DwarfUnit* dwarf_unit = reader(unit);
+  if (!dwarf_unit) return;  // damaged or of an unknown version: addresses in it find no frames
   std::vector<Interval> intervals;
-  auto add_node = [&](Dwarf_Die* die, int32_t parent, Dwarf_Word call_file, Dwarf_Word call_line) {
+  auto add_node = [&](uint64_t die, int32_t parent, uint64_t call_file, uint64_t call_line) {
     Node node;
-    node.die = dwarf_dieoffset(die);
+    node.die = die;
     node.parent = parent;
     node.call_file = static_cast<uint32_t>(call_file);
     node.call_line = static_cast<uint32_t>(call_line);
     unit.nodes.push_back(node);
     return static_cast<int32_t>(unit.nodes.size() - 1);
   };
-  walk(&unit.die, -1, 0, &intervals, add_node);
+  walk(*dwarf_unit, &intervals, add_node);
   for (auto [start, node] : paint(intervals)) unit.segments.push_back({start, node});
   unit.segments.shrink_to_fit();
   unit.nodes.shrink_to_fit();
-  Dwarf_Attribute attr;
-  Dwarf_Word stmt_list = 0;
-  if (dwarf_formudata(dwarf_attr(&unit.die, DW_AT_stmt_list, &attr), &stmt_list) == 0) {
-    const char* comp_dir = dwarf_formstring(dwarf_attr(&unit.die, DW_AT_comp_dir, &attr));
-    unit.lines.read(line_sections_, stmt_list, comp_dir);
+  if (dwarf_unit->has_stmt_list()) {
+    unit.lines.read(line_sections_, dwarf_unit->stmt_list(), dwarf_unit->comp_dir());
   }
 }
 
+// As libdw's dwarf_attr_integrate: a DIE's linkage name, else its MIPS linkage name, else its
+// name, each looked for on the DIE and then on the DIEs it follows through
+// DW_AT_abstract_origin (first) or DW_AT_specification, at most 16 of them.
 const char* DwarfIndex::node_name(Node& node) {
   if (node.name_resolved) return node.name;
   node.name_resolved = true;
+  constexpr int kLinkage = 0, kMipsLinkage = 1, kName = 2;
+  // The first of each kind along the chain, read as a string only if it is the one used.
+  struct Found {
+    const DwarfUnit* unit = nullptr;
+    AttributeValue value;
+  } found[3];
+  uint64_t offset = node.die;
+  for (int chain = 0; chain <= 16; ++chain) {
+    const DwarfUnit* unit = reader_for(offset);
+    if (!unit) break;
+    ByteReader r = unit->reader_at(offset);
+    const DwarfUnit::Abbrev* abbrev = unit->read_abbrev(r);
+    if (!abbrev) break;
+    bool has_origin = false, has_specification = false, supplementary = false;
+    AttributeValue origin, specification;
+    auto note = [&](int kind, const AttributeValue& value) {
+      if (!found[kind].unit) found[kind] = {unit, value};
+    };
+    bool read = unit->read_attributes(r, *abbrev, [&](uint64_t name, const AttributeValue& value) {
+      if (value.form == DW_FORM_GNU_strp_alt || value.form == DW_FORM_GNU_ref_alt ||
+          value.form == DW_FORM_strp_sup || value.form == DW_FORM_ref_sup4 ||
+          value.form == DW_FORM_ref_sup8) {
+        supplementary = true;
+      }
+      switch (name) {
+        case DW_AT_linkage_name:
+          note(kLinkage, value);
+          break;
+        case DW_AT_MIPS_linkage_name:
+          note(kMipsLinkage, value);
+          break;
+        case DW_AT_name:
+          note(kName, value);
+          break;
+        case DW_AT_abstract_origin:
+          has_origin = true;
+          origin = value;
+          break;
+        case DW_AT_specification:
+          has_specification = true;
+          specification = value;
+          break;
+        default:
+          break;
+      }
+    });
+    if (supplementary) return supplementary_name(node);
+    if (!read) break;
+    if (!has_origin && !has_specification) break;
+    if (!unit->reference(has_origin ? origin : specification, &offset)) break;
+  }
+  auto text = [&](int kind) { return non_empty(found[kind].unit->string(found[kind].value)); };
+  int kind = found[kLinkage].unit ? kLinkage : kMipsLinkage;
+  if (found[kind].unit) {
+    node.name = text(kind);
+    node.linkage_name = node.name != nullptr;
+  }
+  if (!node.name && found[kName].unit) node.name = text(kName);
+  return node.name;
+}
+
+// Names through libdw, which reads the supplementary file that dwz moved shared DIEs and
+// strings to (.gnu_debugaltlink).
+const char* DwarfIndex::supplementary_name(Node& node) {
+  node.name = nullptr;
+  node.linkage_name = false;
   Dwarf_Die die;
   if (!dwarf_offdie(dwarf_, node.die, &die)) return nullptr;
   Dwarf_Attribute attr;
-  // An empty string (damaged DWARF) is no name: the symbol table or "[module]" names it.
-  auto non_empty = [](const char* name) { return name && *name ? name : nullptr; };
   if (dwarf_attr_integrate(&die, DW_AT_linkage_name, &attr) ||
       dwarf_attr_integrate(&die, DW_AT_MIPS_linkage_name, &attr)) {
     node.name = non_empty(dwarf_formstring(&attr));

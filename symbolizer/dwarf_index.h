@@ -1,7 +1,9 @@
-// DWARF lookups through libdw with kiln's own per-compilation-unit index: the first lookup in
-// a unit walks its DIE tree once and paints every subprogram and inlined-subroutine range
-// into sorted, disjoint segments (deepest DIE wins, as in llvm-symbolizer), so each later
-// address costs two binary searches (segment, line row) and a walk up the inline chain.
+// DWARF lookups with kiln's own per-compilation-unit index: the first lookup in a unit walks
+// its DIE tree once (kiln's own reader, dwarf_unit.h) and paints every subprogram and
+// inlined-subroutine range into sorted, disjoint segments (deepest DIE wins, as in
+// llvm-symbolizer), so each later address costs two binary searches (segment, line row) and a
+// walk up the inline chain. libdw lists the units and their address ranges (once per unit,
+// cheap) and names the functions whose DIEs refer to a supplementary (dwz) file.
 #pragma once
 
 #include <elfutils/libdw.h>
@@ -12,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "symbolizer/dwarf_unit.h"
 #include "symbolizer/line_table.h"
 #include "symbolizer/process_layer.h"
 
@@ -40,7 +43,7 @@ class DwarfIndex {
 
  private:
   struct Node {
-    Dwarf_Off die = 0;
+    uint64_t die = 0;     // .debug_info offset
     int32_t parent = -1;  // enclosing inlined subroutine or subprogram; -1 for subprograms
     uint32_t call_file = 0;
     uint32_t call_line = 0;
@@ -53,8 +56,10 @@ class DwarfIndex {
     int32_t node;  // -1: no subroutine here
   };
   struct Unit {
-    Dwarf_Die die;
+    uint64_t offset = 0;  // of the unit header in .debug_info
     bool indexed = false;
+    bool opened = false;
+    std::unique_ptr<DwarfUnit> reader;  // once opened; nullptr if it cannot be read
     std::vector<Node> nodes;
     std::vector<Segment> segments;
     LineTable lines;
@@ -67,9 +72,13 @@ class DwarfIndex {
   DwarfIndex() = default;
   Unit* unit_for(uint64_t address);
   void index_unit(Unit& unit);
+  DwarfUnit* reader(Unit& unit);
+  DwarfUnit* reader_for(uint64_t die_offset);
   const char* node_name(Node& node);
+  const char* supplementary_name(Node& node);
 
   Dwarf* dwarf_ = nullptr;
+  DwarfSections sections_;
   LineSections line_sections_;
   std::vector<Unit> units_;
   std::vector<UnitRange> ranges_;  // sorted by start

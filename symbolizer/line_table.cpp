@@ -5,69 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "symbolizer/byte_reader.h"
+
 namespace kiln::symbolizer {
 namespace {
-
-// Reads DWARF's little-endian fields from a byte range; any read past its end sets `bad`.
-struct Reader {
-  const uint8_t* at;
-  const uint8_t* end;
-  bool bad = false;
-
-  bool has(uint64_t n) {
-    if (bad || static_cast<uint64_t>(end - at) < n) bad = true;
-    return !bad;
-  }
-  uint64_t fixed(unsigned n) {
-    if (!has(n)) return 0;
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; ++i) v |= uint64_t{at[i]} << (8 * i);
-    at += n;
-    return v;
-  }
-  uint8_t u8() { return static_cast<uint8_t>(fixed(1)); }
-  uint64_t uleb() {
-    uint64_t v = 0;
-    for (unsigned shift = 0; has(1); shift += 7) {
-      uint8_t b = *at++;
-      if (shift < 64) v |= uint64_t{b & 0x7fu} << shift;
-      if (!(b & 0x80)) return v;
-    }
-    return 0;
-  }
-  int64_t sleb() {
-    uint64_t v = 0;
-    unsigned shift = 0;
-    uint8_t b = 0;
-    do {
-      if (!has(1)) return 0;
-      b = *at++;
-      if (shift < 64) v |= uint64_t{b & 0x7fu} << shift;
-      shift += 7;
-    } while (b & 0x80);
-    if (shift < 64 && (b & 0x40)) v |= ~uint64_t{0} << shift;
-    return static_cast<int64_t>(v);
-  }
-  const char* cstr() {
-    const void* nul = bad ? nullptr : memchr(at, 0, static_cast<size_t>(end - at));
-    if (!nul) {
-      bad = true;
-      return "";
-    }
-    const char* s = reinterpret_cast<const char*>(at);
-    at = static_cast<const uint8_t*>(nul) + 1;
-    return s;
-  }
-  void skip(uint64_t n) {
-    if (has(n)) at += n;
-  }
-};
-
-const char* string_at(std::string_view section, uint64_t offset) {
-  if (offset >= section.size() || !memchr(section.data() + offset, 0, section.size() - offset))
-    return nullptr;
-  return section.data() + offset;
-}
 
 // One DWARF 5 directory or file entry field: a string, an index or something skipped.
 struct Field {
@@ -75,7 +16,7 @@ struct Field {
   uint64_t number = 0;
 };
 
-bool read_field(Reader& r, uint64_t form, unsigned offset_size, const LineSections& sections,
+bool read_field(ByteReader& r, uint64_t form, unsigned offset_size, const LineSections& sections,
                 Field* field) {
   switch (form) {
     case DW_FORM_string:
@@ -119,7 +60,8 @@ bool read_field(Reader& r, uint64_t form, unsigned offset_size, const LineSectio
 
 // A DWARF 5 entry table (directories or files): the (content type, form) format, then entries.
 template <typename OnEntry>
-bool read_entries(Reader& r, unsigned offset_size, const LineSections& sections, OnEntry on_entry) {
+bool read_entries(ByteReader& r, unsigned offset_size, const LineSections& sections,
+                  OnEntry on_entry) {
   std::vector<std::pair<uint64_t, uint64_t>> format(r.u8());
   for (auto& [type, form] : format) {
     type = r.uleb();
@@ -214,15 +156,9 @@ std::vector<Row> in_address_order(std::vector<Row> rows) {
 bool LineTable::read(const LineSections& sections, uint64_t offset, const char* comp_dir) {
   if (offset >= sections.line.size()) return false;
   const auto* base = reinterpret_cast<const uint8_t*>(sections.line.data());
-  Reader r{base + offset, base + sections.line.size()};
+  ByteReader r{base + offset, base + sections.line.size()};
   unsigned offset_size = 4;
-  uint64_t length = r.fixed(4);
-  if (length == 0xffffffff) {
-    offset_size = 8;
-    length = r.fixed(8);
-  }
-  if (!r.has(length)) return false;
-  r.end = r.at + length;
+  if (!r.enter_unit(&offset_size)) return false;
   unsigned version = static_cast<unsigned>(r.fixed(2));
   if (version < 2 || version > 5) return false;
   if (version >= 5) r.skip(2);  // address and segment selector sizes

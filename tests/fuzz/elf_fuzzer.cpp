@@ -1,7 +1,8 @@
 // Fuzzes the symbolizer on damaged binaries: the input is written to a file and addresses near
 // its entry point are symbolized through symbolize_file, which reads the ELF headers, build-id
 // and debuglink (elf_file), .symtab/.dynsym/PLT (symbol_table), DWARF units, inline chains and
-// line tables (dwarf_index), .eh_frame/.debug_frame FDEs (call_frame_index) and demangles.
+// line tables (dwarf_index, whose DIEs kiln's own reader decodes: dwarf_unit), .eh_frame/
+// .debug_frame FDEs (call_frame_index) and demangles.
 // The seeds are small binaries whose entry point is a function with DWARF (seeds/tiny.c).
 #include <cstdint>
 #include <cstdlib>

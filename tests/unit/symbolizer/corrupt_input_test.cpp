@@ -104,6 +104,52 @@ TEST(CorruptInput, FlippedBytes) {
   std::filesystem::remove(copy);
 }
 
+// Damaged DIEs (kiln's own DIE reader, symbolizer/dwarf_unit.h) in GCC's and clang's DWARF 5:
+// flipped bytes in .debug_info and .debug_abbrev, and the second half of .debug_info made an
+// endless LEB128 number (a DIE tree cut off). Frames keep their names; with the tree cut off,
+// each address still gets its function from the symbol table, the one the intact copy gives.
+TEST(CorruptInput, DamagedDebugInfo) {
+  for (const char* name : {"kiln_sample_pie", "kiln_sample_clang_dwarf5"}) {
+    SCOPED_TRACE(name);
+    std::string original = kDir + "/" + name;
+    std::vector<char> bytes = read_bytes(original);
+    test::Section info = test::section_of(original, ".debug_info");
+    test::Section abbrev = test::section_of(original, ".debug_abbrev");
+    ASSERT_GT(info.size, 64u);
+    ASSERT_GT(abbrev.size, 16u);
+    auto addresses = probe_addresses(original);
+    std::string copy = "/tmp/kiln-debug-info-" + std::to_string(getpid());
+    std::mt19937_64 random(13);
+    for (int round = 0; round < 60; ++round) {
+      SCOPED_TRACE("round " + std::to_string(round));
+      std::vector<char> damaged = bytes;
+      const test::Section& section = round % 3 == 2 ? abbrev : info;
+      for (int flips = 0; flips < 1 + round % 4; ++flips) {
+        damaged[section.offset + random() % section.size] ^= static_cast<char>(1 + random() % 255);
+      }
+      write_bytes(copy, damaged, damaged.size());
+      Stats stats;
+      expect_named_frames(copy, addresses, &stats);
+    }
+
+    std::vector<char> cut = bytes;
+    std::fill(cut.begin() + static_cast<long>(info.offset + info.size / 2),
+              cut.begin() + static_cast<long>(info.offset + info.size), '\x80');
+    write_bytes(copy, cut, cut.size());
+    Symbolizer intact_symbolizer, cut_symbolizer;
+    for (uint64_t address : addresses) {
+      auto intact =
+          intact_symbolizer.symbolize_file(original, address, AddressKind::kVirtualAddress);
+      auto damaged = cut_symbolizer.symbolize_file(copy, address, AddressKind::kVirtualAddress);
+      ASSERT_FALSE(damaged.empty());
+      std::string expected = intact.back().function;
+      if (expected == "[" + std::string(name) + "]") expected = "[" + copy.substr(5) + "]";
+      EXPECT_EQ(damaged.back().function, expected) << std::hex << address;
+    }
+    std::filesystem::remove(copy);
+  }
+}
+
 // A stripped binary names its functions from .eh_frame: damage there gives other or fewer
 // "[module]+0xSTART" names, never a crash or a read outside the section (ASan).
 TEST(CorruptInput, DamagedUnwindInformation) {

@@ -1,5 +1,6 @@
 // kiln against `llvm-symbolizer --inlines` on thousands of code addresses of the sample
-// programs (PIE, non-PIE, shared library, stripped with debuglink, stripped with build-id) and
+// programs (PIE, non-PIE, shared library, stripped with debuglink, stripped with build-id, built
+// by clang with DWARF 4 and 5) and
 // of Debian's libc (debug file from libc6-dbg): function names, inline chains and file:line.
 //
 // Differences that are explained (and counted as such):
@@ -148,7 +149,8 @@ void expect_agreement(const Tally& t) {
 TEST(LlvmComparison, SampleProgramsAndLibrary) {
   Tally tally;
   for (const char* name :
-       {"kiln_sample_pie", "kiln_sample_nopie", "libkiln_sample_lib.so", "stripped_debuglink"}) {
+       {"kiln_sample_pie", "kiln_sample_nopie", "libkiln_sample_lib.so", "stripped_debuglink",
+        "kiln_sample_clang_dwarf4", "kiln_sample_clang_dwarf5"}) {
     std::string binary = kDir + "/" + name;
     compare(binary, every_nth_address(binary, 2), "", {"/usr/lib/debug"}, &tally);
   }
