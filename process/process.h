@@ -192,6 +192,10 @@ class ProcessTable {
   bool snapshot(pid_t tgid);
   // Forgets a process (its binaries stay open for other processes).
   void forget(pid_t tgid);
+  // The processes whose exit the kernel recorded (record_exit) at least `age` ago: their
+  // samples have all been read, and once symbolized they can be forgotten.
+  std::vector<pid_t> exited(std::chrono::steady_clock::duration age) const;
+  size_t size() const { return processes_.size(); }  // processes known
 
   // What the kernel recorded of processes while recording, in the order it happened. A process
   // that execs, or forks from a process with a snapshot, is known from these records alone,

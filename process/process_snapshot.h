@@ -40,8 +40,12 @@ class ProcessSnapshot {
   // Adds a mapping over what it overlaps; its binary is opened at once if the snapshot was
   // taken, else at the first take().
   void record_mapping(const RecordedMapping& recorded, BinaryCache& binaries, ProblemLog& log);
-  void record_exit() { exited_ = true; }
+  void record_exit() {
+    exited_ = true;
+    exited_at_ = std::chrono::steady_clock::now();
+  }
   bool exited() const { return exited_; }
+  std::chrono::steady_clock::time_point exited_at() const { return exited_at_; }
 
   // Takes the snapshot again if the last one is older than `min_age` and the process still
   // lives; true if it did.
@@ -68,6 +72,7 @@ class ProcessSnapshot {
   bool exited_ = false;
   uint64_t generation_ = 0;
   std::chrono::steady_clock::time_point taken_at_{};
+  std::chrono::steady_clock::time_point exited_at_{};
   pid_t pid_ = 0;
   pid_t namespace_pid_ = 0;                // the pid inside the process's own pid namespace (NSpid)
   std::vector<SnapshotMapping> mappings_;  // executable ones, sorted by start

@@ -28,6 +28,14 @@ void ProcessTable::forget(pid_t tgid) {
   processes_.erase(tgid);
 }
 
+std::vector<pid_t> ProcessTable::exited(std::chrono::steady_clock::duration age) const {
+  const auto before = std::chrono::steady_clock::now() - age;
+  std::vector<pid_t> exited;
+  for (const auto& [tgid, process] : processes_)
+    if (process->exited() && process->exited_at() <= before) exited.push_back(tgid);
+  return exited;
+}
+
 void ProcessTable::record_exec(pid_t tgid) {
   std::unique_ptr<ProcessSnapshot>& process = processes_[tgid];
   if (!process) process = std::make_unique<ProcessSnapshot>();

@@ -1,12 +1,44 @@
 // A recording session: any number of recorders attached to the same targets at once, read while
 // the session waits for its end, then detached and drained.
 #include <chrono>
+#include <set>
 
+#include "process/process.h"
+#include "record/exited_stacks.h"
 #include "record/process_records.h"
 #include "record/process_tracker.h"
 #include "record/recorder.h"
+#include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
+
+namespace {
+
+// The processes that exited a while ago: their stacks symbolized into `exited`, then their
+// snapshots and parents forgotten (the binaries stay open for the processes that map them).
+void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& tracker,
+                      ProcessRecords& records, symbolizer::Symbolizer& symbolizer,
+                      ExitedStacks& exited) {
+  process::ProcessTable& processes = symbolizer.processes();
+  const std::vector<pid_t> gone = processes.exited(ExitedStacks::kAfterExit);
+  if (gone.empty()) return;
+  const std::set<uint32_t> tgids(gone.begin(), gone.end());
+  // As Session::parents: what the tracker read first, else the kernel's fork records.
+  const auto parent_of = [&tracker, &records](uint32_t tgid) -> uint32_t {
+    for (const auto* parents : {&tracker.parents(), &records.parents()})
+      if (const auto it = parents->find(tgid); it != parents->end()) return it->second;
+    return 0;
+  };
+  for (Recorder* recorder : recorders) exited.add(recorder->drain_processes(tgids), parent_of);
+  for (const pid_t tgid : gone) {
+    processes.forget(tgid);
+    tracker.forget(static_cast<uint32_t>(tgid));
+    records.forget(static_cast<uint32_t>(tgid));
+  }
+  exited.handed_over(gone.size());
+}
+
+}  // namespace
 
 Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& recorders,
                        ChildCommand* command, const StopSignals& signals,
@@ -29,6 +61,12 @@ Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& 
   loop.process_records = records.sources();
   for (Recorder* recorder : recorders)
     for (EventSource& source : recorder->sources()) loop.sources.push_back(std::move(source));
+  if (options.exited) {
+    loop.periodic = [&] {
+      hand_over_exited(recorders, tracker, records, symbolizer, *options.exited);
+    };
+    loop.periodic_interval = ExitedStacks::kInterval;
+  }
   session.stop = run_until_stopped(signals, loop);
   for (Recorder* recorder : recorders) recorder->detach();
   session.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
