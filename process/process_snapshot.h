@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,8 @@ class ProcessSnapshot {
   // The newest image before the last exec with a mapping containing `address` and none in the
   // current image; nullptr if none.
   const EarlierImage* earlier_image(uint64_t address) const;
+  // Adds the binaries of every image (current and earlier) to `binaries`.
+  void binaries(std::set<const Binary*>* binaries) const;
   // Changes (unique among all snapshots) each time the mappings are read anew.
   uint64_t generation() const { return generation_; }
 

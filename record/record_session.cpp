@@ -36,6 +36,9 @@ void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& t
     records.forget(static_cast<uint32_t>(tgid));
   }
   exited.handed_over(gone.size());
+  // Symbolizing read the binaries of the exited processes (symbol tables, DWARF): pages that
+  // would otherwise stay resident for the rest of the recording.
+  processes.release_unmapped_binaries();
 }
 
 }  // namespace
