@@ -1,6 +1,10 @@
 // A recording session: any number of recorders attached to the same targets at once, read while
 // the session waits for its end, then detached and drained.
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <functional>
+#include <iterator>
 #include <set>
 
 #include "process/process.h"
@@ -16,9 +20,11 @@ namespace {
 
 // The processes that exited a while ago: their stacks symbolized into `exited`, then their
 // snapshots and parents forgotten (the binaries stay open for the processes that map them).
+// Symbolized in parts with the recorders' sources read between them (`read_sources`): the
+// first symbolization of a large binary takes long, and the rings fill meanwhile.
 void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& tracker,
                       ProcessRecords& records, symbolizer::Symbolizer& symbolizer,
-                      ExitedStacks& exited) {
+                      ExitedStacks& exited, const std::function<void()>& read_sources) {
   process::ProcessTable& processes = symbolizer.processes();
   const std::vector<pid_t> gone = processes.exited(ExitedStacks::kAfterExit);
   if (gone.empty()) return;
@@ -29,7 +35,20 @@ void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& t
       if (const auto it = parents->find(tgid); it != parents->end()) return it->second;
     return 0;
   };
-  for (Recorder* recorder : recorders) exited.add(recorder->drain_processes(tgids), parent_of);
+  constexpr size_t kStacksPerPart = 500;
+  for (Recorder* recorder : recorders) {
+    RawProfile raw = recorder->drain_processes(tgids);
+    for (size_t at = 0; at < raw.stacks.size(); at += kStacksPerPart) {
+      RawProfile part;
+      part.unit = raw.unit;
+      const auto first = raw.stacks.begin() + static_cast<std::ptrdiff_t>(at);
+      const auto last = raw.stacks.begin() + static_cast<std::ptrdiff_t>(
+                                                 std::min(raw.stacks.size(), at + kStacksPerPart));
+      part.stacks.assign(std::make_move_iterator(first), std::make_move_iterator(last));
+      exited.add(part, parent_of);
+      read_sources();
+    }
+  }
   for (const pid_t tgid : gone) {
     processes.forget(tgid);
     tracker.forget(static_cast<uint32_t>(tgid));
@@ -65,8 +84,13 @@ Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& 
   for (Recorder* recorder : recorders)
     for (EventSource& source : recorder->sources()) loop.sources.push_back(std::move(source));
   if (options.exited) {
-    loop.periodic = [&] {
-      hand_over_exited(recorders, tracker, records, symbolizer, *options.exited);
+    // The samples' sources alone: the kernel's records of processes are applied by the loop,
+    // not while the exited processes are being forgotten.
+    const auto read_sources = [&loop] {
+      for (const EventSource& source : loop.sources) source.on_ready();
+    };
+    loop.periodic = [&, read_sources] {
+      hand_over_exited(recorders, tracker, records, symbolizer, *options.exited, read_sources);
     };
     loop.periodic_interval = ExitedStacks::kInterval;
   }
