@@ -192,8 +192,9 @@ class ProcessTable {
   // (whose maps are empty) keeps the earlier one. False when the process is gone and no
   // earlier snapshot exists.
   bool snapshot(pid_t tgid);
-  // Forgets a process (its binaries stay open for other processes).
-  void forget(pid_t tgid);
+  // Forgets a process whose exit was recorded (its binaries stay open for other processes); a
+  // process that has the pid since is kept. True if it forgot it.
+  bool forget(pid_t tgid);
   // The processes whose exit the kernel recorded (record_exit) at least `age` ago: their
   // samples have all been read, and once symbolized they can be forgotten.
   std::vector<pid_t> exited(std::chrono::steady_clock::duration age) const;

@@ -56,8 +56,11 @@ bool ProcessTable::snapshot(pid_t tgid) {
   return ok;
 }
 
-void ProcessTable::forget(pid_t tgid) {
-  processes_.erase(tgid);
+bool ProcessTable::forget(pid_t tgid) {
+  const auto it = processes_.find(tgid);
+  if (it == processes_.end() || !it->second->exited()) return false;
+  processes_.erase(it);
+  return true;
 }
 
 std::vector<pid_t> ProcessTable::exited(std::chrono::steady_clock::duration age) const {

@@ -50,7 +50,7 @@ void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& t
     }
   }
   for (const pid_t tgid : gone) {
-    processes.forget(tgid);
+    if (!processes.forget(tgid)) continue;
     tracker.forget(static_cast<uint32_t>(tgid));
     records.forget(static_cast<uint32_t>(tgid));
   }
@@ -84,9 +84,11 @@ Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& 
   for (Recorder* recorder : recorders)
     for (EventSource& source : recorder->sources()) loop.sources.push_back(std::move(source));
   if (options.exited) {
-    // The samples' sources alone: the kernel's records of processes are applied by the loop,
-    // not while the exited processes are being forgotten.
-    const auto read_sources = [&loop] {
+    // As the loop reads them: the kernel's records of processes and the announcements first (a
+    // pid reused meanwhile is not forgotten: ProcessTable::forget).
+    const auto read_sources = [&loop, &tracker] {
+      if (!loop.process_records.empty()) loop.process_records.front().on_ready();
+      tracker.consume();
       for (const EventSource& source : loop.sources) source.on_ready();
     };
     loop.periodic = [&, read_sources] {
