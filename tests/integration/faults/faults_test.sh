@@ -61,6 +61,8 @@ process_storm | exec_storm)
     "$samples/short_lived" --exec-chain 1000 0.003 || fail "short_lived --exec-chain failed"
   fi
   storm_seconds=$((SECONDS - start))
+  # kiln hands a process over 2 to 7 s after its exit (README): the storm's last ones too.
+  sleep 10
   rss_kib=$(awk '/^VmHWM/ { print $2 }' "/proc/$kiln_pid/status")
   kill -INT "$kiln_pid"
   wait "$kiln_pid" || fail "kiln exited $?: $(cat run.err)"
@@ -101,7 +103,7 @@ process_storm | exec_storm)
   read -r handed_over kept < <(sed -nE 's/^  processes: ([0-9]+) exited while recording .*, ([0-9]+) kept to the end$/\1 \2/p' run.err)
   [[ -n ${kept:-} ]] || fail "no processes line in the summary: $(cat run.err)"
   if [[ $case_name == process_storm ]]; then
-    ((handed_over >= 4000)) || fail "only $handed_over of the storm's 5000 processes were handed over while recording"
+    ((handed_over >= 4500)) || fail "only $handed_over of the storm's 5000 processes were handed over while recording"
     ((kept < 2000)) || fail "$kept processes kept to the end of the recording"
   fi
   lost_records=$(sed -nE 's/^  lost: ([0-9]+) records of what new processes mapped.*/\1/p' run.err)
