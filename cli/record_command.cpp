@@ -7,10 +7,12 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
 #include "cli/commands.h"
+#include "process/process.h"
 #include "record/record.h"
 #include "symbolizer/symbolizer.h"
 
@@ -55,12 +57,16 @@ std::string describe_targets(const record::TargetSpec& targets) {
   return text.empty() ? "all processes" : text;
 }
 
+record::RootFrame root_frame(const RecordOptions& options) {
+  return options.per_tid   ? record::RootFrame::kPerTid
+         : options.per_pid ? record::RootFrame::kPerPid
+                           : record::RootFrame::kComm;
+}
+
 record::SymbolizeOptions symbolize_options(const RecordOptions& options,
                                            const record::Recording& recording) {
   record::SymbolizeOptions symbolize;
-  symbolize.root = options.per_tid   ? record::RootFrame::kPerTid
-                   : options.per_pid ? record::RootFrame::kPerPid
-                                     : record::RootFrame::kComm;
+  symbolize.root = root_frame(options);
   symbolize.parent_of = [&recording](uint32_t tgid) -> uint32_t {
     const auto it = recording.parents.find(tgid);
     return it == recording.parents.end() ? 0 : it->second;
@@ -90,6 +96,8 @@ struct Recorded {
   std::vector<std::string> pprof_comments;  // besides the losses of recording.counters
   std::string_view events_column;           // the Profile column of RawStack::events, if any
   std::function<record::Summary(const profile::Profile&)> summary;
+  // The stacks of processes that exited while recording, symbolized then; nullptr: none.
+  const record::ExitedStacks* exited = nullptr;
 };
 
 // The end of every `kiln record`: symbolize, write the outputs, print the summary, then the
@@ -103,8 +111,11 @@ int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer
   symbolize.state_frames = recorded.state_frames;
   symbolize.events_column = recorded.events_column;
   profile::Profile profile;
-  const record::CutStacks cut =
-      record::symbolize_into(recording.raw, symbolizer, symbolize, profile);
+  record::CutStacks cut = record::symbolize_into(recording.raw, symbolizer, symbolize, profile);
+  if (recorded.exited) {
+    profile.append(recorded.exited->profile());
+    cut.add(recorded.exited->cut());
+  }
   profile.metadata.measured = recorded.measured;
   profile.metadata.frequency_hz = recorded.hz;
   profile.metadata.duration_s = recording.seconds;
@@ -127,6 +138,13 @@ int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer
 
   record::print_cut_stacks(stderr, cut, static_cast<uint64_t>(profile.total().to_double()),
                            options.verbose);
+  if (recorded.exited && options.verbose)
+    std::fprintf(stderr,
+                 "  processes: %zu exited while recording (symbolized %lld s after their exit, "
+                 "then forgotten), %zu kept to the end\n",
+                 recorded.exited->processes(),
+                 static_cast<long long>(record::ExitedStacks::kAfterExit.count()),
+                 symbolizer.processes().size());
   const symbolizer::Stats stats = symbolizer.stats();
   if (const std::string line = symbolizer::describe_debuginfod(stats.debuginfod); !line.empty())
     std::fprintf(stderr, "  symbols: %s\n", line.c_str());
@@ -147,10 +165,18 @@ int run_record_on_cpu(const RecordOptions& options, const std::vector<int>& cpus
   record::SamplerOptions sampler = options.sampler;
   sampler.progress = isatty(STDERR_FILENO);
   sampler.unwind = unwind_mode(options);
+  // The pprof output symbolizes the raw stacks again (it keeps every address and mapping): with
+  // one, every stack is kept until the end.
+  std::optional<record::ExitedStacks> exited;
+  if (sampler.unwind == record::UnwindMode::kDwarf && !record::wants_pprof(options.outputs)) {
+    exited.emplace(symbolizer, root_frame(options));
+    sampler.exited = &*exited;
+  }
   const record::Recording recording =
       record::record_on_cpu(options.targets, cpus, sampler, command, signals, symbolizer);
 
   Recorded recorded(recording);
+  if (exited) recorded.exited = &*exited;
   recorded.measured = "cpu";
   recorded.hz = options.sampler.hz;
   recorded.lost = recording.counters.lost();

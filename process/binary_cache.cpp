@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <set>
 
 #include "process/process.h"
 #include "process/process_maps.h"
@@ -68,6 +69,14 @@ std::shared_ptr<const Binary> BinaryCache::from_path(const std::string& path) {
 std::shared_ptr<const Binary> BinaryCache::with_build_id(const std::string& build_id) const {
   auto it = by_build_id_.find(build_id);
   return it == by_build_id_.end() ? nullptr : it->second;
+}
+
+void BinaryCache::for_each(const std::function<void(const Binary&)>& visit) const {
+  std::set<const Binary*> visited;
+  for (const auto* binaries : {&by_identity_, &by_build_id_})
+    for (const auto& [key, binary] : *binaries)
+      if (binary && visited.insert(binary.get()).second) visit(*binary);
+  if (vdso_) visit(*vdso_);
 }
 
 std::shared_ptr<const Binary> BinaryCache::vdso() {

@@ -118,6 +118,8 @@ class BinaryCache {
   // The kernel's vDSO image, read from kiln's own address space (the same for every process).
   std::shared_ptr<const Binary> vdso();
   size_t opened() const { return opened_; }  // distinct binaries
+  // Calls `visit` once for each binary opened.
+  void for_each(const std::function<void(const Binary&)>& visit) const;
 
  private:
   std::shared_ptr<const Binary> add(std::unique_ptr<ElfFile> file, const std::string& path,
@@ -190,8 +192,17 @@ class ProcessTable {
   // (whose maps are empty) keeps the earlier one. False when the process is gone and no
   // earlier snapshot exists.
   bool snapshot(pid_t tgid);
-  // Forgets a process (its binaries stay open for other processes).
-  void forget(pid_t tgid);
+  // Forgets a process whose exit was recorded (its binaries stay open for other processes); a
+  // process that has the pid since is kept. True if it forgot it.
+  bool forget(pid_t tgid);
+  // The processes whose exit the kernel recorded (record_exit) at least `age` ago: their
+  // samples have all been read, and once symbolized they can be forgotten.
+  std::vector<pid_t> exited(std::chrono::steady_clock::duration age) const;
+  size_t size() const { return processes_.size(); }  // processes known
+  // Drops from kiln's resident memory the pages read of the binaries that no process kept here
+  // maps (their exited processes forgotten): they stay in the page cache and are read again if
+  // touched. Returns how many binaries it released.
+  size_t release_unmapped_binaries();
 
   // What the kernel recorded of processes while recording, in the order it happened. A process
   // that execs, or forks from a process with a snapshot, is known from these records alone,

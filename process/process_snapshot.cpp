@@ -222,6 +222,14 @@ const EarlierImage* ProcessSnapshot::earlier_image(uint64_t address) const {
   return nullptr;
 }
 
+void ProcessSnapshot::binaries(std::set<const Binary*>* binaries) const {
+  for (const SnapshotMapping& sm : mappings_)
+    if (sm.binary) binaries->insert(sm.binary.get());
+  for (const EarlierImage& image : earlier_)
+    for (const SnapshotMapping& sm : image.mappings)
+      if (sm.binary) binaries->insert(sm.binary.get());
+}
+
 void ProcessSnapshot::changed() {
   generation_ = next_generation();
 }

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,8 +41,12 @@ class ProcessSnapshot {
   // Adds a mapping over what it overlaps; its binary is opened at once if the snapshot was
   // taken, else at the first take().
   void record_mapping(const RecordedMapping& recorded, BinaryCache& binaries, ProblemLog& log);
-  void record_exit() { exited_ = true; }
+  void record_exit() {
+    exited_ = true;
+    exited_at_ = std::chrono::steady_clock::now();
+  }
   bool exited() const { return exited_; }
+  std::chrono::steady_clock::time_point exited_at() const { return exited_at_; }
 
   // Takes the snapshot again if the last one is older than `min_age` and the process still
   // lives; true if it did.
@@ -57,6 +62,8 @@ class ProcessSnapshot {
   // The newest image before the last exec with a mapping containing `address` and none in the
   // current image; nullptr if none.
   const EarlierImage* earlier_image(uint64_t address) const;
+  // Adds the binaries of every image (current and earlier) to `binaries`.
+  void binaries(std::set<const Binary*>* binaries) const;
   // Changes (unique among all snapshots) each time the mappings are read anew.
   uint64_t generation() const { return generation_; }
 
@@ -68,6 +75,7 @@ class ProcessSnapshot {
   bool exited_ = false;
   uint64_t generation_ = 0;
   std::chrono::steady_clock::time_point taken_at_{};
+  std::chrono::steady_clock::time_point exited_at_{};
   pid_t pid_ = 0;
   pid_t namespace_pid_ = 0;                // the pid inside the process's own pid namespace (NSpid)
   std::vector<SnapshotMapping> mappings_;  // executable ones, sorted by start

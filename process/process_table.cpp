@@ -1,6 +1,38 @@
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "process/process_maps.h"
 #include "process/process_snapshot.h"
 
 namespace kiln::process {
+
+namespace {
+
+// Drops the resident pages of the file libelf mapped for `file` (MADV_DONTNEED: a private
+// read-only file mapping is read back from the page cache when touched). Only a mapping of
+// that very file in kiln's `own` mappings: libelf reads a file it cannot map into its heap,
+// which must not be dropped. True if it did.
+bool release_file_pages(const ElfFile& file, const std::vector<Mapping>& own) {
+  if (file.fd() < 0) return false;  // an image in memory (the vDSO)
+  size_t size = 0;
+  const char* image = elf_rawfile(file.elf(), &size);
+  struct stat st;
+  if (!image || size == 0 || fstat(file.fd(), &st) != 0) return false;
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t start = reinterpret_cast<uintptr_t>(image) & ~(page - 1);
+  const uint64_t end = reinterpret_cast<uintptr_t>(image) + size;
+  for (const Mapping& m : own) {
+    if (m.start <= start && end <= m.end && m.inode == st.st_ino && !m.path.empty())
+      return madvise(reinterpret_cast<void*>(start), (end - start + page - 1) & ~(page - 1),
+                     MADV_DONTNEED) == 0;
+  }
+  return false;
+}
+
+}  // namespace
 
 ProcessTable::ProcessTable() : binaries_(&log_) {}
 ProcessTable::~ProcessTable() = default;
@@ -24,8 +56,31 @@ bool ProcessTable::snapshot(pid_t tgid) {
   return ok;
 }
 
-void ProcessTable::forget(pid_t tgid) {
-  processes_.erase(tgid);
+bool ProcessTable::forget(pid_t tgid) {
+  const auto it = processes_.find(tgid);
+  if (it == processes_.end() || !it->second->exited()) return false;
+  processes_.erase(it);
+  return true;
+}
+
+std::vector<pid_t> ProcessTable::exited(std::chrono::steady_clock::duration age) const {
+  const auto before = std::chrono::steady_clock::now() - age;
+  std::vector<pid_t> exited;
+  for (const auto& [tgid, process] : processes_)
+    if (process->exited() && process->exited_at() <= before) exited.push_back(tgid);
+  return exited;
+}
+
+size_t ProcessTable::release_unmapped_binaries() {
+  std::set<const Binary*> mapped;
+  for (const auto& [tgid, process] : processes_) process->binaries(&mapped);
+  std::vector<Mapping> own;
+  if (!read_process_maps(getpid(), &own)) return 0;
+  size_t released = 0;
+  binaries_.for_each([&](const Binary& binary) {
+    if (!mapped.count(&binary) && release_file_pages(*binary.file, own)) ++released;
+  });
+  return released;
 }
 
 void ProcessTable::record_exec(pid_t tgid) {

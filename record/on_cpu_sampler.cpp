@@ -102,6 +102,14 @@ RawProfile OnCpuSampler::drain() {
   return profile;
 }
 
+RawProfile OnCpuSampler::drain_processes(const std::set<uint32_t>& tgids) {
+  RawProfile profile;
+  if (!unwound_) return profile;
+  StackReader stacks(bpf_map__fd(skeleton_->maps.stacks));
+  unwound_->drain_processes_into(tgids, profile, stacks);
+  return profile;
+}
+
 SampleCounters OnCpuSampler::counters() const {
   return read_counters(bpf_map__fd(skeleton_->maps.counters));
 }
@@ -116,8 +124,9 @@ Recording record_on_cpu(const TargetSpec& targets, const std::vector<int>& cpus,
   const TargetFilter filter(targets, command ? command->pid() : 0);
   unwind::UserStackUnwinder unwinder(symbolizer.processes());
   OnCpuSampler sampler(filter, cpus, options, &unwinder);
-  Session session = record_session(targets, {&sampler}, command, signals, symbolizer,
-                                   {options.duration_seconds, options.progress, "samples"});
+  Session session =
+      record_session(targets, {&sampler}, command, signals, symbolizer,
+                     {options.duration_seconds, options.progress, "samples", options.exited});
   return recording_of(session, 0, sampler, cpus.size());
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "record/bpf_links.h"
@@ -24,6 +25,9 @@ struct SamplerOptions {
   double duration_seconds = 0;           // 0: until a signal or the command exits
   uint32_t stack_map_size = 0;           // 0: from hz, CPUs and duration (stack_map_entries)
   bool progress = false;                 // live progress line on stderr
+  // --unwind dwarf: the stacks of processes that exit are symbolized into it while recording
+  // (SessionOptions::exited); nullptr: all are kept until the end.
+  ExitedStacks* exited = nullptr;
 };
 
 // bpf/profile.bpf.c loaded for a target filter, sampling `cpus` at options.hz once attached.
@@ -42,7 +46,8 @@ class OnCpuSampler final : public Recorder {
   std::vector<EventSource> sources() override;
   uint64_t events_so_far() const override;
   void detach() override;
-  RawProfile drain() override;  // in samples
+  RawProfile drain() override;                                           // in samples
+  RawProfile drain_processes(const std::set<uint32_t>& tgids) override;  // --unwind dwarf
   SampleCounters counters() const override;
   UnwindCounters unwinding() const override;
 

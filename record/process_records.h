@@ -31,6 +31,8 @@ class ProcessRecords {
   uint64_t lost() const { return lost_; }
   // The parent of each process forked while recording.
   const std::map<uint32_t, uint32_t>& parents() const { return parents_; }
+  // Forgets the parent of a process handed over (ExitedStacks).
+  void forget(uint32_t tgid) { parents_.erase(tgid); }
 
  private:
   void apply(const std::vector<uint8_t>& record);

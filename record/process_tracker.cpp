@@ -98,6 +98,12 @@ void ProcessTracker::snapshot(uint32_t tgid) {
   if (inserted) it->second = symbolizer_.processes().snapshot(static_cast<pid_t>(tgid));
 }
 
+void ProcessTracker::forget(uint32_t tgid) {
+  snapshotted_.erase(tgid);
+  recent_.erase(tgid);
+  parents_.erase(tgid);
+}
+
 void ProcessTracker::snapshot_missing(const RawProfile& profile) {
   for (const RawStack& stack : profile.stacks)
     if (!stack.user.empty()) snapshot(stack.tgid);

@@ -35,6 +35,8 @@ class ProcessTracker {
   // Snapshots the processes of `profile` that were never announced (still alive, one hopes).
   void snapshot_missing(const RawProfile& profile);
   size_t snapshots() const { return snapshotted_.size(); }
+  // Forgets a process handed over (ExitedStacks): its snapshot and parent.
+  void forget(uint32_t tgid);
   // The parent of each announced process, read while it was alive.
   const std::map<uint32_t, uint32_t>& parents() const { return parents_; }
 

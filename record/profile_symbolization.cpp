@@ -144,7 +144,6 @@ std::string_view wall_state_frame(uint32_t state) {
 
 CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symbolizer,
                          const SymbolizeOptions& options, profile::Profile& profile) {
-  constexpr size_t kExamples = 20;
   profile.metadata.count_name = raw.profile_unit();
   CutStacks cut;
   AddressFrames frames(symbolizer, options, profile);
@@ -161,7 +160,8 @@ CutStacks symbolize_into(const RawProfile& raw, symbolizer::Symbolizer& symboliz
       drawn = i;
       ++cut.stacks;
       cut.weight += weight;
-      if (cut.examples.size() < kExamples) cut.examples.push_back({stack.tgid, stack.user[i]});
+      if (cut.examples.size() < CutStacks::kExamples)
+        cut.examples.push_back({stack.tgid, stack.user[i]});
       break;
     }
     ids.clear();

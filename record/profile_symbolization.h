@@ -42,9 +42,16 @@ bool in_no_mapping(const std::vector<symbolizer::Frame>& frames);
 
 // Stacks cut short by symbolization (see symbolize_into).
 struct CutStacks {
+  static constexpr size_t kExamples = 20;
   uint64_t stacks = 0;
   uint64_t weight = 0;                                  // in the Profile's unit
-  std::vector<std::pair<uint32_t, uint64_t>> examples;  // the first few: {tgid, address}
+  std::vector<std::pair<uint32_t, uint64_t>> examples;  // the first kExamples: {tgid, address}
+  void add(const CutStacks& other) {
+    stacks += other.stacks;
+    weight += other.weight;
+    for (const auto& example : other.examples)
+      if (examples.size() < kExamples) examples.push_back(example);
+  }
 };
 // Turns addresses into frame names: root frame (comm / comm-PID / comm-PID/TID), user frames
 // (JIT `_[j]`, inlined `_[i]`) then kernel frames (`_[k]`); one Profile stack per raw stack,

@@ -11,6 +11,7 @@
 
 #include "record/child_command.h"
 #include "record/errors.h"
+#include "record/exited_stacks.h"
 #include "record/offcpu_recording.h"
 #include "record/on_cpu_sampler.h"
 #include "record/profile_output.h"

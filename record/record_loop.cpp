@@ -151,6 +151,7 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
   StopReason reason = StopReason::kDuration;
   bool stopped = false;
   Clock::time_point next_progress = start;
+  Clock::time_point next_periodic = start + options.periodic_interval;
   // A command that exited before we started waiting has left a pending SIGCHLD; check anyway.
   if (options.command && options.command->reap(false)) {
     reason = StopReason::kCommandExited;
@@ -169,6 +170,10 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
       std::fprintf(stderr, "\rkiln: recording %.0f s, %" PRIu64 " %s   ", elapsed, samples,
                    options.progress_unit);
       next_progress = now + std::chrono::seconds(1);
+    }
+    if (options.periodic && now >= next_periodic) {
+      options.periodic();
+      next_periodic = now + options.periodic_interval;
     }
     int timeout_ms = 1000;
     if (options.duration_seconds > 0)

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -42,6 +43,9 @@ struct RecordLoopOptions {
   // Read as they fill, after the tracker's announcements (a sample's process is snapshotted
   // before the sample is read), and once more at the stop.
   std::vector<EventSource> sources;
+  // Called every periodic_interval while recording, when set.
+  std::function<void()> periodic;
+  std::chrono::milliseconds periodic_interval{1000};
   std::function<uint64_t()> samples_so_far;  // for the progress line
   bool progress = false;                     // live progress line on stderr
   const char* progress_unit = "samples";

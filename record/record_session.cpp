@@ -1,12 +1,66 @@
 // A recording session: any number of recorders attached to the same targets at once, read while
 // the session waits for its end, then detached and drained.
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <functional>
+#include <iterator>
+#include <set>
 
+#include "process/process.h"
+#include "record/exited_stacks.h"
 #include "record/process_records.h"
 #include "record/process_tracker.h"
 #include "record/recorder.h"
+#include "symbolizer/symbolizer.h"
 
 namespace kiln::record {
+
+namespace {
+
+// The processes that exited a while ago: their stacks symbolized into `exited`, then their
+// snapshots and parents forgotten (the binaries stay open for the processes that map them).
+// Symbolized in parts with the recorders' sources read between them (`read_sources`): the
+// first symbolization of a large binary takes long, and the rings fill meanwhile.
+void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& tracker,
+                      ProcessRecords& records, symbolizer::Symbolizer& symbolizer,
+                      ExitedStacks& exited, const std::function<void()>& read_sources) {
+  process::ProcessTable& processes = symbolizer.processes();
+  const std::vector<pid_t> gone = processes.exited(ExitedStacks::kAfterExit);
+  if (gone.empty()) return;
+  const std::set<uint32_t> tgids(gone.begin(), gone.end());
+  // As Session::parents: what the tracker read first, else the kernel's fork records.
+  const auto parent_of = [&tracker, &records](uint32_t tgid) -> uint32_t {
+    for (const auto* parents : {&tracker.parents(), &records.parents()})
+      if (const auto it = parents->find(tgid); it != parents->end()) return it->second;
+    return 0;
+  };
+  constexpr size_t kStacksPerPart = 500;
+  for (Recorder* recorder : recorders) {
+    RawProfile raw = recorder->drain_processes(tgids);
+    for (size_t at = 0; at < raw.stacks.size(); at += kStacksPerPart) {
+      RawProfile part;
+      part.unit = raw.unit;
+      const auto first = raw.stacks.begin() + static_cast<std::ptrdiff_t>(at);
+      const auto last = raw.stacks.begin() + static_cast<std::ptrdiff_t>(
+                                                 std::min(raw.stacks.size(), at + kStacksPerPart));
+      part.stacks.assign(std::make_move_iterator(first), std::make_move_iterator(last));
+      exited.add(part, parent_of);
+      read_sources();
+    }
+  }
+  for (const pid_t tgid : gone) {
+    if (!processes.forget(tgid)) continue;
+    tracker.forget(static_cast<uint32_t>(tgid));
+    records.forget(static_cast<uint32_t>(tgid));
+  }
+  exited.handed_over(gone.size());
+  // Symbolizing read the binaries of the exited processes (symbol tables, DWARF): pages that
+  // would otherwise stay resident for the rest of the recording.
+  processes.release_unmapped_binaries();
+}
+
+}  // namespace
 
 Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& recorders,
                        ChildCommand* command, const StopSignals& signals,
@@ -29,6 +83,19 @@ Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& 
   loop.process_records = records.sources();
   for (Recorder* recorder : recorders)
     for (EventSource& source : recorder->sources()) loop.sources.push_back(std::move(source));
+  if (options.exited) {
+    // As the loop reads them: the kernel's records of processes and the announcements first (a
+    // pid reused meanwhile is not forgotten: ProcessTable::forget).
+    const auto read_sources = [&loop, &tracker] {
+      if (!loop.process_records.empty()) loop.process_records.front().on_ready();
+      tracker.consume();
+      for (const EventSource& source : loop.sources) source.on_ready();
+    };
+    loop.periodic = [&, read_sources] {
+      hand_over_exited(recorders, tracker, records, symbolizer, *options.exited, read_sources);
+    };
+    loop.periodic_interval = ExitedStacks::kInterval;
+  }
   session.stop = run_until_stopped(signals, loop);
   for (Recorder* recorder : recorders) recorder->detach();
   session.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "record/child_command.h"
@@ -41,14 +42,24 @@ class Recorder {
   virtual void detach() = 0;
   // After detach: the counted stacks, by thread.
   virtual RawProfile drain() = 0;
+  // While recording: the counted stacks of the processes `tgids` (which have exited), no longer
+  // kept by the recorder. A recorder that keeps no stacks of its own (its BPF maps hold them)
+  // gives none.
+  virtual RawProfile drain_processes(const std::set<uint32_t>& /*tgids*/) { return {}; }
   virtual SampleCounters counters() const = 0;
   virtual UnwindCounters unwinding() const = 0;  // --unwind dwarf; zero otherwise
 };
+
+class ExitedStacks;
 
 struct SessionOptions {
   double duration_seconds = 0;            // 0: until a signal, the command's or the targets' exit
   bool progress = false;                  // live progress line on stderr
   const char* progress_unit = "samples";  // what the first recorder's events_so_far counts
+  // When set, every few seconds the stacks of the processes that exited are taken from the
+  // recorders (drain_processes) and symbolized into it, and the processes are forgotten: memory
+  // does not grow with every process the machine ever started.
+  ExitedStacks* exited = nullptr;
 };
 
 struct Session {
@@ -59,8 +70,9 @@ struct Session {
   uint64_t lost_process_records = 0;     // ProcessRecords::lost
 };
 // Attaches every recorder, lets `command` (if any) exec, waits for the end of the recording
-// (record_loop_options) while reading their sources and snapshotting announced processes in
-// `symbolizer`, then detaches them all and drains each.
+// (record_loop_options) while reading their sources, snapshotting announced processes in
+// `symbolizer` and handing over exited processes (options.exited), then detaches them all and
+// drains each.
 Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& recorders,
                        ChildCommand* command, const StopSignals& signals,
                        symbolizer::Symbolizer& symbolizer, const SessionOptions& options);

@@ -103,21 +103,36 @@ void UnwoundStacks::add(uint32_t tgid, uint32_t pid, uint64_t kernel_stack_id, c
   ++weights.events;
 }
 
+void UnwoundStacks::append(const Key& key, const Weights& weights, RawProfile& profile,
+                           StackReader& stacks) {
+  RawStack& stack = profile.stacks.emplace_back();
+  stack.tgid = key.tgid;
+  stack.pid = key.pid;
+  stack.comm = key.comm;
+  stack.user = key.user;
+  stack.kernel = stacks.read(key.kernel_stack_id);
+  stack.weight = weights.weight;
+  stack.events = weights.events;
+  stack.truncated = key.truncated;
+  stack.state = key.state;
+}
+
 void UnwoundStacks::drain_into(RawProfile& profile, StackReader& stacks) {
   consume();
-  for (auto& [key, weights] : counts_) {
-    RawStack& stack = profile.stacks.emplace_back();
-    stack.tgid = key.tgid;
-    stack.pid = key.pid;
-    stack.comm = key.comm;
-    stack.user = key.user;
-    stack.kernel = stacks.read(key.kernel_stack_id);
-    stack.weight = weights.weight;
-    stack.events = weights.events;
-    stack.truncated = key.truncated;
-    stack.state = key.state;
-  }
+  for (const auto& [key, weights] : counts_) append(key, weights, profile, stacks);
   counts_.clear();
+}
+
+void UnwoundStacks::drain_processes_into(const std::set<uint32_t>& tgids, RawProfile& profile,
+                                         StackReader& stacks) {
+  for (auto it = counts_.begin(); it != counts_.end();) {
+    if (!tgids.count(it->first.tgid)) {
+      ++it;
+      continue;
+    }
+    append(it->first, it->second, profile, stacks);
+    it = counts_.erase(it);
+  }
 }
 
 }  // namespace kiln::record

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,6 +28,9 @@ class UnwoundStacks {
   void consume() { ring_.consume(); }
   // Adds the counted stacks to `profile`, their kernel stacks read through `stacks`.
   void drain_into(RawProfile& profile, StackReader& stacks);
+  // The same for the stacks of the processes `tgids` alone, which are no longer counted here.
+  void drain_processes_into(const std::set<uint32_t>& tgids, RawProfile& profile,
+                            StackReader& stacks);
   const UnwindCounters& counters() const { return counters_; }
   // Off-CPU: whether thread `tid` has the stack copied when it blocked at `switch_out_ns`.
   bool has_copy(uint32_t tid, uint64_t switch_out_ns) const;
@@ -53,6 +57,8 @@ class UnwoundStacks {
     uint64_t events = 0;
   };
   static int on_record(void* self, void* data, size_t size);
+  static void append(const Key& key, const Weights& weights, RawProfile& profile,
+                     StackReader& stacks);
   void count(const kiln_user_stack_record& record, size_t size, uint64_t weight,
              uint64_t kernel_stack_id, const char* comm, uint32_t state);
   // Counts `weight` under the stack in scratch_.user with these other parts of its key.

@@ -5,10 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "process/process.h"
 #include "process/process_maps.h"
@@ -159,6 +161,35 @@ TEST(ProcessTable, RecordedMappingsOfAProcessThatExecs) {
   table.record_fork(gone + 1, gone);
   ASSERT_NE(table.find(gone + 1, 0x50010, &known), nullptr);
   EXPECT_EQ(table.find(gone + 1, 0x10010, &known), nullptr);  // images before are not kept
+}
+
+TEST(ProcessTable, ExitedProcessesAreListedOnceTheirExitIsOldEnoughAndForgotten) {
+  ProcessTable table;
+  const pid_t gone = 4'000'001;  // above any pid_max: never a live process
+  const pid_t living = gone + 1;
+  const std::string self = libm_path();
+  for (const pid_t pid : {gone, living}) {
+    table.record_exec(pid);
+    table.record_mapping(pid, recorded(0x10000, 0x20000, self, build_id_by_readelf(self)));
+  }
+  EXPECT_TRUE(table.exited(std::chrono::seconds(0)).empty());
+  table.record_exit(gone);
+  EXPECT_EQ(table.exited(std::chrono::seconds(0)), std::vector<pid_t>{gone});
+  EXPECT_TRUE(table.exited(std::chrono::hours(1)).empty());  // exited just now
+  // Still symbolized after its exit, until it is forgotten.
+  bool known = false;
+  ASSERT_NE(table.find(gone, 0x10010, &known), nullptr);
+  EXPECT_EQ(table.size(), 2u);
+  table.forget(gone);
+  EXPECT_EQ(table.size(), 1u);
+  EXPECT_TRUE(table.exited(std::chrono::seconds(0)).empty());
+  EXPECT_EQ(table.find(gone, 0x10010, &known), nullptr);
+  EXPECT_FALSE(known);
+  // The binary stays open for the processes that still map it.
+  const SnapshotMapping* lib = table.find(living, 0x10010, &known);
+  ASSERT_NE(lib, nullptr);
+  ASSERT_NE(lib->binary, nullptr);
+  EXPECT_EQ(lib->binary->file->build_id(), build_id_by_readelf(self));
 }
 
 }  // namespace

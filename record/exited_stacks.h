@@ -1,0 +1,57 @@
+// While recording: the stacks of processes that have exited, symbolized as they go and merged by
+// frames, so that a long recording of a machine that starts processes all the time keeps what
+// it needs per distinct stack, not per process ever seen.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <set>
+
+#include "profile/profile.h"
+#include "record/profile_symbolization.h"
+#include "record/raw_profile.h"
+
+namespace kiln::symbolizer {
+class Symbolizer;
+}
+
+namespace kiln::record {
+
+class ExitedStacks {
+ public:
+  // Symbolized as symbolize_into does with `root` (the other options are those of on-CPU
+  // samples).
+  ExitedStacks(symbolizer::Symbolizer& symbolizer, RootFrame root);
+
+  // A process is handed over this long after its exit: the ring buffers hold none of its samples
+  // any more (they are read every 50 ms).
+  static constexpr std::chrono::seconds kAfterExit{2};
+  // How often a session hands over its exited processes.
+  static constexpr std::chrono::seconds kInterval{5};
+
+  // Symbolizes the stacks of `raw` (of processes that exited; `parent_of` as in
+  // SymbolizeOptions) and merges them into profile().
+  void add(const RawProfile& raw, const std::function<uint32_t(uint32_t)>& parent_of);
+  // Counts processes handed over (their stacks added, their snapshots forgotten).
+  void handed_over(size_t processes) { processes_ += processes; }
+
+  // The stacks added so far, identical stacks merged (most of them: at most half are added since
+  // the last merge); weights in samples.
+  const profile::Profile& profile() const { return profile_; }
+  // The stacks symbolization cut (see symbolize_into), of every add.
+  const CutStacks& cut() const { return cut_; }
+  size_t processes() const { return processes_; }
+
+ private:
+  symbolizer::Symbolizer& symbolizer_;
+  RootFrame root_;
+  profile::Profile profile_;
+  CutStacks cut_;
+  size_t processes_ = 0;
+  static constexpr size_t kMinMerged = 4096;
+  size_t merged_stacks_ = kMinMerged / 2;  // stacks after the last merge
+};
+
+}  // namespace kiln::record
