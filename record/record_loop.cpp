@@ -147,6 +147,10 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
     if (!options.process_records.empty()) options.process_records.front().on_ready();
     if (options.tracker) options.tracker->consume();
   };
+  const std::function<void()> read_sources = [&options, &learn_processes] {
+    learn_processes();
+    for (const EventSource& source : options.sources) source.on_ready();
+  };
 
   StopReason reason = StopReason::kDuration;
   bool stopped = false;
@@ -172,7 +176,7 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
       next_progress = now + std::chrono::seconds(1);
     }
     if (options.periodic && now >= next_periodic) {
-      options.periodic();
+      options.periodic(read_sources);
       next_periodic = now + options.periodic_interval;
     }
     int timeout_ms = 1000;
@@ -190,10 +194,7 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
     }
     epoll_event ready[8];
     const int n = epoll_wait(epoll, ready, 8, timeout_ms);
-    if (n == 0 && !options.sources.empty()) {
-      learn_processes();
-      for (const EventSource& source : options.sources) source.on_ready();
-    }
+    if (n == 0 && !options.sources.empty()) read_sources();
     for (int i = 0; i < n; ++i) {
       if ((options.tracker && ready[i].data.fd == options.tracker->epoll_fd()) ||
           source_of(options.process_records, ready[i].data.fd)) {
@@ -226,8 +227,7 @@ StopReason run_until_stopped(const StopSignals& signals, const RecordLoopOptions
       }
     }
   }
-  learn_processes();
-  for (const EventSource& source : options.sources) source.on_ready();
+  read_sources();
   if (options.progress) std::fputs("\r\033[K", stderr);
   return reason;
 }

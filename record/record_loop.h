@@ -43,8 +43,10 @@ struct RecordLoopOptions {
   // Read as they fill, after the tracker's announcements (a sample's process is snapshotted
   // before the sample is read), and once more at the stop.
   std::vector<EventSource> sources;
-  // Called every periodic_interval while recording, when set.
-  std::function<void()> periodic;
+  // Called every periodic_interval while recording, when set, with what reads the process
+  // records, the announcements and every source as the loop does (for work that takes long
+  // enough to let the rings fill).
+  std::function<void(const std::function<void()>& read_sources)> periodic;
   std::chrono::milliseconds periodic_interval{1000};
   std::function<uint64_t()> samples_so_far;  // for the progress line
   bool progress = false;                     // live progress line on stderr

@@ -84,14 +84,7 @@ Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& 
   for (Recorder* recorder : recorders)
     for (EventSource& source : recorder->sources()) loop.sources.push_back(std::move(source));
   if (options.exited) {
-    // As the loop reads them: the kernel's records of processes and the announcements first (a
-    // pid reused meanwhile is not forgotten: ProcessTable::forget).
-    const auto read_sources = [&loop, &tracker] {
-      if (!loop.process_records.empty()) loop.process_records.front().on_ready();
-      tracker.consume();
-      for (const EventSource& source : loop.sources) source.on_ready();
-    };
-    loop.periodic = [&, read_sources] {
+    loop.periodic = [&](const std::function<void()>& read_sources) {
       hand_over_exited(recorders, tracker, records, symbolizer, *options.exited, read_sources);
     };
     loop.periodic_interval = ExitedStacks::kInterval;
