@@ -57,20 +57,12 @@ std::string describe_targets(const record::TargetSpec& targets) {
   return text.empty() ? "all processes" : text;
 }
 
-record::RootFrame root_frame(const RecordOptions& options) {
-  return options.per_tid   ? record::RootFrame::kPerTid
-         : options.per_pid ? record::RootFrame::kPerPid
-                           : record::RootFrame::kComm;
-}
-
-record::SymbolizeOptions symbolize_options(const RecordOptions& options,
-                                           const record::Recording& recording) {
+// What every stack of a recording is symbolized with but its parents (known at its end).
+record::SymbolizeOptions symbolize_options(const RecordOptions& options) {
   record::SymbolizeOptions symbolize;
-  symbolize.root = root_frame(options);
-  symbolize.parent_of = [&recording](uint32_t tgid) -> uint32_t {
-    const auto it = recording.parents.find(tgid);
-    return it == recording.parents.end() ? 0 : it->second;
-  };
+  symbolize.root = options.per_tid   ? record::RootFrame::kPerTid
+                   : options.per_pid ? record::RootFrame::kPerPid
+                                     : record::RootFrame::kComm;
   return symbolize;
 }
 
@@ -86,15 +78,15 @@ void end_command(record::ChildCommand* command) {
 
 // What the record tail needs of a recording, whichever recorders made it.
 struct Recorded {
-  explicit Recorded(const record::Recording& recorded) : recording(recorded) {}
+  Recorded(const record::Recording& recorded, record::SymbolizeOptions options)
+      : recording(recorded), symbolize(std::move(options)) {}
   const record::Recording& recording;
-  std::string measured;  // "cpu", "off-cpu" or "wall": the profile's and the pprof file's
-  unsigned hz = 0;       // the sampling frequency; 0 without a sampler
-  uint64_t lost = 0;     // samples or blocks lost
-  bool state_frames = false;
-  flamegraph::SvgOptions svg;               // its title replaced by --title
+  record::SymbolizeOptions symbolize;  // all but parent_of, which record_tail sets
+  std::string measured;        // "cpu", "off-cpu" or "wall": the profile's and the pprof file's
+  unsigned hz = 0;             // the sampling frequency; 0 without a sampler
+  uint64_t lost = 0;           // samples or blocks lost
+  flamegraph::SvgOptions svg;  // its title replaced by --title
   std::vector<std::string> pprof_comments;  // besides the losses of recording.counters
-  std::string_view events_column;           // the Profile column of RawStack::events, if any
   std::function<record::Summary(const profile::Profile&)> summary;
   // The stacks of processes that exited while recording, symbolized then; nullptr: none.
   const record::ExitedStacks* exited = nullptr;
@@ -107,9 +99,11 @@ int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer
                 record::ChildCommand* command) {
   end_command(command);
   const record::Recording& recording = recorded.recording;
-  record::SymbolizeOptions symbolize = symbolize_options(options, recording);
-  symbolize.state_frames = recorded.state_frames;
-  symbolize.events_column = recorded.events_column;
+  record::SymbolizeOptions symbolize = recorded.symbolize;
+  symbolize.parent_of = [&recording](uint32_t tgid) -> uint32_t {
+    const auto it = recording.parents.find(tgid);
+    return it == recording.parents.end() ? 0 : it->second;
+  };
   profile::Profile profile;
   record::CutStacks cut = record::symbolize_into(recording.raw, symbolizer, symbolize, profile);
   if (recorded.exited) {
@@ -141,10 +135,12 @@ int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer
   if (recorded.exited && options.verbose)
     std::fprintf(stderr,
                  "  processes: %zu exited while recording (symbolized %lld s after their exit, "
-                 "then forgotten), %zu kept to the end\n",
+                 "then forgotten), %zu kept to the end; %zu binaries forgotten %lld s after "
+                 "the last process mapping them\n",
                  recorded.exited->processes(),
                  static_cast<long long>(record::ExitedStacks::kAfterExit.count()),
-                 symbolizer.processes().size());
+                 symbolizer.processes().size(), recorded.exited->binaries(),
+                 static_cast<long long>(record::ExitedStacks::kForgetBinariesAfter.count()));
   const symbolizer::Stats stats = symbolizer.stats();
   if (const std::string line = symbolizer::describe_debuginfod(stats.debuginfod); !line.empty())
     std::fprintf(stderr, "  symbols: %s\n", line.c_str());
@@ -167,15 +163,16 @@ int run_record_on_cpu(const RecordOptions& options, const std::vector<int>& cpus
   sampler.unwind = unwind_mode(options);
   // The pprof output symbolizes the raw stacks again (it keeps every address and mapping): with
   // one, every stack is kept until the end.
+  const record::SymbolizeOptions symbolize = symbolize_options(options);
   std::optional<record::ExitedStacks> exited;
   if (sampler.unwind == record::UnwindMode::kDwarf && !record::wants_pprof(options.outputs)) {
-    exited.emplace(symbolizer, root_frame(options));
+    exited.emplace(symbolizer, symbolize);
     sampler.exited = &*exited;
   }
   const record::Recording recording =
       record::record_on_cpu(options.targets, cpus, sampler, command, signals, symbolizer);
 
-  Recorded recorded(recording);
+  Recorded recorded(recording, symbolize);
   if (exited) recorded.exited = &*exited;
   recorded.measured = "cpu";
   recorded.hz = options.sampler.hz;
@@ -214,11 +211,11 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   const record::OffCpuRecording result =
       record::record_off_cpu(options.targets, cpus, off_cpu, command, signals, symbolizer);
 
-  Recorded recorded(result.recording);
+  Recorded recorded(result.recording, symbolize_options(options));
   recorded.measured = "off-cpu";
   recorded.lost = result.lost();
   recorded.svg = record::off_cpu_svg_options(result, describe_targets(options.targets));
-  recorded.events_column = record::kBlocksColumn;
+  recorded.symbolize.events_column = record::kBlocksColumn;
   recorded.summary = [&result](const profile::Profile& profile) {
     return record::off_cpu_summary(result, profile);
   };
@@ -241,11 +238,11 @@ int run_record_wall(const RecordOptions& options, const std::vector<int>& cpus,
   const record::WallRecording result =
       record::record_wall(options.targets, cpus, sampler, off_cpu, command, signals, symbolizer);
 
-  Recorded recorded(result.recording);
+  Recorded recorded(result.recording, symbolize_options(options));
   recorded.measured = "wall";
   recorded.hz = options.sampler.hz;
   recorded.lost = result.lost();
-  recorded.state_frames = true;
+  recorded.symbolize.state_frames = true;
   recorded.svg = record::wall_svg_options(result, describe_targets(options.targets));
   for (const std::string& line : record::describe_losses(result.off_cpu))
     recorded.pprof_comments.push_back("waits " + line);

@@ -13,8 +13,7 @@ namespace kiln::process {
 
 std::shared_ptr<const Binary> BinaryCache::add(std::unique_ptr<ElfFile> file,
                                                const std::string& path, const std::string& root) {
-  auto binary = std::make_shared<Binary>(Binary{std::move(file), path, root});
-  ++opened_;
+  auto binary = std::make_shared<Binary>(Binary{std::move(file), path, root, ++opened_});
   if (on_open_) on_open_(*binary);
   return binary;
 }
@@ -95,6 +94,32 @@ std::shared_ptr<const Binary> BinaryCache::vdso() {
     }
   }
   return vdso_;
+}
+
+size_t BinaryCache::forget_unmapped(const std::set<const Binary*>& mapped,
+                                    std::chrono::steady_clock::duration age) {
+  const auto now = std::chrono::steady_clock::now();
+  std::set<const Binary*> kept(mapped);
+  for (const auto& [path, binary] : by_path_) kept.insert(binary.get());
+  std::set<const Binary*> forget;
+  for_each([&](const Binary& binary) {
+    if (&binary == vdso_.get()) return;
+    if (kept.count(&binary)) {
+      unmapped_since_.erase(&binary);
+      return;
+    }
+    const auto since = unmapped_since_.try_emplace(&binary, now).first->second;
+    if (now - since >= age) forget.insert(&binary);
+  });
+  if (forget.empty()) return 0;
+  for (const Binary* binary : forget) {
+    if (on_forget_) on_forget_(*binary);
+    unmapped_since_.erase(binary);
+  }
+  for (auto* binaries : {&by_identity_, &by_build_id_})
+    std::erase_if(*binaries,
+                  [&forget](const auto& entry) { return forget.count(entry.second.get()); });
+  return forget.size();
 }
 
 }  // namespace kiln::process

@@ -98,6 +98,9 @@ struct Binary {
   std::unique_ptr<ElfFile> file;
   std::string path;  // as the process that mapped it first sees it ("[vdso]" for the vDSO)
   std::string root;  // "" or "/proc/PID/root": reaches that process's files while it lives
+  // Never given to another binary of the cache, unlike its address once it is forgotten: a key
+  // for what is cached of it elsewhere. From 1.
+  uint64_t id = 0;
 };
 
 // The opened binaries, keyed by build-id, else by device, inode, size and mtime, so that a
@@ -107,6 +110,8 @@ class BinaryCache {
   explicit BinaryCache(ProblemLog* log) : log_(log) {}
   // Called once for each binary opened, at once (while its process and root still exist).
   void on_open(std::function<void(const Binary&)> hook) { on_open_ = std::move(hook); }
+  // Called for each binary forgotten (forget_unmapped), just before it is closed.
+  void on_forget(std::function<void(const Binary&)> hook) { on_forget_ = std::move(hook); }
   // The binary of an open file (`fd` is taken over); `path` is the file's path as its process
   // sees it and `root` the prefix that reaches its file system. nullptr if it is not ELF.
   std::shared_ptr<const Binary> from_fd(int fd, const std::string& path, const std::string& root);
@@ -117,21 +122,29 @@ class BinaryCache {
   std::shared_ptr<const Binary> with_build_id(const std::string& build_id) const;
   // The kernel's vDSO image, read from kiln's own address space (the same for every process).
   std::shared_ptr<const Binary> vdso();
-  size_t opened() const { return opened_; }  // distinct binaries
-  // Calls `visit` once for each binary opened.
+  size_t opened() const { return opened_; }  // binaries opened (again after forgotten)
+  // Calls `visit` once for each binary opened and not forgotten.
   void for_each(const std::function<void(const Binary&)>& visit) const;
+  // Forgets (closes) the binaries that were in no call's `mapped` for `age`, except those
+  // opened by path and the vDSO: a long recording of a machine that builds and runs new
+  // binaries all the time keeps only what its processes map. A binary met again later is opened
+  // again. Returns how many it forgot.
+  size_t forget_unmapped(const std::set<const Binary*>& mapped,
+                         std::chrono::steady_clock::duration age);
 
  private:
   std::shared_ptr<const Binary> add(std::unique_ptr<ElfFile> file, const std::string& path,
                                     const std::string& root);
   ProblemLog* log_;
   std::function<void(const Binary&)> on_open_;
+  std::function<void(const Binary&)> on_forget_;
+  std::map<const Binary*, std::chrono::steady_clock::time_point> unmapped_since_;
   std::map<std::string, std::shared_ptr<const Binary>> by_identity_;  // dev:ino:size:mtime
   std::map<std::string, std::shared_ptr<const Binary>> by_build_id_;
   std::unordered_map<std::string, std::shared_ptr<const Binary>> by_path_;
   std::shared_ptr<const Binary> vdso_;
   bool vdso_tried_ = false;
-  size_t opened_ = 0;
+  size_t opened_ = 0;  // also the last id given
 };
 
 // An executable mapping as the kernel recorded it when a process made it (PERF_RECORD_MMAP2), so
@@ -199,10 +212,11 @@ class ProcessTable {
   // samples have all been read, and once symbolized they can be forgotten.
   std::vector<pid_t> exited(std::chrono::steady_clock::duration age) const;
   size_t size() const { return processes_.size(); }  // processes known
-  // Drops from kiln's resident memory the pages read of the binaries that no process kept here
-  // maps (their exited processes forgotten): they stay in the page cache and are read again if
-  // touched. Returns how many binaries it released.
-  size_t release_unmapped_binaries();
+  // The binaries that no process kept here maps (their exited processes forgotten): forgotten
+  // when none has mapped them for `forget_after` (BinaryCache::forget_unmapped), else the pages
+  // kiln read of them dropped from its resident memory (they stay in the page cache and are
+  // read again if touched). Returns how many it forgot.
+  size_t release_unmapped_binaries(std::chrono::steady_clock::duration forget_after);
 
   // What the kernel recorded of processes while recording, in the order it happened. A process
   // that execs, or forks from a process with a snapshot, is known from these records alone,

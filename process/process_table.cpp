@@ -14,22 +14,23 @@ namespace {
 // Drops the resident pages of the file libelf mapped for `file` (MADV_DONTNEED: a private
 // read-only file mapping is read back from the page cache when touched). Only a mapping of
 // that very file in kiln's `own` mappings: libelf reads a file it cannot map into its heap,
-// which must not be dropped. True if it did.
-bool release_file_pages(const ElfFile& file, const std::vector<Mapping>& own) {
-  if (file.fd() < 0) return false;  // an image in memory (the vDSO)
+// which must not be dropped.
+void release_file_pages(const ElfFile& file, const std::vector<Mapping>& own) {
+  if (file.fd() < 0) return;  // an image in memory (the vDSO)
   size_t size = 0;
   const char* image = elf_rawfile(file.elf(), &size);
   struct stat st;
-  if (!image || size == 0 || fstat(file.fd(), &st) != 0) return false;
+  if (!image || size == 0 || fstat(file.fd(), &st) != 0) return;
   const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   const uint64_t start = reinterpret_cast<uintptr_t>(image) & ~(page - 1);
   const uint64_t end = reinterpret_cast<uintptr_t>(image) + size;
   for (const Mapping& m : own) {
-    if (m.start <= start && end <= m.end && m.inode == st.st_ino && !m.path.empty())
-      return madvise(reinterpret_cast<void*>(start), (end - start + page - 1) & ~(page - 1),
-                     MADV_DONTNEED) == 0;
+    if (m.start <= start && end <= m.end && m.inode == st.st_ino && !m.path.empty()) {
+      madvise(reinterpret_cast<void*>(start), (end - start + page - 1) & ~(page - 1),
+              MADV_DONTNEED);
+      return;
+    }
   }
-  return false;
 }
 
 }  // namespace
@@ -71,16 +72,16 @@ std::vector<pid_t> ProcessTable::exited(std::chrono::steady_clock::duration age)
   return exited;
 }
 
-size_t ProcessTable::release_unmapped_binaries() {
+size_t ProcessTable::release_unmapped_binaries(std::chrono::steady_clock::duration forget_after) {
   std::set<const Binary*> mapped;
   for (const auto& [tgid, process] : processes_) process->binaries(&mapped);
+  const size_t forgotten = binaries_.forget_unmapped(mapped, forget_after);
   std::vector<Mapping> own;
-  if (!read_process_maps(getpid(), &own)) return 0;
-  size_t released = 0;
+  if (!read_process_maps(getpid(), &own)) return forgotten;
   binaries_.for_each([&](const Binary& binary) {
-    if (!mapped.count(&binary) && release_file_pages(*binary.file, own)) ++released;
+    if (!mapped.count(&binary)) release_file_pages(*binary.file, own);
   });
-  return released;
+  return forgotten;
 }
 
 void ProcessTable::record_exec(pid_t tgid) {

@@ -2,19 +2,18 @@
 #include "record/exited_stacks.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace kiln::record {
 
-ExitedStacks::ExitedStacks(symbolizer::Symbolizer& symbolizer, RootFrame root)
-    : symbolizer_(symbolizer), root_(root) {}
+ExitedStacks::ExitedStacks(symbolizer::Symbolizer& symbolizer, SymbolizeOptions options)
+    : symbolizer_(symbolizer), options_(std::move(options)) {}
 
 void ExitedStacks::add(const RawProfile& raw, const std::function<uint32_t(uint32_t)>& parent_of) {
   if (raw.stacks.empty()) return;
-  SymbolizeOptions options;
-  options.root = root_;
-  options.parent_of = parent_of;
+  options_.parent_of = parent_of;
   profile::Profile symbolized;
-  const CutStacks cut = symbolize_into(raw, symbolizer_, options, symbolized);
+  const CutStacks cut = symbolize_into(raw, symbolizer_, options_, symbolized);
   cut_.add(cut);
   // Many processes of one program (with the comm as root) give the same stacks: merged, what is
   // kept grows with the distinct stacks only. Merged when it has doubled since the last merge,

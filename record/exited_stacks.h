@@ -21,21 +21,28 @@ namespace kiln::record {
 
 class ExitedStacks {
  public:
-  // Symbolized as symbolize_into does with `root` (the other options are those of on-CPU
-  // samples).
-  ExitedStacks(symbolizer::Symbolizer& symbolizer, RootFrame root);
+  // Symbolized as symbolize_into does with `options`, those the recording's other stacks are
+  // symbolized with at its end (their parent_of is replaced by add's).
+  ExitedStacks(symbolizer::Symbolizer& symbolizer, SymbolizeOptions options);
 
   // A process is handed over this long after its exit: the ring buffers hold none of its samples
   // any more (they are read every 50 ms).
   static constexpr std::chrono::seconds kAfterExit{2};
   // How often a session hands over its exited processes.
   static constexpr std::chrono::seconds kInterval{5};
+  // A binary that no process kept maps is forgotten this long after the last one went: long
+  // enough that a program run again and again (a build's compiler) is parsed once.
+  static constexpr std::chrono::seconds kForgetBinariesAfter{60};
 
   // Symbolizes the stacks of `raw` (of processes that exited; `parent_of` as in
   // SymbolizeOptions) and merges them into profile().
   void add(const RawProfile& raw, const std::function<uint32_t(uint32_t)>& parent_of);
-  // Counts processes handed over (their stacks added, their snapshots forgotten).
-  void handed_over(size_t processes) { processes_ += processes; }
+  // Counts processes handed over (their stacks added, their snapshots forgotten) and the
+  // binaries forgotten after them.
+  void handed_over(size_t processes, size_t binaries) {
+    processes_ += processes;
+    binaries_ += binaries;
+  }
 
   // The stacks added so far, identical stacks merged (most of them: at most half are added since
   // the last merge); weights in samples.
@@ -43,13 +50,15 @@ class ExitedStacks {
   // The stacks symbolization cut (see symbolize_into), of every add.
   const CutStacks& cut() const { return cut_; }
   size_t processes() const { return processes_; }
+  size_t binaries() const { return binaries_; }
 
  private:
   symbolizer::Symbolizer& symbolizer_;
-  RootFrame root_;
+  SymbolizeOptions options_;
   profile::Profile profile_;
   CutStacks cut_;
   size_t processes_ = 0;
+  size_t binaries_ = 0;
   static constexpr size_t kMinMerged = 4096;
   size_t merged_stacks_ = kMinMerged / 2;  // stacks after the last merge
 };

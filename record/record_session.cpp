@@ -19,7 +19,7 @@ namespace kiln::record {
 namespace {
 
 // The processes that exited a while ago: their stacks symbolized into `exited`, then their
-// snapshots and parents forgotten (the binaries stay open for the processes that map them).
+// snapshots and parents forgotten (the binaries stay open while processes map them).
 // Symbolized in parts with the recorders' sources read between them (`read_sources`): the
 // first symbolization of a large binary takes long, and the rings fill meanwhile.
 void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& tracker,
@@ -54,10 +54,11 @@ void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& t
     tracker.forget(static_cast<uint32_t>(tgid));
     records.forget(static_cast<uint32_t>(tgid));
   }
-  exited.handed_over(gone.size());
   // Symbolizing read the binaries of the exited processes (symbol tables, DWARF): pages that
-  // would otherwise stay resident for the rest of the recording.
-  processes.release_unmapped_binaries();
+  // would otherwise stay resident for the rest of the recording, and parsed symbols kept for
+  // binaries no process may map again (a build's fresh test programs).
+  exited.handed_over(gone.size(),
+                     processes.release_unmapped_binaries(ExitedStacks::kForgetBinariesAfter));
 }
 
 }  // namespace

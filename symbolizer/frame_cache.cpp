@@ -3,9 +3,9 @@
 namespace kiln::symbolizer {
 
 // Linear probing from a multiplicative hash; the table stays at most half full.
-size_t FrameCache::slot_of(const process::Binary* binary, uint64_t address) const {
-  uint64_t key = address ^ (reinterpret_cast<uintptr_t>(binary) << 16);
-  size_t mask = slots_.size() - 1;
+size_t FrameCache::slot_of(uint64_t binary, uint64_t address) const {
+  const uint64_t key = address ^ (binary << 40) ^ (binary >> 24);
+  const size_t mask = slots_.size() - 1;
   size_t i = static_cast<size_t>((key * 0x9e3779b97f4a7c15ull) >> 20) & mask;
   while (slots_[i].binary && (slots_[i].binary != binary || slots_[i].address != address)) {
     i = (i + 1) & mask;
@@ -13,17 +13,15 @@ size_t FrameCache::slot_of(const process::Binary* binary, uint64_t address) cons
   return i;
 }
 
-bool FrameCache::find(const process::Binary* binary, uint64_t address,
-                      std::span<const FrameRef>* out) const {
+bool FrameCache::find(uint64_t binary, uint64_t address, std::span<const FrameRef>* out) const {
   const Slot& slot = slots_[slot_of(binary, address)];
   if (!slot.binary) return false;
   *out = std::span<const FrameRef>(pool_.data() + slot.first, slot.count);
   return true;
 }
 
-void FrameCache::insert(const process::Binary* binary, uint64_t address,
-                        const std::vector<FrameRef>& frames) {
-  if (2 * (used_ + 1) > slots_.size()) grow();
+void FrameCache::insert(uint64_t binary, uint64_t address, const std::vector<FrameRef>& frames) {
+  if (2 * (used_ + 1) > slots_.size()) rebuild(slots_.size() * 2, 0);
   Slot& slot = slots_[slot_of(binary, address)];
   if (slot.binary) return;
   slot = {binary, address, static_cast<uint32_t>(pool_.size()),
@@ -32,12 +30,28 @@ void FrameCache::insert(const process::Binary* binary, uint64_t address,
   ++used_;
 }
 
-void FrameCache::grow() {
+void FrameCache::forget(uint64_t binary) {
+  rebuild(slots_.size(), binary);
+}
+
+// Moves every slot but those of `without` (0: none) into a table of `slots` slots, and their
+// frames into a new pool when some are left out.
+void FrameCache::rebuild(size_t slots, uint64_t without) {
   std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.size() * 2, Slot{});
-  for (const Slot& slot : old) {
-    if (slot.binary) slots_[slot_of(slot.binary, slot.address)] = slot;
+  slots_.assign(slots, Slot{});
+  used_ = 0;
+  std::vector<FrameRef> pool;
+  for (Slot slot : old) {
+    if (!slot.binary || slot.binary == without) continue;
+    if (without) {
+      const auto first = pool_.begin() + slot.first;
+      slot.first = static_cast<uint32_t>(pool.size());
+      pool.insert(pool.end(), first, first + slot.count);
+    }
+    slots_[slot_of(slot.binary, slot.address)] = slot;
+    ++used_;
   }
+  if (without) pool_ = std::move(pool);
 }
 
 }  // namespace kiln::symbolizer

@@ -1,6 +1,6 @@
 // The parsed symbols, DWARF and debug file of each binary the process layer opened, made when
 // the binary is opened (its debug file is found while its process's root still exists) and
-// kept as long as the binary.
+// kept until the process layer forgets the binary.
 #pragma once
 
 #include <memory>
@@ -35,6 +35,7 @@ class ModuleCache {
     }
     return *module;
   }
+  void forget(const process::Binary& binary) { modules_.erase(&binary); }
   DebuginfodStats debuginfod_stats() const {
     return debuginfod_ ? debuginfod_->stats() : DebuginfodStats{};
   }

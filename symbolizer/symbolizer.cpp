@@ -40,6 +40,10 @@ struct Symbolizer::Impl {
   explicit Impl(Options o) : options(std::move(o)), modules(options, &processes.problems()) {
     // A binary's debug file is found when it is opened, while its process's root exists.
     processes.binary_cache().on_open([this](const process::Binary& b) { modules.of(b); });
+    processes.binary_cache().on_forget([this](const process::Binary& b) {
+      cache.forget(b.id);
+      modules.forget(b);
+    });
   }
 
   // Names made up here ("[module]", "[module]+0xSTART", "perf-PID.map", a file's base name),
@@ -59,11 +63,11 @@ struct Symbolizer::Impl {
   const std::vector<FrameView>& module_frames(const process::Binary& binary, uint64_t vaddr,
                                               std::string_view name) {
     std::span<const FrameRef> refs;
-    if (cache.find(&binary, vaddr, &refs)) {
+    if (cache.find(binary.id, vaddr, &refs)) {
       ++counters.cache_hits;
     } else {
       modules.of(binary).symbolize(vaddr, options, &computed);
-      cache.insert(&binary, vaddr, computed);
+      cache.insert(binary.id, vaddr, computed);
       refs = computed;
     }
     if (refs.empty()) return unknown(name, FrameKind::kUnknown);

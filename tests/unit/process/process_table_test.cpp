@@ -192,5 +192,46 @@ TEST(ProcessTable, ExitedProcessesAreListedOnceTheirExitIsOldEnoughAndForgotten)
   EXPECT_EQ(lib->binary->file->build_id(), build_id_by_readelf(self));
 }
 
+TEST(ProcessTable, BinariesNoProcessMapsAreForgottenOnceOldEnough) {
+  ProcessTable table;
+  const pid_t gone = 4'000'001;  // above any pid_max: never a live process
+  const pid_t living = gone + 1;
+  char self[4096];
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+  ASSERT_GT(length, 0);
+  const std::string program(self, static_cast<size_t>(length)), lib = libm_path();
+  table.record_exec(gone);
+  table.record_mapping(gone, recorded(0x10000, 0x20000, lib, build_id_by_readelf(lib)));
+  table.record_exec(living);
+  table.record_mapping(living, recorded(0x10000, 0x20000, program, build_id_by_readelf(program)));
+  bool known = false;
+  for (const pid_t pid : {gone, living}) ASSERT_NE(table.find(pid, 0x10010, &known), nullptr);
+  std::vector<std::string> forgotten;
+  table.binary_cache().on_forget(
+      [&forgotten](const Binary& binary) { forgotten.push_back(binary.path); });
+
+  // Mapped by a process kept (exited, not yet forgotten): kept.
+  table.record_exit(gone);
+  EXPECT_EQ(table.release_unmapped_binaries(std::chrono::seconds(0)), 0u);
+  table.forget(gone);
+  EXPECT_EQ(table.release_unmapped_binaries(std::chrono::hours(1)), 0u);
+  EXPECT_EQ(table.release_unmapped_binaries(std::chrono::seconds(0)), 1u);
+  EXPECT_EQ(forgotten, std::vector<std::string>{lib});
+  EXPECT_EQ(table.binary_cache().with_build_id(build_id_by_readelf(lib)), nullptr);
+  std::vector<std::string> open;
+  table.binary_cache().for_each([&open](const Binary& binary) { open.push_back(binary.path); });
+  EXPECT_EQ(open, std::vector<std::string>{program});
+
+  // A process that maps it later has it opened again.
+  const pid_t later = gone + 2;
+  table.record_exec(later);
+  table.record_mapping(later, recorded(0x10000, 0x20000, lib, build_id_by_readelf(lib)));
+  const SnapshotMapping* again = table.find(later, 0x10010, &known);
+  ASSERT_NE(again, nullptr);
+  ASSERT_NE(again->binary, nullptr);
+  EXPECT_EQ(again->binary->file->build_id(), build_id_by_readelf(lib));
+  EXPECT_EQ(table.binary_cache().opened(), 3u);
+}
+
 }  // namespace
 }  // namespace kiln::process

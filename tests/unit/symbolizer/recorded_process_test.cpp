@@ -3,6 +3,7 @@
 // program's real mappings are recorded, the program exits, and its addresses are still named.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <sstream>
 
@@ -152,6 +153,50 @@ TEST(RecordedProcess, MappingOverAnotherReplacesWhatItCovers) {
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid, sample.main + 1).back().function, "main");
   EXPECT_EQ(symbolizer.symbolize_user(kGonePid, sample.area).back().function,
             "geometry::Shape<double>::area");
+}
+
+// A long recording forgets the binaries of processes long gone: one mapped again is opened and
+// parsed again, and a new binary is never named from what was cached of a forgotten one.
+TEST(RecordedProcess, ForgottenBinariesAreOpenedAgainAndNeverNamedFromTheirCache) {
+  const ExitedSample sample;
+  const std::string other = std::string(KILN_SAMPLE_DIR) + "/kiln_unnamed_functions";
+  // The sample's mappings as process `pid` made them, with `program` in the place of the sample.
+  const auto record = [&sample](process::ProcessTable& processes, pid_t pid,
+                                const std::string& program) {
+    processes.record_exec(pid);
+    for (RecordedMapping m : sample.mappings) {
+      if (m.path == kProgram) {
+        m.path = program;
+        m.build_id = build_id_of(program);
+      }
+      processes.record_mapping(pid, m);
+    }
+  };
+  Symbolizer fresh;
+  record(fresh.processes(), kGonePid, other);
+  const std::string in_other = fresh.symbolize_user(kGonePid, sample.main).back().function;
+  ASSERT_NE(in_other, "main");
+
+  Symbolizer symbolizer;
+  process::ProcessTable& processes = symbolizer.processes();
+  record(processes, kGonePid, kProgram);
+  EXPECT_EQ(symbolizer.symbolize_user(kGonePid, sample.main).back().function, "main");
+  const uint64_t opened = symbolizer.stats().binaries_parsed;
+  processes.record_exit(kGonePid);
+  ASSERT_TRUE(processes.forget(kGonePid));
+  EXPECT_EQ(processes.release_unmapped_binaries(std::chrono::hours(1)), 0u);
+  EXPECT_GE(processes.release_unmapped_binaries(std::chrono::seconds(0)), 2u);
+  processes.binary_cache().for_each([](const process::Binary& binary) {
+    EXPECT_EQ(binary.path, "[vdso]") << binary.path << " was not forgotten";
+  });
+
+  record(processes, kGonePid + 1, other);
+  EXPECT_EQ(symbolizer.symbolize_user(kGonePid + 1, sample.main).back().function, in_other);
+  record(processes, kGonePid + 2, kProgram);
+  EXPECT_EQ(symbolizer.symbolize_user(kGonePid + 2, sample.main).back().function, "main");
+  EXPECT_EQ(symbolizer.symbolize_user(kGonePid + 2, sample.lib_code).back().function,
+            "lib_static_helper");
+  EXPECT_GT(symbolizer.stats().binaries_parsed, opened);
 }
 
 }  // namespace
