@@ -1,6 +1,7 @@
 #include "process/process_maps.h"
 
 #include <fcntl.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cinttypes>
@@ -37,6 +38,7 @@ std::vector<Mapping> parse_maps(const std::string& text) {
                &path_start) < 7) {
       continue;
     }
+    m.device = makedev(dev_major, dev_minor);
     m.executable = perms[2] == 'x';
     if (path_start > 0 && static_cast<size_t>(path_start) <= line.size()) {
       m.path = line.substr(static_cast<size_t>(path_start));

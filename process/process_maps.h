@@ -14,6 +14,7 @@ struct Mapping {
   uint64_t end = 0;
   uint64_t offset = 0;  // file offset of `start`
   uint64_t inode = 0;
+  uint64_t device = 0;  // of the file, as stat's st_dev (makedev of the maps' major:minor)
   bool executable = false;
   std::string path;  // file path, "[vdso]", "[heap]", "[stack]", "" for anonymous memory
 };

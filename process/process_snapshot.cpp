@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cinttypes>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -40,19 +41,31 @@ pid_t namespace_pid(pid_t pid) {
   return last;
 }
 
-// Opens the file behind a mapping while the process lives: map_files works for deleted and
-// replaced binaries and across mount namespaces; /proc/PID/root/PATH is the fallback.
+// True when the process can no longer be read through /proc: gone, or a zombie (whose root
+// and map_files are gone with its mappings).
+bool exited(pid_t pid) {
+  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
+  char root[PATH_MAX];
+  return readlink(("/proc/" + std::to_string(pid) + "/root").c_str(), root, sizeof root) < 0 &&
+         errno == ENOENT;
+}
+
+}  // namespace
+
 int open_mapped_file(pid_t pid, const Mapping& m) {
   char map_file[96];
   snprintf(map_file, sizeof map_file, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m.start,
            m.end);
   int fd = open(map_file, O_RDONLY | O_CLOEXEC);
   if (fd >= 0) return fd;
-  std::string rooted = "/proc/" + std::to_string(pid) + "/root" + m.path;
-  fd = open(rooted.c_str(), O_RDONLY | O_CLOEXEC);
+  const bool gone = exited(pid);
+  // The process's own view of the path while it lives; once it has exited, kiln's.
+  const std::string path = gone ? m.path : "/proc/" + std::to_string(pid) + "/root" + m.path;
+  fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   struct stat st;
-  if (fstat(fd, &st) != 0 || st.st_ino != m.inode) {  // replaced since it was mapped
+  // Replaced since it was mapped (or, in kiln's file system, another file by that name).
+  if (fstat(fd, &st) != 0 || st.st_ino != m.inode || (gone && st.st_dev != m.device)) {
     close(fd);
     errno = ESTALE;
     return -1;
@@ -60,10 +73,12 @@ int open_mapped_file(pid_t pid, const Mapping& m) {
   return fd;
 }
 
+namespace {
+
 // The reason and the fix for a failed open_mapped_file, from its errno.
 std::string why_mapped_file_unreadable(pid_t pid, int error) {
   if (error == ESTALE) return "the file was replaced on disk after the process mapped it";
-  if (kill(pid, 0) != 0 && errno == ESRCH) return "the process exited while it was read";
+  if (exited(pid)) return "the process exited while it was read, and the file is gone";
   std::string why = strerror(error);
   if (geteuid() != 0) why += " (kiln needs root to read /proc/PID/map_files)";
   return why;

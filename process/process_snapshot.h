@@ -18,6 +18,14 @@
 
 namespace kiln::process {
 
+struct Mapping;
+
+// Opens the file behind a mapping of a process: through /proc/PID/map_files (deleted and
+// replaced binaries, other mount namespaces), else /proc/PID/root/PATH while the process lives,
+// else, once it has exited, PATH in kiln's own file system if it is the very file mapped (same
+// device and inode). -1 with errno set (ESTALE: a file replaced since it was mapped) if none.
+int open_mapped_file(pid_t pid, const Mapping& m);
+
 // The executable mappings of a program a process ran before it exec'd another.
 struct EarlierImage {
   std::vector<SnapshotMapping> mappings;  // sorted by start

@@ -2,18 +2,23 @@
 // children that exit; build-ids checked against readelf.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "process/process.h"
 #include "process/process_maps.h"
+#include "process/process_snapshot.h"
 
 namespace kiln::process {
 namespace {
@@ -116,6 +121,55 @@ TEST(ProcessTable, MappedBinariesOfALiveProcess) {
   EXPECT_TRUE(known);
   ASSERT_NE(mapping, nullptr);
   EXPECT_EQ(mapping->path, libm->path);
+}
+
+// A process that exits between the read of its maps and the open of its binaries (a zombie:
+// map_files and root are gone) still has them opened, from kiln's file system, when the file
+// there is the very one it mapped.
+TEST(OpenMappedFile, BinariesOfAProcessThatExitedAreTheSameFilesInKilnsFileSystem) {
+  int exit_now[2];
+  ASSERT_EQ(pipe(exit_now), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    char byte;
+    close(exit_now[1]);
+    _exit(read(exit_now[0], &byte, 1) < 0 ? 1 : 0);
+  }
+  close(exit_now[0]);
+  std::vector<Mapping> maps;
+  ASSERT_TRUE(read_process_maps(child, &maps));
+  const std::string lib = libm_path();
+  const auto found = std::find_if(
+      maps.begin(), maps.end(), [&lib](const Mapping& m) { return m.executable && m.path == lib; });
+  ASSERT_NE(found, maps.end());
+  const Mapping libm = *found;
+  close(exit_now[1]);  // the child exits, and stays a zombie until waited for
+  const std::string stat_path = "/proc/" + std::to_string(child) + "/stat";
+  std::string state;
+  for (int tries = 0; tries < 5000; ++tries) {
+    ASSERT_TRUE(read_file(stat_path, &state));
+    if (state.find(") Z ") != std::string::npos) break;
+    usleep(1000);
+  }
+  ASSERT_NE(state.find(") Z "), std::string::npos) << state;
+
+  const int fd = open_mapped_file(child, libm);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  struct stat st;
+  ASSERT_EQ(fstat(fd, &st), 0);
+  EXPECT_EQ(st.st_ino, libm.inode);
+  EXPECT_EQ(st.st_dev, libm.device);
+  close(fd);
+  // Another file by that name (here: another inode) is not read in its place.
+  Mapping replaced = libm;
+  ++replaced.inode;
+  EXPECT_EQ(open_mapped_file(child, replaced), -1);
+  EXPECT_EQ(errno, ESTALE);
+  // Nor one on another device.
+  replaced = libm;
+  ++replaced.device;
+  EXPECT_EQ(open_mapped_file(child, replaced), -1);
+  waitpid(child, nullptr, 0);
 }
 
 TEST(ProcessTable, ProcessGoneBeforeAnySnapshotIsUnknownAndCounted) {
