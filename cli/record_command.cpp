@@ -70,6 +70,18 @@ record::UnwindMode unwind_mode(const RecordOptions& options) {
   return options.unwind == "fp" ? record::UnwindMode::kFramePointers : record::UnwindMode::kDwarf;
 }
 
+// Where the stacks of processes that exit go while recording: with DWARF unwinding (kiln keeps
+// the counts; with frame pointers the BPF maps do), and without a pprof output (which
+// symbolizes the raw stacks again: it keeps every address and mapping). None: every stack is
+// kept until the end.
+std::optional<record::ExitedStacks> exited_stacks(const RecordOptions& options,
+                                                  symbolizer::Symbolizer& symbolizer,
+                                                  const record::SymbolizeOptions& symbolize) {
+  if (unwind_mode(options) != record::UnwindMode::kDwarf || record::wants_pprof(options.outputs))
+    return std::nullopt;
+  return std::optional<record::ExitedStacks>(std::in_place, symbolizer, symbolize);
+}
+
 // A command still running when the recording stops (-d, Ctrl-C, SIGTERM) ends with it, as
 // under perf record; its exit status is passed on by record_tail.
 void end_command(record::ChildCommand* command) {
@@ -161,14 +173,9 @@ int run_record_on_cpu(const RecordOptions& options, const std::vector<int>& cpus
   record::SamplerOptions sampler = options.sampler;
   sampler.progress = isatty(STDERR_FILENO);
   sampler.unwind = unwind_mode(options);
-  // The pprof output symbolizes the raw stacks again (it keeps every address and mapping): with
-  // one, every stack is kept until the end.
   const record::SymbolizeOptions symbolize = symbolize_options(options);
-  std::optional<record::ExitedStacks> exited;
-  if (sampler.unwind == record::UnwindMode::kDwarf && !record::wants_pprof(options.outputs)) {
-    exited.emplace(symbolizer, symbolize);
-    sampler.exited = &*exited;
-  }
+  std::optional<record::ExitedStacks> exited = exited_stacks(options, symbolizer, symbolize);
+  if (exited) sampler.exited = &*exited;
   const record::Recording recording =
       record::record_on_cpu(options.targets, cpus, sampler, command, signals, symbolizer);
 
@@ -208,14 +215,18 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   off_cpu.stack_size = options.sampler.stack_size;
   off_cpu.ring_size = options.sampler.ring_size;
   off_cpu.progress = isatty(STDERR_FILENO);
+  record::SymbolizeOptions symbolize = symbolize_options(options);
+  symbolize.events_column = record::kBlocksColumn;
+  std::optional<record::ExitedStacks> exited = exited_stacks(options, symbolizer, symbolize);
+  if (exited) off_cpu.exited = &*exited;
   const record::OffCpuRecording result =
       record::record_off_cpu(options.targets, cpus, off_cpu, command, signals, symbolizer);
 
-  Recorded recorded(result.recording, symbolize_options(options));
+  Recorded recorded(result.recording, symbolize);
+  if (exited) recorded.exited = &*exited;
   recorded.measured = "off-cpu";
   recorded.lost = result.lost();
   recorded.svg = record::off_cpu_svg_options(result, describe_targets(options.targets));
-  recorded.symbolize.events_column = record::kBlocksColumn;
   recorded.summary = [&result](const profile::Profile& profile) {
     return record::off_cpu_summary(result, profile);
   };

@@ -2,6 +2,9 @@
 #include "record/exited_stacks.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <iterator>
+#include <set>
 #include <utility>
 
 namespace kiln::record {
@@ -9,19 +12,33 @@ namespace kiln::record {
 ExitedStacks::ExitedStacks(symbolizer::Symbolizer& symbolizer, SymbolizeOptions options)
     : symbolizer_(symbolizer), options_(std::move(options)) {}
 
-void ExitedStacks::add(const RawProfile& raw, const std::function<uint32_t(uint32_t)>& parent_of) {
+void ExitedStacks::add(RawProfile raw, const std::function<uint32_t(uint32_t)>& parent_of,
+                       const std::function<void()>& between_parts) {
   if (raw.stacks.empty()) return;
+  std::set<uint32_t> threads;
+  for (const RawStack& stack : raw.stacks) threads.insert(stack.pid);
+  threads_ += threads.size();  // each process is handed over once, with all of its threads
+  raw_weight_ += raw.total_weight();
   options_.parent_of = parent_of;
-  profile::Profile symbolized;
-  const CutStacks cut = symbolize_into(raw, symbolizer_, options_, symbolized);
-  cut_.add(cut);
-  // Many processes of one program (with the comm as root) give the same stacks: merged, what is
-  // kept grows with the distinct stacks only. Merged when it has doubled since the last merge,
-  // so that merging costs a constant share of the adding.
-  profile_.append(symbolized);
-  if (profile_.stack_count() >= 2 * merged_stacks_) {
-    profile_ = profile_.merged();
-    merged_stacks_ = std::max<size_t>(profile_.stack_count(), kMinMerged);
+  constexpr size_t kStacksPerPart = 500;
+  for (size_t at = 0; at < raw.stacks.size(); at += kStacksPerPart) {
+    RawProfile part;
+    part.unit = raw.unit;
+    const auto first = raw.stacks.begin() + static_cast<std::ptrdiff_t>(at);
+    const auto last = raw.stacks.begin() +
+                      static_cast<std::ptrdiff_t>(std::min(raw.stacks.size(), at + kStacksPerPart));
+    part.stacks.assign(std::make_move_iterator(first), std::make_move_iterator(last));
+    profile::Profile symbolized;
+    cut_.add(symbolize_into(part, symbolizer_, options_, symbolized));
+    // Many processes of one program (with the comm as root) give the same stacks: merged, what
+    // is kept grows with the distinct stacks only. Merged when it has doubled since the last
+    // merge, so that merging costs a constant share of the adding.
+    profile_.append(symbolized);
+    if (profile_.stack_count() >= 2 * merged_stacks_) {
+      profile_ = profile_.merged();
+      merged_stacks_ = std::max<size_t>(profile_.stack_count(), kMinMerged);
+    }
+    between_parts();
   }
 }
 

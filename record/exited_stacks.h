@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <set>
 
 #include "profile/profile.h"
 #include "record/profile_symbolization.h"
@@ -35,8 +34,11 @@ class ExitedStacks {
   static constexpr std::chrono::seconds kForgetBinariesAfter{60};
 
   // Symbolizes the stacks of `raw` (of processes that exited; `parent_of` as in
-  // SymbolizeOptions) and merges them into profile().
-  void add(const RawProfile& raw, const std::function<uint32_t(uint32_t)>& parent_of);
+  // SymbolizeOptions) and merges them into profile(). In parts, calling `between_parts` after
+  // each: the first symbolization of a large binary takes long, and a recording's rings fill
+  // meanwhile.
+  void add(RawProfile raw, const std::function<uint32_t(uint32_t)>& parent_of,
+           const std::function<void()>& between_parts);
   // Counts processes handed over (their stacks added, their snapshots forgotten) and the
   // binaries forgotten after them.
   void handed_over(size_t processes, size_t binaries) {
@@ -45,8 +47,11 @@ class ExitedStacks {
   }
 
   // The stacks added so far, identical stacks merged (most of them: at most half are added since
-  // the last merge); weights in samples.
+  // the last merge), in the unit symbolize_into gives them.
   const profile::Profile& profile() const { return profile_; }
+  // The threads of the stacks added, and their weight in the unit of the raw stacks.
+  size_t threads() const { return threads_; }
+  uint64_t raw_weight() const { return raw_weight_; }
   // The stacks symbolization cut (see symbolize_into), of every add.
   const CutStacks& cut() const { return cut_; }
   size_t processes() const { return processes_; }
@@ -59,6 +64,8 @@ class ExitedStacks {
   CutStacks cut_;
   size_t processes_ = 0;
   size_t binaries_ = 0;
+  size_t threads_ = 0;
+  uint64_t raw_weight_ = 0;
   static constexpr size_t kMinMerged = 4096;
   size_t merged_stacks_ = kMinMerged / 2;  // stacks after the last merge
 };

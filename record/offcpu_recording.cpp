@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "record/exited_stacks.h"
 #include "record/offcpu_recording.h"
 #include "record/record_summary.h"
 #include "record/sample_counters.h"
@@ -25,8 +26,10 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
   const TargetFilter filter(targets, command ? command->pid() : 0);
   unwind::UserStackUnwinder unwinder(symbolizer.processes());
   OffCpuTracer tracer(filter, options, &unwinder);
+  // On raw_tp (frame pointers) the BPF maps keep every stack to the end: none to hand over.
+  ExitedStacks* exited = tracer.uses_raw_tracepoint() ? nullptr : options.exited;
   Session session = record_session(targets, {&tracer}, command, signals, symbolizer,
-                                   {options.duration_seconds, options.progress, "blocks"});
+                                   {options.duration_seconds, options.progress, "blocks", exited});
   OffCpuRecording result;
   result.recording = recording_of(session, 0, tracer, cpus.size());
   result.raw_tracepoint = tracer.uses_raw_tracepoint();
@@ -36,6 +39,10 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
   for (const RawStack& stack : result.recording.raw.stacks) threads.insert(stack.pid);
   result.threads = threads.size();
   result.blocked_ns = result.recording.raw.total_weight();
+  if (exited) {
+    result.threads += exited->threads();
+    result.blocked_ns += exited->raw_weight();
+  }
   return result;
 }
 

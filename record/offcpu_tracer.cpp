@@ -74,7 +74,7 @@ AddressRange kernel_function(std::string_view wanted) {
 // A kernel stack taken at sched_switch starts in the BPF program and the tracepoint's
 // trampoline: the stack the thread blocked in begins at __schedule.
 void trim_to_scheduler(RawProfile& profile) {
-  const AddressRange schedule = kernel_function("__schedule");
+  static const AddressRange schedule = kernel_function("__schedule");  // read once a run
   if (!schedule.begin) return;
   for (RawStack& stack : profile.stacks) {
     const auto it = std::find_if(stack.kernel.begin(), stack.kernel.end(),
@@ -267,6 +267,16 @@ RawProfile OffCpuTracer::drain() {
   RawProfile profile =
       drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks, RawUnit::kNanoseconds);
   if (unwound_) unwound_->drain_into(profile, stacks);
+  trim_to_scheduler(profile);
+  return profile;
+}
+
+RawProfile OffCpuTracer::drain_processes(const std::set<uint32_t>& tgids) {
+  RawProfile profile;
+  profile.unit = RawUnit::kNanoseconds;
+  if (!unwound_) return profile;
+  StackReader stacks(bpf_map__fd(skeleton_->maps.stacks));
+  unwound_->drain_processes_into(tgids, profile, stacks);
   trim_to_scheduler(profile);
   return profile;
 }

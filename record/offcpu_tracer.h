@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "bpf/offcpu.h"
@@ -30,6 +31,9 @@ struct OffCpuOptions {
   uint32_t stack_size = 16384;             // --unwind dwarf: user stack bytes copied per block
   uint32_t ring_size = 8 * 1024 * 1024;    // --unwind dwarf: bytes of the user_stacks ring
   bool progress = false;                   // live progress line on stderr
+  // With kDwarf: the stacks of processes that exit are handed over to it while recording
+  // (SessionOptions::exited); nullptr: all are kept until the end.
+  ExitedStacks* exited = nullptr;
 };
 
 // Accounting of off-CPU blocks beyond the shared SampleCounters (where `samples` are blocks).
@@ -69,6 +73,7 @@ class OffCpuTracer final : public Recorder {
   UnwindCounters unwinding() const override;
   // Blocked nanoseconds by thread and stack; RawStack::events counts the blocks.
   RawProfile drain() override;
+  RawProfile drain_processes(const std::set<uint32_t>& tgids) override;  // --unwind dwarf
 
  private:
   void seed();

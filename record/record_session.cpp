@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <iterator>
 #include <set>
 
 #include "process/process.h"
@@ -18,10 +17,9 @@ namespace kiln::record {
 
 namespace {
 
-// The processes that exited a while ago: their stacks symbolized into `exited`, then their
-// snapshots and parents forgotten (the binaries stay open while processes map them).
-// Symbolized in parts with the recorders' sources read between them (`read_sources`): the
-// first symbolization of a large binary takes long, and the rings fill meanwhile.
+// The processes that exited a while ago: their stacks symbolized into `exited` (the recorders'
+// sources read between parts, `read_sources`), then their snapshots and parents forgotten (the
+// binaries stay open while processes map them).
 void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& tracker,
                       ProcessRecords& records, symbolizer::Symbolizer& symbolizer,
                       ExitedStacks& exited, const std::function<void()>& read_sources) {
@@ -35,20 +33,8 @@ void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& t
       if (const auto it = parents->find(tgid); it != parents->end()) return it->second;
     return 0;
   };
-  constexpr size_t kStacksPerPart = 500;
-  for (Recorder* recorder : recorders) {
-    RawProfile raw = recorder->drain_processes(tgids);
-    for (size_t at = 0; at < raw.stacks.size(); at += kStacksPerPart) {
-      RawProfile part;
-      part.unit = raw.unit;
-      const auto first = raw.stacks.begin() + static_cast<std::ptrdiff_t>(at);
-      const auto last = raw.stacks.begin() + static_cast<std::ptrdiff_t>(
-                                                 std::min(raw.stacks.size(), at + kStacksPerPart));
-      part.stacks.assign(std::make_move_iterator(first), std::make_move_iterator(last));
-      exited.add(part, parent_of);
-      read_sources();
-    }
-  }
+  for (Recorder* recorder : recorders)
+    exited.add(recorder->drain_processes(tgids), parent_of, read_sources);
   for (const pid_t tgid : gone) {
     if (!processes.forget(tgid)) continue;
     tracker.forget(static_cast<uint32_t>(tgid));
