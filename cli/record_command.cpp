@@ -101,7 +101,7 @@ struct Recorded {
   std::vector<std::string> pprof_comments;  // besides the losses of recording.counters
   std::function<record::Summary(const profile::Profile&)> summary;
   // The stacks of processes that exited while recording, symbolized then; nullptr: none.
-  const record::ExitedStacks* exited = nullptr;
+  record::ExitedStacks* exited = nullptr;
 };
 
 // The end of every `kiln record`: symbolize, write the outputs, print the summary, then the
@@ -119,7 +119,18 @@ int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer
   profile::Profile profile;
   record::CutStacks cut = record::symbolize_into(recording.raw, symbolizer, symbolize, profile);
   if (recorded.exited) {
-    profile.append(recorded.exited->profile());
+    const record::StackSpill& spill = recorded.exited->spill();
+    if (!recorded.exited->append_to(profile))
+      std::fprintf(stderr,
+                   "kiln: warning: %s: %" PRIu64
+                   " stacks of processes that exited while recording, set aside there, are "
+                   "missing from the outputs\n",
+                   spill.error().c_str(), spill.stacks());
+    else if (!spill.error().empty())
+      std::fprintf(stderr,
+                   "kiln: warning: %s; the stacks of exited processes were kept in memory from "
+                   "then on\n",
+                   spill.error().c_str());
     cut.add(recorded.exited->cut());
   }
   profile.metadata.measured = recorded.measured;
@@ -144,6 +155,12 @@ int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer
 
   record::print_cut_stacks(stderr, cut, static_cast<uint64_t>(profile.total().to_double()),
                            options.verbose);
+  if (recorded.exited && options.verbose && recorded.exited->spill().stacks() > 0)
+    std::fprintf(stderr,
+                 "  stacks: %" PRIu64
+                 " of exited processes set aside in a temporary file while recording (%.1f "
+                 "MiB), read back at the end\n",
+                 recorded.exited->spill().stacks(), recorded.exited->spill().bytes() / 1048576.0);
   if (recorded.exited && options.verbose)
     std::fprintf(stderr,
                  "  processes: %zu exited while recording (symbolized %lld s after their exit, "

@@ -9,8 +9,9 @@
 
 namespace kiln::record {
 
-ExitedStacks::ExitedStacks(symbolizer::Symbolizer& symbolizer, SymbolizeOptions options)
-    : symbolizer_(symbolizer), options_(std::move(options)) {}
+ExitedStacks::ExitedStacks(symbolizer::Symbolizer& symbolizer, SymbolizeOptions options,
+                           size_t spill_frames)
+    : symbolizer_(symbolizer), options_(std::move(options)), spill_frames_(spill_frames) {}
 
 void ExitedStacks::add(RawProfile raw, const std::function<uint32_t(uint32_t)>& parent_of,
                        const std::function<void()>& between_parts) {
@@ -34,12 +35,30 @@ void ExitedStacks::add(RawProfile raw, const std::function<uint32_t(uint32_t)>& 
     // is kept grows with the distinct stacks only. Merged when it has doubled since the last
     // merge, so that merging costs a constant share of the adding.
     profile_.append(symbolized);
-    if (profile_.stack_count() >= 2 * merged_stacks_) {
-      profile_ = profile_.merged();
-      merged_stacks_ = std::max<size_t>(profile_.stack_count(), kMinMerged);
-    }
+    if (profile_.stack_count() >= 2 * merged_stacks_) merge();
     between_parts();
   }
+}
+
+// Merges the stacks kept, then sets them aside on disk if they are many: what stays in memory
+// is bounded however many distinct stacks a long recording meets.
+void ExitedStacks::merge() {
+  profile_ = profile_.merged();
+  merged_stacks_ = std::max<size_t>(profile_.stack_count(), kMinMerged);
+  size_t frames = 0;
+  for (size_t stack = 0; stack < profile_.stack_count(); ++stack)
+    frames += profile_.frames(stack).size();
+  if (!spilling_ || frames < spill_frames_) return;
+  spilling_ = spill_.write(profile_);
+  if (!spilling_) return;
+  profile_ = profile::Profile();
+  merged_stacks_ = kMinMerged / 2;
+}
+
+bool ExitedStacks::append_to(profile::Profile& profile) {
+  const bool whole = spill_.read_into(profile);
+  profile.append(profile_);
+  return whole;
 }
 
 }  // namespace kiln::record

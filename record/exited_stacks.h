@@ -11,6 +11,7 @@
 #include "profile/profile.h"
 #include "record/profile_symbolization.h"
 #include "record/raw_profile.h"
+#include "record/stack_spill.h"
 
 namespace kiln::symbolizer {
 class Symbolizer;
@@ -20,9 +21,14 @@ namespace kiln::record {
 
 class ExitedStacks {
  public:
+  // Once the merged stacks hold this many frames (4 MiB of frame ids; with their names,
+  // weights and the room to grow, 10-20 MiB), they go to the spill file.
+  static constexpr size_t kSpillFrames = size_t{1} << 20;
+
   // Symbolized as symbolize_into does with `options`, those the recording's other stacks are
   // symbolized with at its end (their parent_of is replaced by add's).
-  ExitedStacks(symbolizer::Symbolizer& symbolizer, SymbolizeOptions options);
+  ExitedStacks(symbolizer::Symbolizer& symbolizer, SymbolizeOptions options,
+               size_t spill_frames = kSpillFrames);
 
   // A process is handed over this long after its exit: the ring buffers hold none of its samples
   // any more (they are read every 50 ms).
@@ -46,9 +52,12 @@ class ExitedStacks {
     binaries_ += binaries;
   }
 
-  // The stacks added so far, identical stacks merged (most of them: at most half are added since
-  // the last merge), in the unit symbolize_into gives them.
-  const profile::Profile& profile() const { return profile_; }
+  // Appends the stacks added so far to `profile` (those set aside on disk read back first),
+  // identical stacks merged for the most part, in the unit symbolize_into gives them. False if
+  // the stacks set aside could not be read back (spill().error() says why).
+  bool append_to(profile::Profile& profile);
+  // The stacks set aside on disk while recording, once those kept had grown large.
+  const StackSpill& spill() const { return spill_; }
   // The threads of the stacks added, and their weight in the unit of the raw stacks.
   size_t threads() const { return threads_; }
   uint64_t raw_weight() const { return raw_weight_; }
@@ -58,6 +67,7 @@ class ExitedStacks {
   size_t binaries() const { return binaries_; }
 
  private:
+  void merge();
   symbolizer::Symbolizer& symbolizer_;
   SymbolizeOptions options_;
   profile::Profile profile_;
@@ -66,6 +76,9 @@ class ExitedStacks {
   size_t binaries_ = 0;
   size_t threads_ = 0;
   uint64_t raw_weight_ = 0;
+  StackSpill spill_;
+  bool spilling_ = true;  // until a write fails
+  size_t spill_frames_;
   static constexpr size_t kMinMerged = 4096;
   size_t merged_stacks_ = kMinMerged / 2;  // stacks after the last merge
 };

@@ -1,0 +1,131 @@
+// Stacks set aside on disk while recording (StackSpill), and the stacks of exited processes
+// that go there (ExitedStacks): what comes back at the end is what went in.
+#include "record/stack_spill.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <string>
+
+#include "formats/formats.h"
+#include "record/exited_stacks.h"
+#include "symbolizer/symbolizer.h"
+
+namespace kiln::record {
+namespace {
+
+using profile::Frame;
+using profile::FrameKind;
+using profile::Profile;
+using profile::Weight;
+
+std::string folded(const Profile& profile) {
+  std::ostringstream out;
+  formats::FoldedWriter{false}.write(profile, out);
+  return out.str();
+}
+
+TEST(StackSpill, ProfilesComeBackWithFramesLocationsWeightsAndColumns) {
+  Profile first;
+  const profile::FrameId main = first.intern(Frame{
+      .name = "main", .module = "app", .file = "/src/app.c", .line = 12, .address = 0x401000});
+  const profile::FrameId read = first.intern(Frame{.name = "vfs_read", .kind = FrameKind::kKernel});
+  const profile::FrameId inlined = first.intern(Frame{.name = "step", .kind = FrameKind::kInlined});
+  const profile::FrameId unnamed = first.intern("[python3.11]+0x1b3f20");
+  const size_t blocks = first.add_column("blocks", "count");
+  first.add_stack(std::vector<profile::FrameId>{main, inlined, read}, *Weight::parse("2.5"));
+  first.set_value(blocks, 0, Weight::from_integer(3));
+  first.add_stack(std::vector<profile::FrameId>{main, unnamed}, Weight::from_integer(7));
+  Profile second;
+  second.add_stack({"other", "main", "write_[k]"}, Weight::from_integer(1));
+
+  StackSpill spill;
+  ASSERT_TRUE(spill.write(first)) << spill.error();
+  ASSERT_TRUE(spill.write(second)) << spill.error();
+  EXPECT_EQ(spill.stacks(), 3u);
+  EXPECT_GT(spill.bytes(), 0u);
+
+  Profile back;
+  back.add_stack({"already", "there"}, Weight::from_integer(4));
+  ASSERT_TRUE(spill.read_into(back)) << spill.error();
+  EXPECT_EQ(folded(back),
+            "already;there 4\n"
+            "main;[python3.11]+0x1b3f20 7\n"
+            "main;step_[i];vfs_read_[k] 2.5\n"
+            "other;main;write_[k] 1\n");
+  const Frame again = back.frame(*back.find("main"));
+  EXPECT_EQ(again.module, "app");
+  EXPECT_EQ(again.file, "/src/app.c");
+  EXPECT_EQ(again.line, 12u);
+  EXPECT_EQ(again.address, 0x401000u);
+  EXPECT_EQ(back.kind(*back.find("[python3.11]+0x1b3f20")), FrameKind::kUnknown);
+  const auto column = back.find_column("blocks");
+  ASSERT_TRUE(column.has_value());
+  EXPECT_EQ(back.column(*column).unit, "count");
+  EXPECT_EQ(back.value(*column, 1), Weight::from_integer(3));
+  EXPECT_EQ(back.value(*column, 2), Weight{});
+}
+
+TEST(StackSpill, NothingWrittenReadsAsNothing) {
+  StackSpill spill;
+  Profile back;
+  EXPECT_TRUE(spill.read_into(back));
+  EXPECT_TRUE(back.empty());
+  EXPECT_EQ(spill.stacks(), 0u);
+}
+
+extern "C" __attribute__((noinline)) uintptr_t kiln_spill_test_leaf() {
+  return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
+}
+extern "C" __attribute__((noinline)) uintptr_t kiln_spill_test_caller() {
+  const uintptr_t return_address = kiln_spill_test_leaf();
+  asm volatile("");  // not a tail call
+  return return_address;
+}
+
+// 6,000 processes of 3,000 programs (two each: their stacks merge) handed over with a small
+// spill threshold: most of their stacks go to disk while "recording", and the profile at the
+// end has every one of them, merged, with all of the weight.
+TEST(ExitedStacks, StacksSetAsideOnDiskAreAllInTheProfileAtTheEnd) {
+  symbolizer::Symbolizer symbolizer;
+  ExitedStacks exited(symbolizer, {}, /*spill_frames=*/1000);
+  const uint32_t self = static_cast<uint32_t>(getpid());
+  const uint64_t leaf = reinterpret_cast<uint64_t>(&kiln_spill_test_leaf) + 1;
+  uint64_t weight = 0;
+  for (int round = 0; round < 2; ++round) {
+    RawProfile raw;
+    for (int program = 0; program < 3000; ++program) {
+      RawStack& stack = raw.stacks.emplace_back();
+      stack.tgid = stack.pid = self;
+      stack.comm = "program" + std::to_string(program);
+      stack.user = {leaf, kiln_spill_test_caller()};
+      stack.weight = static_cast<uint64_t>(program % 7 + 1);
+      weight += stack.weight;
+    }
+    int parts = 0;
+    exited.add(
+        std::move(raw), [](uint32_t) { return 0u; }, [&parts] { ++parts; });
+    EXPECT_EQ(parts, 6);  // 500 stacks a part
+  }
+  EXPECT_GT(exited.spill().stacks(), 0u) << "nothing was set aside";
+  EXPECT_EQ(exited.raw_weight(), weight);
+
+  Profile profile;
+  ASSERT_TRUE(exited.append_to(profile)) << exited.spill().error();
+  EXPECT_EQ(profile.total(), Weight::from_integer(weight));
+  const Profile merged = profile.merged();
+  ASSERT_EQ(merged.stack_count(), 3000u);
+  for (size_t stack = 0; stack < merged.stack_count(); ++stack) {
+    const auto frames = merged.frames(stack);
+    ASSERT_EQ(frames.size(), 3u);
+    const int program = std::stoi(std::string(merged.name(frames[0]).substr(7)));
+    EXPECT_EQ(merged.name(frames[1]), "kiln_spill_test_caller");
+    EXPECT_EQ(merged.name(frames[2]), "kiln_spill_test_leaf");
+    EXPECT_EQ(merged.weight(stack),
+              Weight::from_integer(2 * static_cast<uint64_t>(program % 7 + 1)));
+  }
+}
+
+}  // namespace
+}  // namespace kiln::record
