@@ -14,6 +14,7 @@
 #include "record/sample_counters.h"
 #include "record/target_filter.h"
 #include "symbolizer/symbolizer.h"
+#include "tests/unit/record/known_frames.h"
 
 namespace kiln::record {
 namespace {
@@ -103,16 +104,6 @@ TEST(ChildCommandTest, MissingCommandIsAnEnvironmentError) {
   }
 }
 
-// Two functions of this process with a known caller/callee relation.
-extern "C" __attribute__((noinline)) uintptr_t kiln_test_callee() {
-  return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
-}
-extern "C" __attribute__((noinline)) uintptr_t kiln_test_caller() {
-  const uintptr_t return_address = kiln_test_callee();
-  asm volatile("");  // not a tail call: the return address stays in this function
-  return return_address;
-}
-
 // A frame-pointer walk through code without frame pointers reads data as a return address:
 // the stack is drawn from the frame inside it, under [truncated], and counted as cut.
 TEST(Symbolization, StackCutAtAReturnAddressInNoMapping) {
@@ -177,7 +168,7 @@ TEST(Symbolization, FramesKeepTheirKindModuleAndLine) {
   EXPECT_EQ(leaf.name, "kiln_test_callee");
   EXPECT_EQ(leaf.kind, profile::FrameKind::kUser);
   EXPECT_EQ(leaf.module, std::filesystem::read_symlink("/proc/self/exe").filename().string());
-  EXPECT_TRUE(leaf.file.ends_with("record_test.cpp")) << leaf.file;
+  EXPECT_TRUE(leaf.file.ends_with("known_frames.cpp")) << leaf.file;
   EXPECT_GT(leaf.line, 0u);
   EXPECT_EQ(leaf.address, callee);
   EXPECT_EQ(profile.kind(frames[3]), profile::FrameKind::kKernel);

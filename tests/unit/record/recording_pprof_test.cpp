@@ -11,18 +11,10 @@
 #include "pprof/pprof.h"
 #include "record/record.h"
 #include "symbolizer/symbolizer.h"
+#include "tests/unit/record/known_frames.h"
 
 namespace kiln::record {
 namespace {
-
-extern "C" __attribute__((noinline)) uintptr_t kiln_pprof_callee() {
-  return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
-}
-extern "C" __attribute__((noinline)) uintptr_t kiln_pprof_caller() {
-  const uintptr_t return_address = kiln_pprof_callee();
-  asm volatile("");  // not a tail call
-  return return_address;
-}
 
 // A C++ function: its Function has the demangled name and the linkage name as system_name.
 __attribute__((noinline)) int mangled_leaf(int x) {
@@ -58,7 +50,7 @@ RawProfile one_stack(uint64_t weight, uint64_t events) {
   stack.tgid = static_cast<uint32_t>(getpid());
   stack.pid = stack.tgid + 1;
   stack.comm = "tester";
-  stack.user = {reinterpret_cast<uint64_t>(&kiln_pprof_callee) + 1, kiln_pprof_caller()};
+  stack.user = {reinterpret_cast<uint64_t>(&kiln_test_callee) + 1, kiln_test_caller()};
   stack.weight = weight;
   stack.events = events;
   RawProfile raw;
@@ -97,15 +89,15 @@ TEST(RecordingPprof, KeepsMappingBuildIdLinesAndThreadLabels) {
 
   ASSERT_EQ(sample.location_ids.size(), 2u);  // leaf first
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  const char* expected[] = {"kiln_pprof_callee", "kiln_pprof_caller"};
+  const char* expected[] = {"kiln_test_callee", "kiln_test_caller"};
   for (size_t i = 0; i < 2; ++i) {
     const pprof::Location& l = p.locations[sample.location_ids[i] - 1];
     ASSERT_EQ(l.lines.size(), 1u);
     const pprof::Function& f = p.functions[l.lines[0].function_id - 1];
     EXPECT_EQ(str(f.name), expected[i]);
-    EXPECT_TRUE(str(f.filename).ends_with("recording_pprof_test.cpp")) << str(f.filename);
-    EXPECT_GT(l.lines[0].line, 15);
-    EXPECT_LT(l.lines[0].line, 25);
+    EXPECT_TRUE(str(f.filename).ends_with("known_frames.cpp")) << str(f.filename);
+    EXPECT_GT(l.lines[0].line, 2);  // in the functions' lines of known_frames.cpp
+    EXPECT_LT(l.lines[0].line, 12);
     const pprof::Mapping& m = p.mappings[l.mapping_id - 1];
     EXPECT_EQ(str(m.filename), self);
     EXPECT_LE(m.memory_start, l.address);
@@ -114,18 +106,18 @@ TEST(RecordingPprof, KeepsMappingBuildIdLinesAndThreadLabels) {
     EXPECT_FALSE(str(m.build_id).empty());
   }
   // The caller's location is its call instruction (the return address minus one).
-  EXPECT_EQ(p.locations[sample.location_ids[1] - 1].address, kiln_pprof_caller() - 1);
+  EXPECT_EQ(p.locations[sample.location_ids[1] - 1].address, kiln_test_caller() - 1);
 }
 
 // As in the folded output (Symbolization.StackCutAtAReturnAddressInNoMapping): a return address
 // in no mapping, which a frame-pointer walk read from data, and what lies outside it are not the
-// stack. Before, the pprof file kept them ([unknown], then kiln_pprof_caller) where the folded
+// stack. Before, the pprof file kept them ([unknown], then kiln_test_caller) where the folded
 // file of the same recording said [truncated].
 TEST(RecordingPprof, StackCutAtAReturnAddressInNoMappingAsInFoldedStacks) {
   RawProfile raw = one_stack(3, 3);
   const uint64_t text_in_no_mapping = 0x3538392e32203a73;  // "s: 2.985", as seen in a recording
-  raw.stacks[0].user = {reinterpret_cast<uint64_t>(&kiln_pprof_callee) + 1, text_in_no_mapping,
-                        kiln_pprof_caller()};
+  raw.stacks[0].user = {reinterpret_cast<uint64_t>(&kiln_test_callee) + 1, text_in_no_mapping,
+                        kiln_test_caller()};
   const pprof::Profile p = written(raw, PprofFacts{});
   const auto name = [&p](uint64_t location_id) {
     const pprof::Location& l = p.locations.at(location_id - 1);
@@ -133,7 +125,7 @@ TEST(RecordingPprof, StackCutAtAReturnAddressInNoMappingAsInFoldedStacks) {
   };
   const std::vector<uint64_t>& ids = p.samples.at(0).location_ids;  // leaf first
   ASSERT_EQ(ids.size(), 2u);
-  EXPECT_EQ(name(ids[0]), "kiln_pprof_callee");
+  EXPECT_EQ(name(ids[0]), "kiln_test_callee");
   EXPECT_EQ(name(ids[1]), "[truncated]");
 }
 

@@ -11,6 +11,7 @@
 #include "formats/formats.h"
 #include "record/exited_stacks.h"
 #include "symbolizer/symbolizer.h"
+#include "tests/unit/record/known_frames.h"
 
 namespace kiln::record {
 namespace {
@@ -75,15 +76,6 @@ TEST(StackSpill, NothingWrittenReadsAsNothing) {
   EXPECT_EQ(spill.stacks(), 0u);
 }
 
-extern "C" __attribute__((noinline)) uintptr_t kiln_spill_test_leaf() {
-  return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
-}
-extern "C" __attribute__((noinline)) uintptr_t kiln_spill_test_caller() {
-  const uintptr_t return_address = kiln_spill_test_leaf();
-  asm volatile("");  // not a tail call
-  return return_address;
-}
-
 // 6,000 processes of 3,000 programs (two each: their stacks merge) handed over with a small
 // spill threshold: most of their stacks go to disk while "recording", and the profile at the
 // end has every one of them, merged, with all of the weight.
@@ -91,7 +83,7 @@ TEST(ExitedStacks, StacksSetAsideOnDiskAreAllInTheProfileAtTheEnd) {
   symbolizer::Symbolizer symbolizer;
   ExitedStacks exited(symbolizer, {}, /*spill_frames=*/1000);
   const uint32_t self = static_cast<uint32_t>(getpid());
-  const uint64_t leaf = reinterpret_cast<uint64_t>(&kiln_spill_test_leaf) + 1;
+  const uint64_t leaf = reinterpret_cast<uint64_t>(&kiln_test_callee) + 1;
   uint64_t weight = 0;
   for (int round = 0; round < 2; ++round) {
     RawProfile raw;
@@ -99,7 +91,7 @@ TEST(ExitedStacks, StacksSetAsideOnDiskAreAllInTheProfileAtTheEnd) {
       RawStack& stack = raw.stacks.emplace_back();
       stack.tgid = stack.pid = self;
       stack.comm = "program" + std::to_string(program);
-      stack.user = {leaf, kiln_spill_test_caller()};
+      stack.user = {leaf, kiln_test_caller()};
       stack.weight = static_cast<uint64_t>(program % 7 + 1);
       weight += stack.weight;
     }
@@ -120,8 +112,8 @@ TEST(ExitedStacks, StacksSetAsideOnDiskAreAllInTheProfileAtTheEnd) {
     const auto frames = merged.frames(stack);
     ASSERT_EQ(frames.size(), 3u);
     const int program = std::stoi(std::string(merged.name(frames[0]).substr(7)));
-    EXPECT_EQ(merged.name(frames[1]), "kiln_spill_test_caller");
-    EXPECT_EQ(merged.name(frames[2]), "kiln_spill_test_leaf");
+    EXPECT_EQ(merged.name(frames[1]), "kiln_test_caller");
+    EXPECT_EQ(merged.name(frames[2]), "kiln_test_callee");
     EXPECT_EQ(merged.weight(stack),
               Weight::from_integer(2 * static_cast<uint64_t>(program % 7 + 1)));
   }
