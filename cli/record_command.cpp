@@ -263,14 +263,18 @@ int run_record_wall(const RecordOptions& options, const std::vector<int>& cpus,
   off_cpu.unwind = sampler.unwind;
   off_cpu.stack_size = sampler.stack_size;
   off_cpu.ring_size = sampler.ring_size;
+  record::SymbolizeOptions symbolize = symbolize_options(options);
+  symbolize.state_frames = true;
+  std::optional<record::ExitedStacks> exited = exited_stacks(options, symbolizer, symbolize);
+  if (exited) sampler.exited = &*exited;
   const record::WallRecording result =
       record::record_wall(options.targets, cpus, sampler, off_cpu, command, signals, symbolizer);
 
-  Recorded recorded(result.recording, symbolize_options(options));
+  Recorded recorded(result.recording, symbolize);
+  if (exited) recorded.exited = &*exited;
   recorded.measured = "wall";
   recorded.hz = options.sampler.hz;
   recorded.lost = result.lost();
-  recorded.symbolize.state_frames = true;
   recorded.svg = record::wall_svg_options(result, describe_targets(options.targets));
   for (const std::string& line : record::describe_losses(result.off_cpu))
     recorded.pprof_comments.push_back("waits " + line);

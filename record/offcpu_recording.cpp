@@ -28,8 +28,13 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
   OffCpuTracer tracer(filter, options, &unwinder);
   // On raw_tp (frame pointers) the BPF maps keep every stack to the end: none to hand over.
   ExitedStacks* exited = tracer.uses_raw_tracepoint() ? nullptr : options.exited;
-  Session session = record_session(targets, {&tracer}, command, signals, symbolizer,
-                                   {options.duration_seconds, options.progress, "blocks", exited});
+  SessionOptions session_options;
+  session_options.duration_seconds = options.duration_seconds;
+  session_options.progress = options.progress;
+  session_options.progress_unit = "blocks";
+  session_options.exited = exited;
+  Session session =
+      record_session(targets, {&tracer}, command, signals, symbolizer, session_options);
   OffCpuRecording result;
   result.recording = recording_of(session, 0, tracer, cpus.size());
   result.raw_tracepoint = tracer.uses_raw_tracepoint();

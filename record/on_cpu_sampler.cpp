@@ -124,9 +124,12 @@ Recording record_on_cpu(const TargetSpec& targets, const std::vector<int>& cpus,
   const TargetFilter filter(targets, command ? command->pid() : 0);
   unwind::UserStackUnwinder unwinder(symbolizer.processes());
   OnCpuSampler sampler(filter, cpus, options, &unwinder);
+  SessionOptions session_options;
+  session_options.duration_seconds = options.duration_seconds;
+  session_options.progress = options.progress;
+  session_options.exited = options.exited;
   Session session =
-      record_session(targets, {&sampler}, command, signals, symbolizer,
-                     {options.duration_seconds, options.progress, "samples", options.exited});
+      record_session(targets, {&sampler}, command, signals, symbolizer, session_options);
   return recording_of(session, 0, sampler, cpus.size());
 }
 

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <functional>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "process/process.h"
 #include "record/exited_stacks.h"
@@ -22,7 +24,8 @@ namespace {
 // binaries stay open while processes map them).
 void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& tracker,
                       ProcessRecords& records, symbolizer::Symbolizer& symbolizer,
-                      ExitedStacks& exited, const std::function<void()>& read_sources) {
+                      const SessionOptions& options, const std::function<void()>& read_sources) {
+  ExitedStacks& exited = *options.exited;
   process::ProcessTable& processes = symbolizer.processes();
   const std::vector<pid_t> gone = processes.exited(ExitedStacks::kAfterExit);
   if (gone.empty()) return;
@@ -33,8 +36,12 @@ void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& t
       if (const auto it = parents->find(tgid); it != parents->end()) return it->second;
     return 0;
   };
-  for (Recorder* recorder : recorders)
-    exited.add(recorder->drain_processes(tgids), parent_of, read_sources);
+  std::vector<RawProfile> drained;
+  for (Recorder* recorder : recorders) drained.push_back(recorder->drain_processes(tgids));
+  if (options.combine_exited)
+    exited.add(options.combine_exited(std::move(drained)), parent_of, read_sources);
+  else
+    for (RawProfile& raw : drained) exited.add(std::move(raw), parent_of, read_sources);
   for (const pid_t tgid : gone) {
     if (!processes.forget(tgid)) continue;
     tracker.forget(static_cast<uint32_t>(tgid));
@@ -72,7 +79,7 @@ Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& 
     for (EventSource& source : recorder->sources()) loop.sources.push_back(std::move(source));
   if (options.exited) {
     loop.periodic = [&](const std::function<void()>& read_sources) {
-      hand_over_exited(recorders, tracker, records, symbolizer, *options.exited, read_sources);
+      hand_over_exited(recorders, tracker, records, symbolizer, options, read_sources);
     };
     loop.periodic_interval = ExitedStacks::kInterval;
   }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <vector>
@@ -60,6 +61,10 @@ struct SessionOptions {
   // recorders (drain_processes) and symbolized into it, and the processes are forgotten: memory
   // does not grow with every process the machine ever started.
   ExitedStacks* exited = nullptr;
+  // With several recorders: the one profile of exited processes' stacks for `exited`, made of
+  // what each recorder drained (in their order), such as --wall's samples turned into time.
+  // None: each recorder's is added on its own.
+  std::function<RawProfile(std::vector<RawProfile>)> combine_exited;
 };
 
 struct Session {

@@ -17,9 +17,10 @@ namespace kiln::record {
 
 namespace {
 
-// Each thread's time from the stacks' nanoseconds, longest first.
-std::vector<ThreadTime> thread_times(const RawProfile& raw) {
-  std::map<std::pair<uint32_t, uint32_t>, ThreadTime> by_thread;
+using ThreadTimes = std::map<std::pair<uint32_t, uint32_t>, ThreadTime>;  // by tgid, tid
+
+// Adds each thread's time from the stacks' nanoseconds.
+void add_thread_times(const RawProfile& raw, ThreadTimes& by_thread) {
   for (const RawStack& stack : raw.stacks) {
     ThreadTime& thread = by_thread[{stack.tgid, stack.pid}];
     thread.tgid = stack.tgid;
@@ -32,12 +33,29 @@ std::vector<ThreadTime> thread_times(const RawProfile& raw) {
     else
       thread.off_cpu_ns += stack.weight;
   }
+}
+
+// The threads, longest wall time first.
+std::vector<ThreadTime> longest_first(ThreadTimes by_thread) {
   std::vector<ThreadTime> threads;
   for (auto& [id, thread] : by_thread) threads.push_back(std::move(thread));
   std::stable_sort(threads.begin(), threads.end(), [](const ThreadTime& a, const ThreadTime& b) {
     return a.wall_ns() > b.wall_ns();
   });
   return threads;
+}
+
+// What the sampler and the tracer drained (in that order) as one profile of time in
+// nanoseconds: each sample weighs its period.
+RawProfile wall_time(std::vector<RawProfile> halves, unsigned hz) {
+  RawProfile time = std::move(halves.at(0));
+  const double sample_ns = 1e9 / hz;
+  for (RawStack& stack : time.stacks)
+    stack.weight =
+        static_cast<uint64_t>(std::llround(static_cast<double>(stack.weight) * sample_ns));
+  time.unit = RawUnit::kNanoseconds;
+  for (RawStack& stack : halves.at(1).stacks) time.stacks.push_back(std::move(stack));
+  return time;
 }
 
 struct TimeTotals {
@@ -69,9 +87,23 @@ WallRecording record_wall(const TargetSpec& targets, const std::vector<int>& cpu
   waits.max_block_us = 0;
   waits.states = OFFCPU_STATE_BLOCKED | OFFCPU_STATE_RUNNABLE;
   OffCpuTracer tracer(filter, waits, &unwinder);
+  // Each thread's time: of the processes handed over while recording (their stacks then go to
+  // `exited`), and of the rest at the end.
+  ThreadTimes threads;
+  SessionOptions session_options;
+  session_options.duration_seconds = sampler_options.duration_seconds;
+  session_options.progress = sampler_options.progress;
+  // On raw_tp (frame pointers) the BPF maps keep every wait to the end: none to hand over.
+  if (!tracer.uses_raw_tracepoint()) {
+    session_options.exited = sampler_options.exited;
+    session_options.combine_exited = [&threads, &sampler_options](std::vector<RawProfile> halves) {
+      RawProfile time = wall_time(std::move(halves), sampler_options.hz);
+      add_thread_times(time, threads);
+      return time;
+    };
+  }
   Session session =
-      record_session(targets, {&sampler, &tracer}, command, signals, symbolizer,
-                     {sampler_options.duration_seconds, sampler_options.progress, "samples"});
+      record_session(targets, {&sampler, &tracer}, command, signals, symbolizer, session_options);
 
   WallRecording result;
   result.hz = sampler_options.hz;
@@ -81,15 +113,10 @@ WallRecording record_wall(const TargetSpec& targets, const std::vector<int>& cpu
   result.off_cpu = tracer.counters();
   result.off_cpu_details = tracer.offcpu_counters();
   result.raw_tracepoint = tracer.uses_raw_tracepoint();
-
-  // Both halves in nanoseconds: each sample weighs its period.
-  const double sample_ns = 1e9 / sampler_options.hz;
-  for (RawStack& stack : recording.raw.stacks)
-    stack.weight =
-        static_cast<uint64_t>(std::llround(static_cast<double>(stack.weight) * sample_ns));
-  recording.raw.unit = RawUnit::kNanoseconds;
-  for (RawStack& stack : session.raw[1].stacks) recording.raw.stacks.push_back(std::move(stack));
-  result.threads = thread_times(recording.raw);
+  recording.raw =
+      wall_time({std::move(recording.raw), std::move(session.raw.at(1))}, sampler_options.hz);
+  add_thread_times(recording.raw, threads);
+  result.threads = longest_first(std::move(threads));
   return result;
 }
 
