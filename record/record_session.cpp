@@ -1,5 +1,7 @@
 // A recording session: any number of recorders attached to the same targets at once, read while
 // the session waits for its end, then detached and drained.
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -52,6 +54,9 @@ void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& t
   // binaries no process may map again (a build's fresh test programs).
   exited.handed_over(gone.size(),
                      processes.release_unmapped_binaries(ExitedStacks::kForgetBinariesAfter));
+  // What was freed (snapshots, raw stacks, merged stacks set aside on disk) is given back to
+  // the system: glibc keeps the free pages inside its heap otherwise, and they stay resident.
+  malloc_trim(0);
 }
 
 }  // namespace
