@@ -2,7 +2,6 @@
 // the session waits for its end, then detached and drained.
 #include <malloc.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <functional>

@@ -1,7 +1,5 @@
 #include "record/stack_spill.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <string_view>
@@ -159,9 +157,9 @@ bool StackSpill::write(const profile::Profile& profile) {
   write_profile(out, profile);
   if (!out.ok() || std::fflush(file_.get()) != 0) {
     error_ = std::string("cannot write the temporary file of stacks: ") + std::strerror(errno);
-    // What was written of this profile is cut off: the file ends at the last whole one.
+    // What was written of this profile is not read back: reading stops at the end of the last
+    // whole one, and the stacks written before stay.
     std::fseek(file_.get(), static_cast<long>(bytes_), SEEK_SET);
-    if (ftruncate(fileno(file_.get()), static_cast<off_t>(bytes_)) != 0) file_.reset();
     return false;
   }
   bytes_ = static_cast<uint64_t>(std::ftell(file_.get()));
