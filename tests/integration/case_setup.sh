@@ -25,6 +25,33 @@ weight_of() {  # FILE REGEX
   awk -v re="$2" '!/^#/ && NF { w = $NF; sub(/ [^ ]+$/, ""); if ($0 ~ re) s += w } END { print s + 0 }' "$1"
 }
 
+# From the `--verbose` summary in FILE: how many processes kiln handed over while recording and
+# how many it kept to the end, into handed_over and kept (empty without the line).
+read_hand_over() {  # FILE
+  read -r handed_over kept < <(sed -nE 's/^  processes: ([0-9]+) exited while recording .*, ([0-9]+) kept to the end;.*$/\1 \2/p' "$1")
+}
+
+# `kiln record MODE --verbose` (run.folded, run.err) of a shell running 500 short-lived processes
+# that each sleep 20 ms (11-15 s in all): most of them are symbolized while kiln records (2 s
+# after their exit) and forgotten. Fails unless kiln handed over at least 150; sets handed_over
+# and kept (read_hand_over).
+record_sleep_storm() {  # MODE (--off-cpu or --wall)
+  "$kiln" record "$1" --verbose -o run.folded -- sh -c 'for i in $(seq 500); do sleep 0.02; done' \
+    2>run.err || fail "kiln exited $?: $(cat run.err)"
+  read_hand_over run.err
+  ((${handed_over:-0} >= 150)) || fail "only ${handed_over:-no} of 500 processes handed over while recording: $(cat run.err)"
+}
+
+# What a user checks of record_sleep_storm's output: the sleeps' microseconds under named frames
+# (SLEPT_US: 500 sleeps of 20 ms, each a little longer, a few may be lost) and the summary's
+# thread count (the shell and its 500 children, less a few a loaded machine lost, counted).
+check_sleep_storm() {  # SLEPT_US THREADS
+  between "$1" 9500000 12500000 ||
+    fail "sleep's processes slept $1 us under named frames, expected 500 x 20 ms: $(grep '^sleep;' run.folded | head -5)"
+  ((${2:-0} >= 490)) || fail "the summary counts ${2:-no} threads, expected the shell and its 500 children: $(head -3 run.err)"
+  echo "ok: $handed_over processes handed over while recording ($kept kept), sleep slept $1 us, $2 threads"
+}
+
 # The ids, sorted, of the loaded BPF programs whose name starts with a match of NAME_REGEX
 # (bpftool may cut names to 15 characters). Ids are never reused, so the ids not in an earlier
 # list are the programs loaded since, unlike those of an earlier test that the kernel has not

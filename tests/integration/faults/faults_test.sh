@@ -100,7 +100,7 @@ process_storm | exec_storm)
   # The processes are handed over while recording, not kept to the end: kiln holds the
   # processes alive on the machine and those that exited in the last seconds, not every one of
   # the storm.
-  read -r handed_over kept < <(sed -nE 's/^  processes: ([0-9]+) exited while recording .*, ([0-9]+) kept to the end;.*$/\1 \2/p' run.err)
+  read_hand_over run.err
   [[ -n ${kept:-} ]] || fail "no processes line in the summary: $(cat run.err)"
   if [[ $case_name == process_storm ]]; then
     ((handed_over >= 4500)) || fail "only $handed_over of the storm's 5000 processes were handed over while recording"

@@ -172,22 +172,12 @@ output)
   echo "ok: $subtitle"
   ;;
 exited_processes)
-  # 500 short-lived processes that each sleep 20 ms, run by a shell for 11-15 s: most are
-  # symbolized while kiln traces (2 s after their exit) and forgotten. Their blocked time is in
-  # the graph all the same, with their stacks, and the summary counts their threads.
-  "$kiln" record --off-cpu --verbose -o run.folded -- sh -c 'for i in $(seq 500); do sleep 0.02; done' \
-    2>run.err || fail "kiln exited $?: $(cat run.err)"
-  read -r handed_over kept < <(sed -nE 's/^  processes: ([0-9]+) exited while recording .*, ([0-9]+) kept to the end;.*$/\1 \2/p' run.err)
-  ((${handed_over:-0} >= 150)) || fail "only ${handed_over:-no} of 500 processes handed over while tracing: $(cat run.err)"
+  # Processes handed over while tracing: their blocked time is in the graph all the same, with
+  # their stacks, and the summary counts their threads.
+  record_sleep_storm --off-cpu
   # Named from the program's start through libc to the kernel's sleep.
-  slept=$(us_of run.folded sleep "__libc_start_main;.*clock_nanosleep;.*$nanosleep")
-  # 500 sleeps of 20 ms (each a little longer: timer slack, wake-up latency; a few may be lost).
-  between "$slept" 9500000 12500000 ||
-    fail "sleep's processes slept $slept us in nanosleep under named frames, expected 500 x 20 ms: $(grep '^sleep;' run.folded)"
-  threads=$(sed -n 's/.* s blocked in \([0-9]*\) threads.*/\1/p' run.err)
-  # The shell and its 500 children, less a few whose blocks a loaded machine lost (counted).
-  ((${threads:-0} >= 490)) || fail "the summary counts ${threads:-no} threads, expected the shell and its 500 children: $(head -3 run.err)"
-  echo "ok: $handed_over processes handed over while tracing ($kept kept), sleep blocked $slept us in nanosleep, $threads threads"
+  check_sleep_storm "$(us_of run.folded sleep "__libc_start_main;.*clock_nanosleep;.*$nanosleep")" \
+    "$(sed -n 's/.* s blocked in \([0-9]*\) threads.*/\1/p' run.err)"
   ;;
 nothing_attached)
   # The programs of offcpu.bpf.c and the links to them: seen while kiln traces, all gone once it

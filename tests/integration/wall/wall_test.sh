@@ -107,22 +107,12 @@ per_tid)
   pass "one root per thread; pprof wall/nanoseconds with state labels"
   ;;
 exited_processes)
-  # 500 short-lived processes that each sleep 20 ms, run by a shell for 11-15 s: most are
-  # symbolized while kiln records (2 s after their exit) and forgotten. Their time is in the graph
-  # all the same, named, and the summary counts their threads.
-  "$kiln" record --wall --verbose -o run.folded -- sh -c 'for i in $(seq 500); do sleep 0.02; done' \
-    2>run.err || fail "kiln exited $?: $(cat run.err)"
-  read -r handed_over kept < <(sed -nE 's/^  processes: ([0-9]+) exited while recording .*, ([0-9]+) kept to the end;.*$/\1 \2/p' run.err)
-  ((${handed_over:-0} >= 150)) || fail "only ${handed_over:-no} of 500 processes handed over while recording: $(cat run.err)"
+  # Processes handed over while recording: their time is in the graph all the same, named, and
+  # the summary counts their threads.
+  record_sleep_storm --wall
   # Named from the program's start through libc to the kernel's sleep, then the wait's state.
-  slept=$(us_of run.folded sleep "__libc_start_main;.*clock_nanosleep;.*\\[off-cpu: S\\]")
-  # 500 sleeps of 20 ms (each a little longer: timer slack, wake-up latency; a few may be lost).
-  between "$slept" 9500000 12500000 ||
-    fail "sleep's processes slept $slept us under named frames, expected 500 x 20 ms: $(grep '^sleep;' run.folded | head -5)"
-  threads=$(sed -nE 's/^kiln: .* of wall-clock time of ([0-9]+) threads.*/\1/p' run.err)
-  # The shell and its 500 children, less a few whose waits a loaded machine lost (counted).
-  ((${threads:-0} >= 490)) || fail "the summary counts ${threads:-no} threads, expected the shell and its 500 children: $(head -3 run.err)"
-  echo "ok: $handed_over processes handed over while recording ($kept kept), sleep slept $slept us, $threads threads"
+  check_sleep_storm "$(us_of run.folded sleep "__libc_start_main;.*clock_nanosleep;.*\\[off-cpu: S\\]")" \
+    "$(sed -nE 's/^kiln: .* of wall-clock time of ([0-9]+) threads.*/\1/p' run.err)"
   ;;
 nothing_attached)
   # Both recorders' programs, seen while kiln records, all gone once it has exited.
