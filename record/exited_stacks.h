@@ -40,9 +40,9 @@ class ExitedStacks {
   static constexpr std::chrono::seconds kForgetBinariesAfter{60};
 
   // Symbolizes the stacks of `raw` (of processes that exited; `parent_of` as in
-  // SymbolizeOptions) and merges them into profile(). In parts, calling `between_parts` after
-  // each: the first symbolization of a large binary takes long, and a recording's rings fill
-  // meanwhile.
+  // SymbolizeOptions) and merges them with those added before. In parts, calling
+  // `between_parts` after each: the first symbolization of a large binary takes long, and a
+  // recording's rings fill meanwhile.
   void add(RawProfile raw, const std::function<uint32_t(uint32_t)>& parent_of,
            const std::function<void()>& between_parts);
   // Counts processes handed over (their stacks added, their snapshots forgotten) and the
