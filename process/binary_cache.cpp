@@ -112,10 +112,8 @@ size_t BinaryCache::forget_unmapped(const std::set<const Binary*>& mapped,
     if (now - since >= age) forget.insert(&binary);
   });
   if (forget.empty()) return 0;
-  for (const Binary* binary : forget) {
-    if (on_forget_) on_forget_(*binary);
-    unmapped_since_.erase(binary);
-  }
+  if (on_forget_) on_forget_({forget.begin(), forget.end()});
+  for (const Binary* binary : forget) unmapped_since_.erase(binary);
   for (auto* binaries : {&by_identity_, &by_build_id_})
     std::erase_if(*binaries,
                   [&forget](const auto& entry) { return forget.count(entry.second.get()); });

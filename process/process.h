@@ -110,8 +110,10 @@ class BinaryCache {
   explicit BinaryCache(ProblemLog* log) : log_(log) {}
   // Called once for each binary opened, at once (while its process and root still exist).
   void on_open(std::function<void(const Binary&)> hook) { on_open_ = std::move(hook); }
-  // Called for each binary forgotten (forget_unmapped), just before it is closed.
-  void on_forget(std::function<void(const Binary&)> hook) { on_forget_ = std::move(hook); }
+  // Called with all the binaries forget_unmapped forgets at once, just before they are closed.
+  void on_forget(std::function<void(const std::vector<const Binary*>&)> hook) {
+    on_forget_ = std::move(hook);
+  }
   // The binary of an open file (`fd` is taken over); `path` is the file's path as its process
   // sees it and `root` the prefix that reaches its file system. nullptr if it is not ELF.
   std::shared_ptr<const Binary> from_fd(int fd, const std::string& path, const std::string& root);
@@ -137,7 +139,7 @@ class BinaryCache {
                                     const std::string& root);
   ProblemLog* log_;
   std::function<void(const Binary&)> on_open_;
-  std::function<void(const Binary&)> on_forget_;
+  std::function<void(const std::vector<const Binary*>&)> on_forget_;
   std::map<const Binary*, std::chrono::steady_clock::time_point> unmapped_since_;
   std::map<std::string, std::shared_ptr<const Binary>> by_identity_;  // dev:ino:size:mtime
   std::map<std::string, std::shared_ptr<const Binary>> by_build_id_;

@@ -21,7 +21,7 @@ bool FrameCache::find(uint64_t binary, uint64_t address, std::span<const FrameRe
 }
 
 void FrameCache::insert(uint64_t binary, uint64_t address, const std::vector<FrameRef>& frames) {
-  if (2 * (used_ + 1) > slots_.size()) rebuild(slots_.size() * 2, 0);
+  if (2 * (used_ + 1) > slots_.size()) rebuild(slots_.size() * 2, {});
   Slot& slot = slots_[slot_of(binary, address)];
   if (slot.binary) return;
   slot = {binary, address, static_cast<uint32_t>(pool_.size()),
@@ -30,20 +30,20 @@ void FrameCache::insert(uint64_t binary, uint64_t address, const std::vector<Fra
   ++used_;
 }
 
-void FrameCache::forget(uint64_t binary) {
-  rebuild(slots_.size(), binary);
+void FrameCache::forget(const std::set<uint64_t>& binaries) {
+  if (!binaries.empty()) rebuild(slots_.size(), binaries);
 }
 
-// Moves every slot but those of `without` (0: none) into a table of `slots` slots, and their
+// Moves every slot but those of the binaries `without` into a table of `slots` slots, and their
 // frames into a new pool when some are left out.
-void FrameCache::rebuild(size_t slots, uint64_t without) {
+void FrameCache::rebuild(size_t slots, const std::set<uint64_t>& without) {
   std::vector<Slot> old = std::move(slots_);
   slots_.assign(slots, Slot{});
   used_ = 0;
   std::vector<FrameRef> pool;
   for (Slot slot : old) {
-    if (!slot.binary || slot.binary == without) continue;
-    if (without) {
+    if (!slot.binary || without.count(slot.binary)) continue;
+    if (!without.empty()) {
       const auto first = pool_.begin() + slot.first;
       slot.first = static_cast<uint32_t>(pool.size());
       pool.insert(pool.end(), first, first + slot.count);
@@ -51,7 +51,7 @@ void FrameCache::rebuild(size_t slots, uint64_t without) {
     slots_[slot_of(slot.binary, slot.address)] = slot;
     ++used_;
   }
-  if (without) pool_ = std::move(pool);
+  if (!without.empty()) pool_ = std::move(pool);
 }
 
 }  // namespace kiln::symbolizer

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <span>
 #include <vector>
 
@@ -17,8 +18,9 @@ class FrameCache {
   // never stored.
   bool find(uint64_t binary, uint64_t address, std::span<const FrameRef>* out) const;
   void insert(uint64_t binary, uint64_t address, const std::vector<FrameRef>& frames);
-  // Drops the frames of a binary being forgotten (they point into its module).
-  void forget(uint64_t binary);
+  // Drops the frames of the binaries being forgotten (they point into their modules), in one
+  // pass over the table however many there are.
+  void forget(const std::set<uint64_t>& binaries);
 
  private:
   struct Slot {
@@ -28,7 +30,7 @@ class FrameCache {
     uint32_t count = 0;
   };
   size_t slot_of(uint64_t binary, uint64_t address) const;
-  void rebuild(size_t slots, uint64_t without);
+  void rebuild(size_t slots, const std::set<uint64_t>& without);
 
   std::vector<Slot> slots_ = std::vector<Slot>(1024);
   size_t used_ = 0;

@@ -2,6 +2,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <set>
 #include <unordered_set>
 
 #include "symbolizer/frame_cache.h"
@@ -40,9 +41,13 @@ struct Symbolizer::Impl {
   explicit Impl(Options o) : options(std::move(o)), modules(options, &processes.problems()) {
     // A binary's debug file is found when it is opened, while its process's root exists.
     processes.binary_cache().on_open([this](const process::Binary& b) { modules.of(b); });
-    processes.binary_cache().on_forget([this](const process::Binary& b) {
-      cache.forget(b.id);
-      modules.forget(b);
+    processes.binary_cache().on_forget([this](const std::vector<const process::Binary*>& gone) {
+      std::set<uint64_t> ids;
+      for (const process::Binary* binary : gone) {
+        ids.insert(binary->id);
+        modules.forget(*binary);
+      }
+      cache.forget(ids);
     });
   }
 

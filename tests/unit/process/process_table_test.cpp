@@ -261,8 +261,9 @@ TEST(ProcessTable, BinariesNoProcessMapsAreForgottenOnceOldEnough) {
   bool known = false;
   for (const pid_t pid : {gone, living}) ASSERT_NE(table.find(pid, 0x10010, &known), nullptr);
   std::vector<std::string> forgotten;
-  table.binary_cache().on_forget(
-      [&forgotten](const Binary& binary) { forgotten.push_back(binary.path); });
+  table.binary_cache().on_forget([&forgotten](const std::vector<const Binary*>& binaries) {
+    for (const Binary* binary : binaries) forgotten.push_back(binary->path);
+  });
 
   // Mapped by a process kept (exited, not yet forgotten): kept.
   table.record_exit(gone);
