@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <unordered_set>
 
 #include "record/errors.h"
 #include "record/on_cpu_sampler.h"
@@ -50,6 +51,7 @@ OnCpuSampler::OnCpuSampler(const TargetFilter& filter, const std::vector<int>& c
   const uint32_t entries =
       stack_map_entries(options.hz, cpus.size(), options.duration_seconds, options.stack_map_size);
   skeleton_ = load_skeleton(filter, entries, options);
+  stacks_.emplace(bpf_map__fd(skeleton_->maps.stacks));
   try {
     filter.populate(skeleton_->obj);
     if (unwinder && options.unwind == UnwindMode::kDwarf)
@@ -95,19 +97,30 @@ void OnCpuSampler::detach() {
 }
 
 RawProfile OnCpuSampler::drain() {
-  StackReader stacks(bpf_map__fd(skeleton_->maps.stacks));
   RawProfile profile =
-      drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks, RawUnit::kSamples);
-  if (unwound_) unwound_->drain_into(profile, stacks);
+      drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), *stacks_, RawUnit::kSamples);
+  if (unwound_) unwound_->drain_into(profile, *stacks_);
   return profile;
 }
 
 RawProfile OnCpuSampler::drain_processes(const std::set<uint32_t>& tgids) {
   RawProfile profile;
-  if (!unwound_) return profile;
-  StackReader stacks(bpf_map__fd(skeleton_->maps.stacks));
-  unwound_->drain_processes_into(tgids, profile, stacks);
+  if (unwound_) unwound_->drain_processes_into(tgids, profile, *stacks_);
   return profile;
+}
+
+// With frame pointers the counts map holds a key per stack and fills as fast as the stack
+// map: emptying only the stack map would not help.
+void OnCpuSampler::empty_stack_map() {
+  if (!unwound_) return;
+  // What the ring holds is counted first: from then on, its kernel stacks are referenced.
+  unwound_->consume();
+  stacks_->move_from_map();
+  std::unordered_set<uint64_t> referenced;
+  unwound_->add_kernel_stacks(referenced);
+  // Samples of kernel threads, counted in the BPF map (they have no user stack to unwind).
+  add_referenced_stacks(bpf_map__fd(skeleton_->maps.counts), referenced);
+  stacks_->keep_only(referenced);
 }
 
 SampleCounters OnCpuSampler::counters() const {

@@ -48,6 +48,7 @@ class OnCpuSampler final : public Recorder {
   void detach() override;
   RawProfile drain() override;                                           // in samples
   RawProfile drain_processes(const std::set<uint32_t>& tgids) override;  // --unwind dwarf
+  void empty_stack_map() override;                                       // --unwind dwarf
   SampleCounters counters() const override;
   UnwindCounters unwinding() const override;
 
@@ -59,6 +60,7 @@ class OnCpuSampler final : public Recorder {
   std::unique_ptr<Links> tracking_;         // fork, exec and exit programs
   std::optional<CpuClockEvents> sampling_;  // the perf events: sampling while they exist
   std::optional<UnwoundStacks> unwound_;
+  std::optional<StackReader> stacks_;  // of the `stacks` map, for the whole recording
 };
 
 // Loads and attaches the sampler for `targets` on `cpus`, lets `command` (if any) exec, waits

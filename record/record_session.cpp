@@ -81,12 +81,12 @@ Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& 
   loop.process_records = records.sources();
   for (Recorder* recorder : recorders)
     for (EventSource& source : recorder->sources()) loop.sources.push_back(std::move(source));
-  if (options.exited) {
-    loop.periodic = [&](const std::function<void()>& read_sources) {
+  loop.periodic = [&](const std::function<void()>& read_sources) {
+    if (options.exited)
       hand_over_exited(recorders, tracker, records, symbolizer, options, read_sources);
-    };
-    loop.periodic_interval = ExitedStacks::kInterval;
-  }
+    for (Recorder* recorder : recorders) recorder->empty_stack_map();
+  };
+  loop.periodic_interval = ExitedStacks::kInterval;
   session.stop = run_until_stopped(signals, loop);
   for (Recorder* recorder : recorders) recorder->detach();
   session.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -47,6 +47,10 @@ class Recorder {
   // kept by the recorder. A recorder that keeps no stacks of its own (its BPF maps hold them)
   // gives none.
   virtual RawProfile drain_processes(const std::set<uint32_t>& /*tgids*/) { return {}; }
+  // While recording, every few seconds: takes the stacks out of its BPF stack map into kiln's
+  // memory (StackReader::move_from_map), where a recording of hours would fill the map. A
+  // recorder whose map holds what it counts until the end does nothing.
+  virtual void empty_stack_map() {}
   virtual SampleCounters counters() const = 0;
   virtual UnwindCounters unwinding() const = 0;  // --unwind dwarf; zero otherwise
 };

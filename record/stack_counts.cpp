@@ -2,6 +2,8 @@
 // into a RawProfile.
 #include <bpf/bpf.h>
 
+#include <array>
+#include <cerrno>
 #include <cstring>
 
 #include "bpf/offcpu.h"
@@ -24,19 +26,82 @@ const char* RawProfile::profile_unit() const {
   return unit == RawUnit::kNanoseconds ? "us" : "samples";
 }
 
+namespace {
+
+// A stack as the map holds it (struct kiln_stack): zeroes after the last address.
+using StoredStack = std::array<uint64_t, KILN_MAX_STACK_DEPTH>;
+
+std::vector<uint64_t> addresses_of(const StoredStack& stored) {
+  std::vector<uint64_t> addresses;
+  for (uint64_t address : stored) {
+    if (address == 0) break;
+    addresses.push_back(address);
+  }
+  return addresses;
+}
+
+}  // namespace
+
 const std::vector<uint64_t>& StackReader::read(uint64_t id) {
   static const std::vector<uint64_t> kNone;
   if (id == 0) return kNone;
   auto [it, inserted] = cache_.try_emplace(id);
   if (inserted) {
-    uint64_t addresses[KILN_MAX_STACK_DEPTH] = {};
-    if (bpf_map_lookup_elem(fd_, &id, addresses) == 0)
-      for (uint64_t address : addresses) {
-        if (address == 0) break;
-        it->second.push_back(address);
-      }
+    StoredStack stored = {};
+    if (bpf_map_lookup_elem(fd_, &id, stored.data()) == 0)
+      it->second.addresses = addresses_of(stored);
+    it->second.move = moves_;
   }
-  return it->second;
+  return it->second.addresses;
+}
+
+size_t StackReader::move_from_map() {
+  ++moves_;
+  // A batch holds whole buckets of the hash table: ENOSPC asks for a larger one.
+  uint32_t capacity = 256;
+  std::vector<uint64_t> ids(capacity);
+  std::vector<StoredStack> stacks(capacity);
+  uint32_t next_bucket = 0;
+  bool first = true;
+  size_t moved = 0;
+  for (;;) {
+    uint32_t count = capacity;
+    const int err =
+        bpf_map_lookup_and_delete_batch(fd_, first ? nullptr : &next_bucket, &next_bucket,
+                                        ids.data(), stacks.data(), &count, nullptr);
+    if (err == -ENOSPC && count == 0) {
+      capacity *= 2;
+      ids.resize(capacity);
+      stacks.resize(capacity);
+      continue;
+    }
+    for (uint32_t i = 0; i < count; ++i) {
+      Stack& stack = cache_[ids[i]];
+      if (stack.addresses.empty()) stack.addresses = addresses_of(stacks[i]);
+      stack.move = moves_;
+    }
+    moved += count;
+    first = false;
+    if (err) break;  // ENOENT: the whole map was read
+  }
+  return moved;
+}
+
+void StackReader::keep_only(const std::unordered_set<uint64_t>& referenced) {
+  std::erase_if(cache_, [this, &referenced](const auto& entry) {
+    return entry.second.move != moves_ && !referenced.count(entry.first);
+  });
+}
+
+void add_referenced_stacks(int counts_fd, std::unordered_set<uint64_t>& ids) {
+  kiln_stack_key key{}, next{};
+  bool first = true;
+  while (bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0) {
+    first = false;
+    key = next;
+    for (const uint64_t id : {key.kernel_stack_id, key.user_stack_id})
+      if (id) ids.insert(id);
+  }
 }
 
 RawProfile drain_stack_counts(int counts_fd, StackReader& stacks, RawUnit unit) {

@@ -123,6 +123,11 @@ void UnwoundStacks::drain_into(RawProfile& profile, StackReader& stacks) {
   counts_.clear();
 }
 
+void UnwoundStacks::add_kernel_stacks(std::unordered_set<uint64_t>& ids) const {
+  for (const auto& [key, weights] : counts_)
+    if (key.kernel_stack_id) ids.insert(key.kernel_stack_id);
+}
+
 void UnwoundStacks::drain_processes_into(const std::set<uint32_t>& tgids, RawProfile& profile,
                                          StackReader& stacks) {
   for (auto it = counts_.begin(); it != counts_.end();) {

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "bpf/user_stack.h"
@@ -31,6 +32,8 @@ class UnwoundStacks {
   // The same for the stacks of the processes `tgids` alone, which are no longer counted here.
   void drain_processes_into(const std::set<uint32_t>& tgids, RawProfile& profile,
                             StackReader& stacks);
+  // Adds the kernel stack ids of the stacks counted so far to `ids`.
+  void add_kernel_stacks(std::unordered_set<uint64_t>& ids) const;
   const UnwindCounters& counters() const { return counters_; }
   // Off-CPU: whether thread `tid` has the stack copied when it blocked at `switch_out_ns`.
   bool has_copy(uint32_t tid, uint64_t switch_out_ns) const;
