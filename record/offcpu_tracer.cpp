@@ -12,6 +12,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "record/errors.h"
@@ -131,6 +133,7 @@ OffCpuTracer::OffCpuTracer(const TargetFilter& filter, const OffCpuOptions& opti
         ".\n  fix: kiln needs root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF and the "
         "sched_switch tracepoint; the libbpf messages above say what failed");
   }
+  stacks_.emplace(bpf_map__fd(skeleton_->maps.stacks));
   try {
     filter.populate(skeleton_->obj);
     if (dwarf) unwound_.emplace(skeleton_->maps.user_stacks, *unwinder);
@@ -193,36 +196,41 @@ void OffCpuTracer::detach() {
   count_still_blocked(end_ns);
 }
 
-// Threads remembered at switch-out that have not run again are blocked until the end.
-void OffCpuTracer::count_still_blocked(uint64_t end_ns) {
+void OffCpuTracer::for_each_start(
+    const std::function<void(uint32_t tid, const offcpu_start& entry)>& visit) const {
   const int start_fd = bpf_map__fd(skeleton_->maps.start);
-  const int counts_fd = bpf_map__fd(skeleton_->maps.counts);
   uint32_t tid = 0, next = 0;
   for (bool first = true; bpf_map_get_next_key(start_fd, first ? nullptr : &tid, &next) == 0;
        first = false, tid = next) {
     offcpu_start entry{};
-    if (bpf_map_lookup_elem(start_fd, &next, &entry) != 0 || entry.timestamp_ns == 0 ||
-        entry.timestamp_ns >= end_ns)
-      continue;
+    if (bpf_map_lookup_elem(start_fd, &next, &entry) == 0) visit(next, entry);
+  }
+}
+
+// Threads remembered at switch-out that have not run again are blocked until the end.
+void OffCpuTracer::count_still_blocked(uint64_t end_ns) {
+  const int counts_fd = bpf_map__fd(skeleton_->maps.counts);
+  for_each_start([&](uint32_t tid, const offcpu_start& entry) {
+    if (entry.timestamp_ns == 0 || entry.timestamp_ns >= end_ns) return;
     const uint64_t blocked = end_ns - entry.timestamp_ns;
-    if (blocked < min_block_ns_ || blocked > max_block_ns_) continue;
+    if (blocked < min_block_ns_ || blocked > max_block_ns_) return;
     ++still_blocked_at_end_;
     if (entry.state & OFFCPU_STATE_UNINTERRUPTIBLE) uninterruptible_ns_at_end_ += blocked;
-    if (unwound_ && unwound_->has_copy(next, entry.timestamp_ns)) {
+    if (unwound_ && unwound_->has_copy(tid, entry.timestamp_ns)) {
       kiln_block_record block{};
       block.tgid = entry.tgid;
-      block.pid = next;
+      block.pid = tid;
       block.state = entry.state;
       std::memcpy(block.comm, entry.comm, sizeof(block.comm));
       block.kernel_stack_id = entry.kernel_stack_id;
       block.switch_out_ns = entry.timestamp_ns;
       block.blocked_ns = blocked;
       unwound_->count_block(block);
-      continue;
+      return;
     }
     kiln_stack_key key{};
     key.tgid = entry.tgid;
-    key.pid = next;
+    key.pid = tid;
     std::memcpy(key.comm, entry.comm, sizeof(key.comm));
     key.kernel_stack_id = entry.kernel_stack_id;
     key.user_stack_id = entry.user_stack_id;
@@ -232,7 +240,7 @@ void OffCpuTracer::count_still_blocked(uint64_t end_ns) {
     total.blocked_ns += blocked;
     total.blocks += 1;
     bpf_map_update_elem(counts_fd, &key, &total, BPF_ANY);
-  }
+  });
 }
 
 uint64_t OffCpuTracer::events_so_far() const {
@@ -263,10 +271,9 @@ UnwindCounters OffCpuTracer::unwinding() const {
 }
 
 RawProfile OffCpuTracer::drain() {
-  StackReader stacks(bpf_map__fd(skeleton_->maps.stacks));
   RawProfile profile =
-      drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), stacks, RawUnit::kNanoseconds);
-  if (unwound_) unwound_->drain_into(profile, stacks);
+      drain_stack_counts(bpf_map__fd(skeleton_->maps.counts), *stacks_, RawUnit::kNanoseconds);
+  if (unwound_) unwound_->drain_into(profile, *stacks_);
   trim_to_scheduler(profile);
   return profile;
 }
@@ -275,10 +282,25 @@ RawProfile OffCpuTracer::drain_processes(const std::set<uint32_t>& tgids) {
   RawProfile profile;
   profile.unit = RawUnit::kNanoseconds;
   if (!unwound_) return profile;
-  StackReader stacks(bpf_map__fd(skeleton_->maps.stacks));
-  unwound_->drain_processes_into(tgids, profile, stacks);
+  unwound_->drain_processes_into(tgids, profile, *stacks_);
   trim_to_scheduler(profile);
   return profile;
+}
+
+// With frame pointers the counts map holds a key per stack and fills as fast as the stack
+// map: emptying only the stack map would not help.
+void OffCpuTracer::empty_stack_map() {
+  if (!unwound_) return;
+  stacks_->move_from_map();
+  // A blocked thread's stack is referenced by its `start` entry until it runs again (an hour
+  // later, maybe), blocks of kernel threads by the counts map.
+  std::unordered_set<uint64_t> referenced;
+  add_referenced_stacks(bpf_map__fd(skeleton_->maps.counts), referenced);
+  for_each_start([&referenced](uint32_t, const offcpu_start& entry) {
+    for (const uint64_t id : {entry.kernel_stack_id, entry.user_stack_id})
+      if (id) referenced.insert(id);
+  });
+  unwound_->keep_referenced_stacks(*stacks_, std::move(referenced));
 }
 
 }  // namespace kiln::record

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -74,13 +75,18 @@ class OffCpuTracer final : public Recorder {
   // Blocked nanoseconds by thread and stack; RawStack::events counts the blocks.
   RawProfile drain() override;
   RawProfile drain_processes(const std::set<uint32_t>& tgids) override;  // --unwind dwarf
+  void empty_stack_map() override;                                       // --unwind dwarf
 
  private:
   void seed();
   void count_still_blocked(uint64_t end_ns);
+  // Calls `visit` with each thread's entry of the `start` map (its last switch-out).
+  void for_each_start(
+      const std::function<void(uint32_t tid, const offcpu_start& entry)>& visit) const;
   offcpu_bpf* skeleton_ = nullptr;
   std::unique_ptr<Links> links_;
   std::optional<UnwoundStacks> unwound_;
+  std::optional<StackReader> stacks_;  // of the `stacks` map, for the whole recording
   bool raw_tracepoint_ = false;
   bool btf_tracing_ = false;  // the kernel has BTF tracepoints (tp_btf, iterators)
   bool follow_children_ = false;

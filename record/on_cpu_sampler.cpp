@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <unordered_set>
+#include <utility>
 
 #include "record/errors.h"
 #include "record/on_cpu_sampler.h"
@@ -113,14 +114,11 @@ RawProfile OnCpuSampler::drain_processes(const std::set<uint32_t>& tgids) {
 // map: emptying only the stack map would not help.
 void OnCpuSampler::empty_stack_map() {
   if (!unwound_) return;
-  // What the ring holds is counted first: from then on, its kernel stacks are referenced.
-  unwound_->consume();
   stacks_->move_from_map();
-  std::unordered_set<uint64_t> referenced;
-  unwound_->add_kernel_stacks(referenced);
   // Samples of kernel threads, counted in the BPF map (they have no user stack to unwind).
+  std::unordered_set<uint64_t> referenced;
   add_referenced_stacks(bpf_map__fd(skeleton_->maps.counts), referenced);
-  stacks_->keep_only(referenced);
+  unwound_->keep_referenced_stacks(*stacks_, std::move(referenced));
 }
 
 SampleCounters OnCpuSampler::counters() const {

@@ -123,9 +123,12 @@ void UnwoundStacks::drain_into(RawProfile& profile, StackReader& stacks) {
   counts_.clear();
 }
 
-void UnwoundStacks::add_kernel_stacks(std::unordered_set<uint64_t>& ids) const {
+void UnwoundStacks::keep_referenced_stacks(StackReader& stacks,
+                                           std::unordered_set<uint64_t> referenced) {
+  consume();
   for (const auto& [key, weights] : counts_)
-    if (key.kernel_stack_id) ids.insert(key.kernel_stack_id);
+    if (key.kernel_stack_id) referenced.insert(key.kernel_stack_id);
+  stacks.keep_only(referenced);
 }
 
 void UnwoundStacks::drain_processes_into(const std::set<uint32_t>& tgids, RawProfile& profile,

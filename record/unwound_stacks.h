@@ -32,8 +32,11 @@ class UnwoundStacks {
   // The same for the stacks of the processes `tgids` alone, which are no longer counted here.
   void drain_processes_into(const std::set<uint32_t>& tgids, RawProfile& profile,
                             StackReader& stacks);
-  // Adds the kernel stack ids of the stacks counted so far to `ids`.
-  void add_kernel_stacks(std::unordered_set<uint64_t>& ids) const;
+  // While recording, once `stacks` took the stacks out of the BPF map (move_from_map): counts
+  // what the ring holds, then forgets the stacks that neither the counts here nor `referenced`
+  // refer to. `referenced`: what the BPF maps refer to, read before this, so that a stack
+  // whose id left a BPF map for the ring meanwhile is in the counts by now.
+  void keep_referenced_stacks(StackReader& stacks, std::unordered_set<uint64_t> referenced);
   const UnwindCounters& counters() const { return counters_; }
   // Off-CPU: whether thread `tid` has the stack copied when it blocked at `switch_out_ns`.
   bool has_copy(uint32_t tid, uint64_t switch_out_ns) const;
