@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -70,16 +71,26 @@ record::UnwindMode unwind_mode(const RecordOptions& options) {
   return options.unwind == "fp" ? record::UnwindMode::kFramePointers : record::UnwindMode::kDwarf;
 }
 
+// The pprof samples of a recording that has a pprof output (`measured` and `hz` as
+// RecordingPprof takes them), else none.
+std::unique_ptr<record::RecordingPprof> recording_pprof(const RecordOptions& options,
+                                                        symbolizer::Symbolizer& symbolizer,
+                                                        const std::string& measured, unsigned hz) {
+  if (!record::wants_pprof(options.outputs)) return nullptr;
+  return std::make_unique<record::RecordingPprof>(symbolizer, measured, hz);
+}
+
 // Where the stacks of processes that exit go while recording: with DWARF unwinding (kiln keeps
-// the counts; with frame pointers the BPF maps do), and without a pprof output (which
-// symbolizes the raw stacks again: it keeps every address and mapping). None: every stack is
-// kept until the end.
+// the counts; with frame pointers the BPF maps do), and to `pprof` too when there is one.
+// None: every stack is kept until the end.
 std::optional<record::ExitedStacks> exited_stacks(const RecordOptions& options,
                                                   symbolizer::Symbolizer& symbolizer,
-                                                  const record::SymbolizeOptions& symbolize) {
-  if (unwind_mode(options) != record::UnwindMode::kDwarf || record::wants_pprof(options.outputs))
-    return std::nullopt;
-  return std::optional<record::ExitedStacks>(std::in_place, symbolizer, symbolize);
+                                                  const record::SymbolizeOptions& symbolize,
+                                                  record::RecordingPprof* pprof) {
+  if (unwind_mode(options) != record::UnwindMode::kDwarf) return std::nullopt;
+  std::optional<record::ExitedStacks> exited(std::in_place, symbolizer, symbolize);
+  if (pprof) exited->also_to(*pprof);
+  return exited;
 }
 
 // A command still running when the recording stops (-d, Ctrl-C, SIGTERM) ends with it, as
@@ -102,6 +113,8 @@ struct Recorded {
   std::function<record::Summary(const profile::Profile&)> summary;
   // The stacks of processes that exited while recording, symbolized then; nullptr: none.
   record::ExitedStacks* exited = nullptr;
+  // The pprof samples of those, when an output is pprof; nullptr: no pprof output.
+  record::RecordingPprof* pprof = nullptr;
 };
 
 // The end of every `kiln record`: symbolize, write the outputs, print the summary, then the
@@ -140,17 +153,20 @@ int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer
 
   if (!options.title.empty()) recorded.svg.title = options.title;
   record::PprofFacts facts;
-  facts.measured = recorded.measured;
-  facts.hz = recorded.hz;
   facts.seconds = recording.seconds;
   facts.start_time_nanos = record::start_time_nanos(recording.seconds);
   facts.lost = recorded.lost;
   facts.comments = record::describe_losses(recording.counters);
   facts.comments.insert(facts.comments.end(), recorded.pprof_comments.begin(),
                         recorded.pprof_comments.end());
-  const record::PprofSource pprof{recording.raw, symbolizer, symbolize, facts};
+  std::optional<record::PprofSource> pprof;
+  if (recorded.pprof) {
+    recorded.pprof->add(recording.raw, symbolize);
+    pprof.emplace(record::PprofSource{*recorded.pprof, facts});
+  }
   record::Summary summary = recorded.summary(profile);
-  summary.written = record::write_outputs(profile, recorded.svg, options.outputs, &pprof);
+  summary.written =
+      record::write_outputs(profile, recorded.svg, options.outputs, pprof ? &*pprof : nullptr);
   record::print_summary(stderr, summary, profile);
 
   record::print_cut_stacks(stderr, cut, static_cast<uint64_t>(profile.total().to_double()),
@@ -191,13 +207,16 @@ int run_record_on_cpu(const RecordOptions& options, const std::vector<int>& cpus
   sampler.progress = isatty(STDERR_FILENO);
   sampler.unwind = unwind_mode(options);
   const record::SymbolizeOptions symbolize = symbolize_options(options);
-  std::optional<record::ExitedStacks> exited = exited_stacks(options, symbolizer, symbolize);
+  const auto pprof = recording_pprof(options, symbolizer, "cpu", options.sampler.hz);
+  std::optional<record::ExitedStacks> exited =
+      exited_stacks(options, symbolizer, symbolize, pprof.get());
   if (exited) sampler.exited = &*exited;
   const record::Recording recording =
       record::record_on_cpu(options.targets, cpus, sampler, command, signals, symbolizer);
 
   Recorded recorded(recording, symbolize);
   if (exited) recorded.exited = &*exited;
+  recorded.pprof = pprof.get();
   recorded.measured = "cpu";
   recorded.hz = options.sampler.hz;
   recorded.lost = recording.counters.lost();
@@ -234,13 +253,16 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   off_cpu.progress = isatty(STDERR_FILENO);
   record::SymbolizeOptions symbolize = symbolize_options(options);
   symbolize.events_column = record::kBlocksColumn;
-  std::optional<record::ExitedStacks> exited = exited_stacks(options, symbolizer, symbolize);
+  const auto pprof = recording_pprof(options, symbolizer, "off-cpu", 0);
+  std::optional<record::ExitedStacks> exited =
+      exited_stacks(options, symbolizer, symbolize, pprof.get());
   if (exited) off_cpu.exited = &*exited;
   const record::OffCpuRecording result =
       record::record_off_cpu(options.targets, cpus, off_cpu, command, signals, symbolizer);
 
   Recorded recorded(result.recording, symbolize);
   if (exited) recorded.exited = &*exited;
+  recorded.pprof = pprof.get();
   recorded.measured = "off-cpu";
   recorded.lost = result.lost();
   recorded.svg = record::off_cpu_svg_options(result, describe_targets(options.targets));
@@ -265,13 +287,16 @@ int run_record_wall(const RecordOptions& options, const std::vector<int>& cpus,
   off_cpu.ring_size = sampler.ring_size;
   record::SymbolizeOptions symbolize = symbolize_options(options);
   symbolize.state_frames = true;
-  std::optional<record::ExitedStacks> exited = exited_stacks(options, symbolizer, symbolize);
+  const auto pprof = recording_pprof(options, symbolizer, "wall", options.sampler.hz);
+  std::optional<record::ExitedStacks> exited =
+      exited_stacks(options, symbolizer, symbolize, pprof.get());
   if (exited) sampler.exited = &*exited;
   const record::WallRecording result =
       record::record_wall(options.targets, cpus, sampler, off_cpu, command, signals, symbolizer);
 
   Recorded recorded(result.recording, symbolize);
   if (exited) recorded.exited = &*exited;
+  recorded.pprof = pprof.get();
   recorded.measured = "wall";
   recorded.hz = options.sampler.hz;
   recorded.lost = result.lost();

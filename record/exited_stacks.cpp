@@ -16,8 +16,11 @@ ExitedStacks::ExitedStacks(symbolizer::Symbolizer& symbolizer, SymbolizeOptions 
 void ExitedStacks::add(RawProfile raw, const std::function<uint32_t(uint32_t)>& parent_of,
                        const std::function<void()>& between_parts) {
   if (raw.stacks.empty()) return;
-  std::set<uint32_t> threads;
-  for (const RawStack& stack : raw.stacks) threads.insert(stack.pid);
+  std::set<uint32_t> threads, processes;
+  for (const RawStack& stack : raw.stacks) {
+    threads.insert(stack.pid);
+    processes.insert(stack.tgid);
+  }
   threads_ += threads.size();  // each process is handed over once, with all of its threads
   raw_weight_ += raw.total_weight();
   options_.parent_of = parent_of;
@@ -29,6 +32,7 @@ void ExitedStacks::add(RawProfile raw, const std::function<uint32_t(uint32_t)>& 
     const auto last = raw.stacks.begin() +
                       static_cast<std::ptrdiff_t>(std::min(raw.stacks.size(), at + kStacksPerPart));
     part.stacks.assign(std::make_move_iterator(first), std::make_move_iterator(last));
+    if (pprof_) pprof_->add(part, options_);
     profile::Profile symbolized;
     cut_.add(symbolize_into(part, symbolizer_, options_, symbolized));
     // Many processes of one program (with the comm as root) give the same stacks: merged, what
@@ -38,6 +42,7 @@ void ExitedStacks::add(RawProfile raw, const std::function<uint32_t(uint32_t)>& 
     if (profile_.stack_count() >= 2 * merged_stacks_) merge();
     between_parts();
   }
+  if (pprof_) pprof_->forget(processes);
 }
 
 // Merges the stacks kept, then sets them aside on disk if they are many: what stays in memory

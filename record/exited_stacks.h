@@ -11,6 +11,7 @@
 #include "profile/profile.h"
 #include "record/profile_symbolization.h"
 #include "record/raw_profile.h"
+#include "record/recording_pprof.h"
 #include "record/stack_spill.h"
 
 namespace kiln::symbolizer {
@@ -45,6 +46,9 @@ class ExitedStacks {
   // recording's rings fill meanwhile.
   void add(RawProfile raw, const std::function<uint32_t(uint32_t)>& parent_of,
            const std::function<void()>& between_parts);
+  // The stacks added from now on also go to `pprof`, as pprof samples (their processes then
+  // forgotten there).
+  void also_to(RecordingPprof& pprof) { pprof_ = &pprof; }
   // Counts processes handed over (their stacks added, their snapshots forgotten) and the
   // binaries forgotten after them.
   void handed_over(size_t processes, size_t binaries) {
@@ -70,6 +74,7 @@ class ExitedStacks {
   void merge();
   symbolizer::Symbolizer& symbolizer_;
   SymbolizeOptions options_;
+  RecordingPprof* pprof_ = nullptr;
   profile::Profile profile_;
   CutStacks cut_;
   size_t processes_ = 0;

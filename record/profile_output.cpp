@@ -69,7 +69,7 @@ std::vector<std::string> write_outputs(const profile::Profile& profile,
       flamegraph::write_svg(tree, svg, out);
     } else if (*format_of(path) == Format::kPprof) {
       if (pprof) {
-        write_recording_pprof(*pprof, out);
+        pprof->samples.write(pprof->facts, out);
       } else {
         formats::write_pprof(profile, out, nullptr);
       }

@@ -15,84 +15,98 @@
 
 namespace kiln::record {
 
-namespace {
-
-class RecordingPprof {
+class RecordingPprof::Builder {
  public:
-  RecordingPprof(symbolizer::Symbolizer& symbolizer, const SymbolizeOptions& options)
-      : symbolizer_(symbolizer), options_(options), s_(p_.strings) {}
-
-  pprof::Profile build(const RawProfile& raw, const PprofFacts& facts) {
-    const bool off_cpu = facts.measured == "off-cpu";
-    const bool wall = facts.measured == "wall";
-    if (off_cpu) {
+  Builder(symbolizer::Symbolizer& symbolizer, const std::string& measured, unsigned hz)
+      : symbolizer_(symbolizer),
+        off_cpu_(measured == "off-cpu"),
+        wall_(measured == "wall"),
+        s_(p_.strings) {
+    if (off_cpu_) {
       p_.sample_types = {{s_("off_cpu"), s_("nanoseconds")}, {s_("blocks"), s_("count")}};
-    } else if (wall) {
+    } else if (wall_) {
       p_.sample_types = {{s_("wall"), s_("nanoseconds")}};
       p_.period_type = {s_("cpu"), s_("nanoseconds")};
-      p_.period = facts.hz > 0 ? static_cast<int64_t>(1'000'000'000 / facts.hz) : 0;
+      p_.period = hz > 0 ? static_cast<int64_t>(1'000'000'000 / hz) : 0;
     } else {
       p_.sample_types = {{s_("samples"), s_("count")}, {s_("cpu"), s_("nanoseconds")}};
       p_.period_type = {s_("cpu"), s_("nanoseconds")};
-      p_.period = facts.hz > 0 ? static_cast<int64_t>(1'000'000'000 / facts.hz) : 0;
+      p_.period = hz > 0 ? static_cast<int64_t>(1'000'000'000 / hz) : 0;
     }
     p_.default_sample_type = p_.sample_types[0].type;
+  }
+
+  void add(const RawProfile& raw, const SymbolizeOptions& options) {
+    options_ = &options;
+    for (const RawStack& stack : raw.stacks) add(raw, stack);
+    options_ = nullptr;
+  }
+
+  void forget(const std::set<uint32_t>& tgids) {
+    for (const uint32_t tgid : tgids) {
+      by_process_.erase(by_process_.lower_bound({tgid, 0}), by_process_.lower_bound({tgid + 1, 0}));
+      binaries_.erase(tgid);
+    }
+  }
+
+  // The samples added, with `facts`. Idempotent: one recording may be written to several files.
+  const pprof::Profile& with(const PprofFacts& facts) {
     p_.duration_nanos = static_cast<int64_t>(facts.seconds * 1e9);
     p_.time_nanos = facts.start_time_nanos;
-    p_.comments.push_back(s_("lost: " + std::to_string(facts.lost) + " samples"));
+    p_.comments = {s_("lost: " + std::to_string(facts.lost) + " samples")};
     for (const std::string& comment : facts.comments) p_.comments.push_back(s_(comment));
-
-    for (const RawStack& stack : raw.stacks) {
-      pprof::Sample& sample = p_.samples.emplace_back();
-      // User locations first: the first mapping is what go tool pprof calls the main binary.
-      user_ids_.clear();
-      bool cut = false;
-      for (size_t i = 0; i < stack.user.size() && !cut; ++i) {
-        const UserLocation location = user_location(stack.tgid, lookup_address(stack.user, i));
-        // As symbolize_into: a return address in no mapping and what lies outside it are not
-        // the stack; it is drawn from the frame inside it, as truncated.
-        cut = i > 0 && location.unmapped;
-        if (!cut) user_ids_.push_back(location.id);
-      }
-      for (size_t i = 0; i < stack.kernel.size(); ++i)
-        sample.location_ids.push_back(kernel_location(lookup_address(stack.kernel, i)));
-      sample.location_ids.insert(sample.location_ids.end(), user_ids_.begin(), user_ids_.end());
-      // An unwind that stopped short: its outermost frame is not a child of the root.
-      if (stack.truncated || cut) sample.location_ids.push_back(named_location("[truncated]"));
-      // Time in nanoseconds as the folded stacks have it (microseconds, rounded per stack), so
-      // that both outputs of one recording add up to the same total.
-      const auto time_ns = [&raw, &stack] {
-        return static_cast<int64_t>(raw.profile_weight(stack) * 1000);
-      };
-      if (off_cpu) {
-        sample.values = {time_ns(), static_cast<int64_t>(stack.events)};
-      } else if (wall) {
-        // A wait ends in the frame naming its state, as in folded stacks.
-        sample.values = {time_ns()};
-        if (stack.state != 0)
-          sample.location_ids.insert(sample.location_ids.begin(),
-                                     named_location(std::string(wall_state_frame(stack.state))));
-      } else {
-        sample.values = {static_cast<int64_t>(stack.weight),
-                         static_cast<int64_t>(stack.weight) * p_.period};
-      }
-      sample.labels = {{s_("pid"), 0, stack.tgid, 0},
-                       {s_("tid"), 0, stack.pid, 0},
-                       {s_("thread_name"), s_(stack.comm), 0, 0}};
-      if (wall)
-        sample.labels.push_back(
-            {s_("state"),
-             s_(stack.state == 0 ? "on-cpu" : std::string(wall_state_frame(stack.state))), 0, 0});
-    }
     if (kernel_mapping_) {
       pprof::Mapping& m = p_.mappings[kernel_mapping_ - 1];
       m.memory_start = kernel_low_;
       m.memory_limit = kernel_high_ + 1;
     }
-    return std::move(p_);
+    return p_;
   }
 
  private:
+  void add(const RawProfile& raw, const RawStack& stack) {
+    pprof::Sample& sample = p_.samples.emplace_back();
+    // User locations first: the first mapping is what go tool pprof calls the main binary.
+    user_ids_.clear();
+    bool cut = false;
+    for (size_t i = 0; i < stack.user.size() && !cut; ++i) {
+      const UserLocation location = user_location(stack.tgid, lookup_address(stack.user, i));
+      // As symbolize_into: a return address in no mapping and what lies outside it are not
+      // the stack; it is drawn from the frame inside it, as truncated.
+      cut = i > 0 && location.unmapped;
+      if (!cut) user_ids_.push_back(location.id);
+    }
+    for (size_t i = 0; i < stack.kernel.size(); ++i)
+      sample.location_ids.push_back(kernel_location(lookup_address(stack.kernel, i)));
+    sample.location_ids.insert(sample.location_ids.end(), user_ids_.begin(), user_ids_.end());
+    // An unwind that stopped short: its outermost frame is not a child of the root.
+    if (stack.truncated || cut) sample.location_ids.push_back(named_location("[truncated]"));
+    // Time in nanoseconds as the folded stacks have it (microseconds, rounded per stack), so
+    // that both outputs of one recording add up to the same total.
+    const auto time_ns = [&raw, &stack] {
+      return static_cast<int64_t>(raw.profile_weight(stack) * 1000);
+    };
+    if (off_cpu_) {
+      sample.values = {time_ns(), static_cast<int64_t>(stack.events)};
+    } else if (wall_) {
+      // A wait ends in the frame naming its state, as in folded stacks.
+      sample.values = {time_ns()};
+      if (stack.state != 0)
+        sample.location_ids.insert(sample.location_ids.begin(),
+                                   named_location(std::string(wall_state_frame(stack.state))));
+    } else {
+      sample.values = {static_cast<int64_t>(stack.weight),
+                       static_cast<int64_t>(stack.weight) * p_.period};
+    }
+    sample.labels = {{s_("pid"), 0, stack.tgid, 0},
+                     {s_("tid"), 0, stack.pid, 0},
+                     {s_("thread_name"), s_(stack.comm), 0, 0}};
+    if (wall_)
+      sample.labels.push_back(
+          {s_("state"),
+           s_(stack.state == 0 ? "on-cpu" : std::string(wall_state_frame(stack.state))), 0, 0});
+  }
+
   // As symbolize_into: a caller's return address steps back into its call instruction.
   static uint64_t lookup_address(const std::vector<uint64_t>& addresses, size_t index) {
     return index == 0 ? addresses[0] : addresses[index] - 1;
@@ -160,8 +174,8 @@ class RecordingPprof {
     std::vector<symbolizer::Frame> frames =
         symbolizer_.symbolize_user(static_cast<pid_t>(tgid), address);
     // As symbolize_into: a child's samples from before its exec are in its parent's code.
-    if (in_no_mapping(frames) && options_.parent_of)
-      if (const uint32_t parent = options_.parent_of(tgid); parent > 1) {
+    if (in_no_mapping(frames) && options_->parent_of)
+      if (const uint32_t parent = options_->parent_of(tgid); parent > 1) {
         frames = symbolizer_.symbolize_user(static_cast<pid_t>(parent), address);
         owner = parent;
       }
@@ -212,7 +226,8 @@ class RecordingPprof {
     std::vector<process::MappedBinary> list;
   };
   symbolizer::Symbolizer& symbolizer_;
-  const SymbolizeOptions& options_;
+  const bool off_cpu_, wall_;
+  const SymbolizeOptions* options_ = nullptr;  // of the add under way
   pprof::Profile p_;
   pprof::StringTable s_;
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> functions_;
@@ -226,19 +241,29 @@ class RecordingPprof {
   uint64_t kernel_mapping_ = 0, kernel_low_ = 0, kernel_high_ = 0;
 };
 
-}  // namespace
+RecordingPprof::RecordingPprof(symbolizer::Symbolizer& symbolizer, const std::string& measured,
+                               unsigned hz)
+    : builder_(std::make_unique<Builder>(symbolizer, measured, hz)) {}
+
+RecordingPprof::~RecordingPprof() = default;
+
+void RecordingPprof::add(const RawProfile& raw, const SymbolizeOptions& options) {
+  builder_->add(raw, options);
+}
+
+void RecordingPprof::forget(const std::set<uint32_t>& tgids) {
+  builder_->forget(tgids);
+}
+
+void RecordingPprof::write(const PprofFacts& facts, std::ostream& out) {
+  const std::string bytes = pprof::gzip(pprof::encode(builder_->with(facts)));
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
 
 int64_t start_time_nanos(double seconds) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   return std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() -
          static_cast<int64_t>(seconds * 1e9);
-}
-
-void write_recording_pprof(const PprofSource& source, std::ostream& out) {
-  const pprof::Profile profile =
-      RecordingPprof(source.symbolizer, source.symbolize).build(source.raw, source.facts);
-  const std::string bytes = pprof::gzip(pprof::encode(profile));
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 }  // namespace kiln::record

@@ -34,9 +34,9 @@ read_hand_over() {  # FILE
 # `kiln record MODE --verbose` (run.folded, run.err) of a shell running 500 short-lived processes
 # that each sleep 20 ms (11-15 s in all): most of them are symbolized while kiln records (2 s
 # after their exit) and forgotten. Fails unless kiln handed over at least 150; sets handed_over
-# and kept (read_hand_over).
-record_sleep_storm() {  # MODE (--off-cpu or --wall)
-  "$kiln" record "$1" --verbose -o run.folded -- sh -c 'for i in $(seq 500); do sleep 0.02; done' \
+# and kept (read_hand_over). OUTPUTS: more -o options.
+record_sleep_storm() {  # MODE (--off-cpu or --wall) [OUTPUTS...]
+  "$kiln" record "$1" --verbose -o run.folded "${@:2}" -- sh -c 'for i in $(seq 500); do sleep 0.02; done' \
     2>run.err || fail "kiln exited $?: $(cat run.err)"
   read_hand_over run.err
   ((${handed_over:-0} >= 150)) || fail "only ${handed_over:-no} of 500 processes handed over while recording: $(cat run.err)"

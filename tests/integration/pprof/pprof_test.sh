@@ -87,6 +87,25 @@ record_off_cpu)
   ((blocks > 0)) || fail "no blocks counted"
   pass "$(wc -l <want.txt) off-CPU stacks alike, $blocks blocks"
   ;;
+exited_processes)
+  # Processes handed over while recording (symbolized 2 s after their exit, then forgotten) are
+  # in the pprof file all the same, each with its own pid, and it holds what the folded file
+  # of the same recording holds.
+  record_sleep_storm --off-cpu -o run.pb.gz
+  "$kiln" convert run.pb.gz -o back.folded 2>/dev/null || fail "kiln convert run.pb.gz failed"
+  : >names.tsv  # both sides have kiln's names
+  normalized run.folded names.tsv >want.txt
+  normalized back.folded names.tsv 1000 >got.txt
+  diff want.txt got.txt >d.txt || fail "the pprof file differs from the folded one: $(head -6 d.txt)"
+  go tool pprof -raw run.pb.gz 2>/dev/null >raw.txt
+  sleeps=$(grep -c 'thread_name:\[sleep\]' raw.txt)
+  # -raw gives a sample's numeric labels on the line after its string labels.
+  pids=$(grep -A1 'thread_name:\[sleep\]' raw.txt | grep -oE '(^|[^t])pid:\[[0-9]+\]' | sort -u | wc -l)
+  ((pids >= 490)) || fail "$pids sleep processes in the pprof file ($sleeps samples), expected 500"
+  grep -q '__libc_start_main;.*clock_nanosleep' <(grep '^sleep;' back.folded) ||
+    fail "sleep's stacks are not named in the pprof file: $(grep -m3 '^sleep;' back.folded)"
+  pass "$handed_over processes handed over while recording ($kept kept), $pids sleep processes in the pprof file alike with the folded file"
+  ;;
 *)
   fail "unknown case"
   ;;

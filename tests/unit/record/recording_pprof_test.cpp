@@ -1,14 +1,17 @@
 // A recording written as pprof keeps what kiln knows of each address: the mapping of this test
 // binary with its build-id (as `readelf -n` reads it), function names, files and lines from
 // DWARF, the thread in labels, the sample types and the recording's facts.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
 
 #include "pprof/pprof.h"
+#include "process/process.h"
 #include "record/record.h"
 #include "symbolizer/symbolizer.h"
 #include "tests/unit/record/known_frames.h"
@@ -33,12 +36,15 @@ std::string readelf_build_id(const std::string& path) {
   return at == std::string::npos ? "" : text.substr(at + 10, text.find('\n', at) - at - 10);
 }
 
-pprof::Profile written(const RawProfile& raw, const PprofFacts& facts) {
+pprof::Profile written(const RawProfile& raw, const PprofFacts& facts,
+                       const std::string& measured = "cpu", unsigned hz = 0) {
   symbolizer::SymbolizerOptions options;
   options.want_lines = true;
   symbolizer::Symbolizer symbolizer(options);
   std::ostringstream out;
-  write_recording_pprof(PprofSource{raw, symbolizer, {}, facts}, out);
+  RecordingPprof pprof(symbolizer, measured, hz);
+  pprof.add(raw, {});
+  pprof.write(facts, out);
   pprof::Profile p;
   std::string error;
   EXPECT_TRUE(pprof::parse(out.str(), "recording", p, error)) << error;
@@ -60,12 +66,11 @@ RawProfile one_stack(uint64_t weight, uint64_t events) {
 
 TEST(RecordingPprof, KeepsMappingBuildIdLinesAndThreadLabels) {
   PprofFacts facts;
-  facts.hz = 99;
   facts.seconds = 2;
   facts.start_time_nanos = 1'700'000'000'000'000'000;
   facts.lost = 4;
   facts.comments = {"lost: 4 (stack map full)"};
-  const pprof::Profile p = written(one_stack(7, 7), facts);
+  const pprof::Profile p = written(one_stack(7, 7), facts, "cpu", 99);
   const auto str = [&](int64_t i) { return p.strings[static_cast<size_t>(i)]; };
 
   ASSERT_EQ(p.sample_types.size(), 2u);
@@ -130,12 +135,10 @@ TEST(RecordingPprof, StackCutAtAReturnAddressInNoMappingAsInFoldedStacks) {
 }
 
 TEST(RecordingPprof, OffCpuTimeInNanosecondsAndBlocks) {
-  PprofFacts facts;
-  facts.measured = "off-cpu";
   RawProfile raw = one_stack(1'499'600, 3);  // 1.4996 ms in 3 blocks
   raw.unit = RawUnit::kNanoseconds;
   // In microseconds, as the folded stacks have them, so that both add up to the same total.
-  const pprof::Profile p = written(raw, facts);
+  const pprof::Profile p = written(raw, PprofFacts{}, "off-cpu");
   ASSERT_EQ(p.sample_types.size(), 2u);
   EXPECT_EQ(p.strings[static_cast<size_t>(p.sample_types[0].type)], "off_cpu");
   EXPECT_EQ(p.strings[static_cast<size_t>(p.sample_types[1].type)], "blocks");
@@ -155,14 +158,11 @@ TEST(RecordingPprof, CxxFunctionsKeepTheirLinkageName) {
 }
 
 TEST(RecordingPprof, WallTimeWithTheStateOfEachSample) {
-  PprofFacts facts;
-  facts.measured = "wall";
-  facts.hz = 99;
   RawProfile raw = one_stack(2'000'000, 1);  // 2 ms blocked in S state
   raw.unit = RawUnit::kNanoseconds;
   raw.stacks[0].state = OFFCPU_STATE_INTERRUPTIBLE;
   raw.stacks.push_back(one_stack(10'101'010, 1).stacks[0]);  // one on-CPU sample at 99 Hz
-  const pprof::Profile p = written(raw, facts);
+  const pprof::Profile p = written(raw, PprofFacts{}, "wall", 99);
   const auto str = [&p](int64_t i) { return p.strings[static_cast<size_t>(i)]; };
   ASSERT_EQ(p.sample_types.size(), 1u);
   EXPECT_EQ(str(p.sample_types[0].type) + "/" + str(p.sample_types[0].unit), "wall/nanoseconds");
@@ -174,6 +174,56 @@ TEST(RecordingPprof, WallTimeWithTheStateOfEachSample) {
   // The wait's leaf is its state frame, as in folded stacks.
   const pprof::Location& leaf = p.locations.at(p.samples[0].location_ids.at(0) - 1);
   EXPECT_EQ(str(p.functions.at(leaf.lines.at(0).function_id - 1).name), "[off-cpu: S]");
+}
+
+// While recording, a process handed over is forgotten by the pprof samples as by the process
+// table: a later process with the same pid (pids are reused) has its own mappings. Before, the
+// samples of the second process would have been given the first one's locations.
+TEST(RecordingPprof, AProcessForgottenIsNotTakenForALaterOneWithItsPid) {
+  symbolizer::SymbolizerOptions options;
+  options.want_lines = true;
+  symbolizer::Symbolizer symbolizer(options);
+  process::ProcessTable& table = symbolizer.processes();
+  Dl_info info{};
+  ASSERT_NE(dladdr(reinterpret_cast<void*>(&cos), &info), 0);
+  const std::string lib = std::filesystem::canonical(info.dli_fname).string();
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const auto mapping_of = [](const std::string& path) {
+    process::RecordedMapping mapping;
+    mapping.start = 0x10000;
+    mapping.end = 0x20000;
+    mapping.path = path;
+    mapping.build_id = readelf_build_id(path);
+    return mapping;
+  };
+  const pid_t pid = 4'000'003;  // above any pid_max: never a live process
+  RawProfile raw = one_stack(1, 1);
+  raw.stacks[0].tgid = raw.stacks[0].pid = static_cast<uint32_t>(pid);
+  raw.stacks[0].user = {0x10010};
+
+  RecordingPprof pprof(symbolizer, "cpu", 99);
+  table.record_exec(pid);
+  table.record_mapping(pid, mapping_of(lib));
+  pprof.add(raw, {});
+  pprof.forget({static_cast<uint32_t>(pid)});
+  table.record_exit(pid);
+  ASSERT_TRUE(table.forget(pid));
+  table.record_exec(pid);
+  table.record_mapping(pid, mapping_of(self));
+  pprof.add(raw, {});
+
+  std::ostringstream out;
+  pprof.write(PprofFacts{}, out);
+  pprof::Profile p;
+  std::string error;
+  ASSERT_TRUE(pprof::parse(out.str(), "recording", p, error)) << error;
+  ASSERT_EQ(p.samples.size(), 2u);
+  const auto mapped_file = [&p](const pprof::Sample& sample) {
+    const pprof::Location& l = p.locations.at(sample.location_ids.at(0) - 1);
+    return p.strings.at(static_cast<size_t>(p.mappings.at(l.mapping_id - 1).filename));
+  };
+  EXPECT_EQ(mapped_file(p.samples[0]), lib);
+  EXPECT_EQ(mapped_file(p.samples[1]), self);
 }
 
 }  // namespace
