@@ -8,8 +8,9 @@
 # short-lived processes (xz, gzip, python3, perl, each a few to 100 ms) for the whole run, so
 # that memory which grows with every process ever seen shows on a machine that is otherwise
 # quiet. With BEFORE=<another kiln>, that build records the machine at the same time (its own
-# columns, same churn), for a before/after in one run.
-# Usage: sudo bench/soak.sh [SECONDS] [INTERVAL]   (env: KILN, BEFORE, HZ, CHURN)
+# columns, same churn), for a before/after in one run. With PPROF=1, each also writes a pprof
+# file (whose samples stay in memory to the end).
+# Usage: sudo bench/soak.sh [SECONDS] [INTERVAL]   (env: KILN, BEFORE, HZ, CHURN, PPROF)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 kiln=${KILN:-$root/build/kiln}
@@ -38,7 +39,9 @@ if [[ -n ${BEFORE:-} ]]; then
   names=(before after)
 fi
 for i in "${!builds[@]}"; do
-  "${builds[$i]}" record -F "$hz" --verbose -o "$work/soak-$i.folded" -o "$work/soak-$i.svg" 2>"$work/err-$i" &
+  pprof=()
+  [[ ${PPROF:-0} != 1 ]] || pprof=(-o "$work/soak-$i.pb.gz")
+  "${builds[$i]}" record -F "$hz" --verbose -o "$work/soak-$i.folded" -o "$work/soak-$i.svg" "${pprof[@]}" 2>"$work/err-$i" &
   pids+=($!)
 done
 if [[ ${CHURN:-0} == 1 ]]; then

@@ -93,6 +93,10 @@ struct Profile {
 
 // The wire format of a Profile (uncompressed).
 std::string encode(const Profile& profile);
+// Appends `sample` to `out` in the wire format of a Profile's sample field. Samples encoded as
+// they come, appended to encode() of the rest of their profile, are that profile with them
+// (the repeated fields of concatenated messages add up), in a fraction of the memory of Samples.
+void encode_sample(const Sample& sample, std::string& out);
 // Parses profile.proto bytes into `profile` (replacing its contents). False on malformed
 // input: `error` says what is wrong and at which byte. Fields unknown to kiln are skipped.
 bool decode(std::string_view bytes, Profile& profile, std::string& error);

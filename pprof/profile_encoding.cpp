@@ -292,6 +292,14 @@ std::string encode(const Profile& p) {
   return out.bytes();
 }
 
+void encode_sample(const Sample& sample, std::string& out) {
+  ProtoWriter field, message;
+  Writers scratch;
+  put(message, sample, scratch);
+  field.add_bytes(profile_field::kSample, message.bytes());
+  out += field.bytes();
+}
+
 bool decode(std::string_view bytes, Profile& p, std::string& error) {
   using namespace profile_field;
   p = Profile{};

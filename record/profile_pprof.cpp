@@ -49,8 +49,9 @@ class RecordingPprof::Builder {
     }
   }
 
-  // The samples added, with `facts`. Idempotent: one recording may be written to several files.
-  const pprof::Profile& with(const PprofFacts& facts) {
+  // The wire format of the samples added, with `facts`. Idempotent: one recording may be
+  // written to several files.
+  std::string encoded(const PprofFacts& facts) {
     p_.duration_nanos = static_cast<int64_t>(facts.seconds * 1e9);
     p_.time_nanos = facts.start_time_nanos;
     p_.comments = {s_("lost: " + std::to_string(facts.lost) + " samples")};
@@ -60,12 +61,13 @@ class RecordingPprof::Builder {
       m.memory_start = kernel_low_;
       m.memory_limit = kernel_high_ + 1;
     }
-    return p_;
+    return pprof::encode(p_) + samples_;
   }
 
  private:
   void add(const RawProfile& raw, const RawStack& stack) {
-    pprof::Sample& sample = p_.samples.emplace_back();
+    pprof::Sample& sample = sample_;
+    sample.location_ids.clear();
     // User locations first: the first mapping is what go tool pprof calls the main binary.
     user_ids_.clear();
     bool cut = false;
@@ -105,6 +107,7 @@ class RecordingPprof::Builder {
       sample.labels.push_back(
           {s_("state"),
            s_(stack.state == 0 ? "on-cpu" : std::string(wall_state_frame(stack.state))), 0, 0});
+    pprof::encode_sample(sample, samples_);
   }
 
   // As symbolize_into: a caller's return address steps back into its call instruction.
@@ -228,8 +231,10 @@ class RecordingPprof::Builder {
   symbolizer::Symbolizer& symbolizer_;
   const bool off_cpu_, wall_;
   const SymbolizeOptions* options_ = nullptr;  // of the add under way
-  pprof::Profile p_;
+  pprof::Profile p_;                           // all but the samples
   pprof::StringTable s_;
+  std::string samples_;   // encoded (pprof::encode_sample)
+  pprof::Sample sample_;  // scratch
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> functions_;
   std::map<std::string, uint64_t> named_;
   std::map<uint64_t, uint64_t> kernel_locations_;
@@ -256,7 +261,7 @@ void RecordingPprof::forget(const std::set<uint32_t>& tgids) {
 }
 
 void RecordingPprof::write(const PprofFacts& facts, std::ostream& out) {
-  const std::string bytes = pprof::gzip(pprof::encode(builder_->with(facts)));
+  const std::string bytes = pprof::gzip(builder_->encoded(facts));
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
