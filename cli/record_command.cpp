@@ -113,7 +113,8 @@ struct Recorded {
   std::function<record::Summary(const profile::Profile&)> summary;
   // The stacks of processes that exited while recording, symbolized then; nullptr: none.
   record::ExitedStacks* exited = nullptr;
-  // The pprof samples of those, when an output is pprof; nullptr: no pprof output.
+  // The pprof samples of the recording (those of exited processes added while recording), when
+  // an output is pprof; nullptr: no pprof output.
   record::RecordingPprof* pprof = nullptr;
 };
 

@@ -75,6 +75,8 @@ size_t StackReader::move_from_map() {
       stacks.resize(capacity);
       continue;
     }
+    // Other errors leave `count` as it was: a kernel without batch operations (before 5.6).
+    if (err && err != -ENOENT) break;
     for (uint32_t i = 0; i < count; ++i) {
       Stack& stack = cache_[ids[i]];
       if (stack.addresses.empty()) stack.addresses = addresses_of(stacks[i]);
@@ -82,7 +84,7 @@ size_t StackReader::move_from_map() {
     }
     moved += count;
     first = false;
-    if (err) break;  // ENOENT: the whole map was read
+    if (err) break;  // the whole map was read
   }
   return moved;
 }
