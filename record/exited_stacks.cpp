@@ -16,11 +16,8 @@ ExitedStacks::ExitedStacks(symbolizer::Symbolizer& symbolizer, SymbolizeOptions 
 void ExitedStacks::add(RawProfile raw, const std::function<uint32_t(uint32_t)>& parent_of,
                        const std::function<void()>& between_parts) {
   if (raw.stacks.empty()) return;
-  std::set<uint32_t> threads, processes;
-  for (const RawStack& stack : raw.stacks) {
-    threads.insert(stack.pid);
-    processes.insert(stack.tgid);
-  }
+  std::set<uint32_t> threads;
+  for (const RawStack& stack : raw.stacks) threads.insert(stack.pid);
   threads_ += threads.size();  // each process is handed over once, with all of its threads
   raw_weight_ += raw.total_weight();
   options_.parent_of = parent_of;
@@ -42,6 +39,11 @@ void ExitedStacks::add(RawProfile raw, const std::function<uint32_t(uint32_t)>& 
     if (profile_.stack_count() >= 2 * merged_stacks_) merge();
     between_parts();
   }
+}
+
+void ExitedStacks::handed_over(const std::set<uint32_t>& processes, size_t binaries) {
+  processes_ += processes.size();
+  binaries_ += binaries;
   if (pprof_) pprof_->forget(processes);
 }
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <set>
 
 #include "profile/profile.h"
 #include "record/profile_symbolization.h"
@@ -46,15 +47,11 @@ class ExitedStacks {
   // recording's rings fill meanwhile.
   void add(RawProfile raw, const std::function<uint32_t(uint32_t)>& parent_of,
            const std::function<void()>& between_parts);
-  // The stacks added from now on also go to `pprof`, as pprof samples (their processes then
-  // forgotten there).
+  // The stacks added from now on also go to `pprof`, as pprof samples.
   void also_to(RecordingPprof& pprof) { pprof_ = &pprof; }
-  // Counts processes handed over (their stacks added, their snapshots forgotten) and the
-  // binaries forgotten after them.
-  void handed_over(size_t processes, size_t binaries) {
-    processes_ += processes;
-    binaries_ += binaries;
-  }
+  // Counts the processes handed over (their stacks added, their snapshots forgotten) and the
+  // binaries forgotten after them; `pprof` forgets those processes too.
+  void handed_over(const std::set<uint32_t>& processes, size_t binaries);
 
   // Appends the stacks added so far to `profile` (those set aside on disk read back first),
   // identical stacks merged for the most part, in the unit symbolize_into gives them. False if

@@ -51,7 +51,7 @@ void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& t
   // Symbolizing read the binaries of the exited processes (symbol tables, DWARF): pages that
   // would otherwise stay resident for the rest of the recording, and parsed symbols kept for
   // binaries no process may map again (a build's fresh test programs).
-  exited.handed_over(gone.size(),
+  exited.handed_over(tgids,
                      processes.release_unmapped_binaries(ExitedStacks::kForgetBinariesAfter));
   // What was freed (snapshots, raw stacks, merged stacks set aside on disk) is given back to
   // the system: glibc keeps the free pages inside its heap otherwise, and they stay resident.
