@@ -30,21 +30,13 @@ class NarrowWeights {
       if (!drawn && on_path[f] == 0) {
         left_out_.emplace_back(f, tree.weight(n));
         has_left_out_[f] = true;
+        // A large tree leaves out many more frames than names: kept about as long as the names.
+        if (left_out_.size() >= 2 * compacted_) compact();
       }
       ++on_path[f];
       path.push_back(n);
     }
-    // One entry per name, in FrameId order, for the binary search of operator[].
-    std::ranges::sort(left_out_, {}, &std::pair<FrameId, Weight>::first);
-    size_t kept = 0;
-    for (const auto& [f, w] : left_out_) {
-      if (kept > 0 && left_out_[kept - 1].first == f) {
-        left_out_[kept - 1].second += w;
-      } else {
-        left_out_[kept++] = {f, w};
-      }
-    }
-    left_out_.resize(kept);
+    compact();
   }
 
   Weight operator[](FrameId f) const {
@@ -56,9 +48,25 @@ class NarrowWeights {
   }
 
  private:
+  // One entry per name, in FrameId order, for the binary search of operator[].
+  void compact() {
+    std::ranges::sort(left_out_, {}, &std::pair<FrameId, Weight>::first);
+    size_t kept = 0;
+    for (const auto& [f, w] : left_out_) {
+      if (kept > 0 && left_out_[kept - 1].first == f) {
+        left_out_[kept - 1].second += w;
+      } else {
+        left_out_[kept++] = {f, w};
+      }
+    }
+    left_out_.resize(kept);
+    compacted_ = std::max<size_t>(kept, 4096);
+  }
+
   std::span<const Weight> pruned_;
   std::vector<bool> has_left_out_;  // per FrameId: in left_out_ (most names are not)
   std::vector<std::pair<FrameId, Weight>> left_out_;
+  size_t compacted_ = 4096;  // entries after the last compact()
 };
 
 }  // namespace

@@ -63,8 +63,19 @@ void ExitedStacks::merge() {
 }
 
 bool ExitedStacks::append_to(profile::Profile& profile) {
-  const bool whole = spill_.read_into(profile);
-  profile.append(profile_);
+  // Each profile set aside was merged, but the same stacks recur from one to the next (a
+  // compiler run again and again): merged again as they are read back, when doubled, so that the
+  // end of a long recording holds about its distinct stacks, not every profile set aside.
+  size_t merged_stacks = std::max(profile.stack_count(), kMinMerged);
+  const auto add = [&](const profile::Profile& part) {
+    profile.append(part);
+    if (profile.stack_count() < 2 * merged_stacks) return;
+    profile = profile.merged();
+    merged_stacks = std::max(profile.stack_count(), kMinMerged);
+  };
+  const bool whole = spill_.read_each(add);
+  add(profile_);
+  profile = profile.merged();
   return whole;
 }
 

@@ -53,9 +53,10 @@ class ExitedStacks {
   // binaries forgotten after them; `pprof` forgets those processes too.
   void handed_over(const std::set<uint32_t>& processes, size_t binaries);
 
-  // Appends the stacks added so far to `profile` (those set aside on disk read back first),
-  // identical stacks merged for the most part, in the unit symbolize_into gives them. False if
-  // the stacks set aside could not be read back (spill().error() says why).
+  // Appends the stacks added so far to `profile` (those set aside on disk read back first), in
+  // the unit symbolize_into gives them, and merges identical stacks, those `profile` had
+  // included (see Profile::merged). False if the stacks set aside could not be read back
+  // (spill().error() says why).
   bool append_to(profile::Profile& profile);
   // The stacks set aside on disk while recording, once those kept had grown large.
   const StackSpill& spill() const { return spill_; }

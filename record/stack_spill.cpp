@@ -167,15 +167,17 @@ bool StackSpill::write(const profile::Profile& profile) {
   return true;
 }
 
-bool StackSpill::read_into(profile::Profile& profile) {
+bool StackSpill::read_each(const std::function<void(const profile::Profile&)>& profile) {
   if (!file_ || bytes_ == 0) return true;
   std::rewind(file_.get());
   Reader in(file_.get());
   while (static_cast<uint64_t>(std::ftell(file_.get())) < bytes_) {
-    if (!read_profile(in, bytes_, profile)) {
+    profile::Profile part;
+    if (!read_profile(in, bytes_, part)) {
       error_ = "the temporary file of stacks could not be read back whole";
       return false;
     }
+    profile(part);
   }
   return true;
 }

@@ -2,11 +2,12 @@
 // new code (a build's compilers, nearly every stack distinct) would otherwise hold every stack it
 // has symbolized in memory until the end. Profiles are appended to an unlinked temporary file in
 // kiln's own binary form (names, kinds and locations of the frames, stacks, weights and column
-// values: nothing folded text would lose) and read back once, at the end.
+// values: nothing folded text would lose) and read back once, at the end, one at a time.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,9 +21,9 @@ class StackSpill {
   // with error() set, when the file cannot be made or written: nothing of `profile` is then
   // kept there, and the caller keeps it.
   bool write(const profile::Profile& profile);
-  // Appends every stack written so far to `profile` (frames re-interned, columns by name).
-  // False, with error() set, if the file cannot be read back whole.
-  bool read_into(profile::Profile& profile);
+  // Reads the profiles written so far back, one at a time, in the order written. False, with
+  // error() set, if the file cannot be read back whole (those read whole have been given).
+  bool read_each(const std::function<void(const profile::Profile&)>& profile);
   uint64_t stacks() const { return stacks_; }  // written so far
   uint64_t bytes() const { return bytes_; }
   const std::string& error() const { return error_; }

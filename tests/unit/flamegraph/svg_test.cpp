@@ -443,25 +443,26 @@ TEST(SvgLabels, LongSubtitleIsFittedToTheWidth) {
   EXPECT_EQ(short_svg.find("textLength"), std::string::npos);
 }
 
-// 8/9 in main;wide, 1/9 over 2,000 callers of memcpy too narrow to draw (0.06 px): memcpy's
+// 16/21 in main;wide, 5/21 over 5,000 callers of memcpy too narrow to draw (0.06 px): memcpy's
 // narrow weight is in the search summary once, and main's narrow children are one box right
-// of wide, not main's self time; the same whether the tree or the layout leaves them out.
+// of wide, not main's self time; the same whether the tree or the layout leaves them out (10,000
+// frames left out: more than the summary keeps before it adds up those of a name).
 TEST(SvgNarrowFrames, SummaryPerNameAndOneBoxRightOfTheDrawnChildren) {
   std::string text = "main;wide 80000\n";
-  for (int i = 0; i < 2000; ++i) text += "main;caller" + std::to_string(i) + ";memcpy 5\n";
+  for (int i = 0; i < 5000; ++i) text += "main;caller" + std::to_string(i) + ";memcpy 5\n";
   profile::Profile p = parse(text);
   flamegraph::TreeOptions pruning;
   pruning.min_fraction = flamegraph::min_drawn_fraction({});
   for (const std::string& svg : {render(p), render(p, {}, pruning)}) {
-    EXPECT_NE(svg.find("<metadata id=\"kiln-narrow\" total=\"10000\" rest=\"0\" "
-                       "restnames=\"0\">10000\tmemcpy\n5\tcaller0\n5\tcaller1\n"),
+    EXPECT_NE(svg.find("<metadata id=\"kiln-narrow\" total=\"25000\" rest=\"0\" "
+                       "restnames=\"0\">25000\tmemcpy\n5\tcaller0\n5\tcaller1\n"),
               std::string::npos);
     ParsedSvg parsed = parse_svg(svg);
     ASSERT_TRUE(parsed.ok);
-    // The narrow box: depth 2, 2,000 frames, weight 10000 right of wide (offset 80000), kind 3.
+    // The narrow box: depth 2, 5,000 frames, weight 25000 right of wide (offset 80000), kind 3.
     EXPECT_NE(std::find(parsed.data.begin(), parsed.data.end(),
-                        std::vector<std::string>{"2", "2000", "10000", "80000", "bcbcbc", "3"}),
+                        std::vector<std::string>{"2", "5000", "25000", "80000", "bcbcbc", "3"}),
               parsed.data.end());
-    EXPECT_NE(svg.find(">[2,000 narrow f..</text>"), std::string::npos);  // cut to fit
+    EXPECT_NE(svg.find(">[5,000 narrow frames]</text>"), std::string::npos);
   }
 }

@@ -49,7 +49,12 @@ TEST(StackSpill, ProfilesComeBackWithFramesLocationsWeightsAndColumns) {
 
   Profile back;
   back.add_stack({"already", "there"}, Weight::from_integer(4));
-  ASSERT_TRUE(spill.read_into(back)) << spill.error();
+  int profiles = 0;
+  ASSERT_TRUE(spill.read_each([&](const Profile& part) {
+    back.append(part);
+    ++profiles;
+  })) << spill.error();
+  EXPECT_EQ(profiles, 2);
   EXPECT_EQ(folded(back),
             "already;there 4\n"
             "main;[python3.11]+0x1b3f20 7\n"
@@ -70,15 +75,16 @@ TEST(StackSpill, ProfilesComeBackWithFramesLocationsWeightsAndColumns) {
 
 TEST(StackSpill, NothingWrittenReadsAsNothing) {
   StackSpill spill;
-  Profile back;
-  EXPECT_TRUE(spill.read_into(back));
-  EXPECT_TRUE(back.empty());
+  int profiles = 0;
+  EXPECT_TRUE(spill.read_each([&](const Profile&) { ++profiles; }));
+  EXPECT_EQ(profiles, 0);
   EXPECT_EQ(spill.stacks(), 0u);
 }
 
 // 6,000 processes of 3,000 programs (two each: their stacks merge) handed over with a small
 // spill threshold: most of their stacks go to disk while "recording", and the profile at the
-// end has every one of them, merged, with all of the weight.
+// end has every one of them with all of the weight, merged although the two stacks of a program
+// were set aside in different profiles.
 TEST(ExitedStacks, StacksSetAsideOnDiskAreAllInTheProfileAtTheEnd) {
   symbolizer::Symbolizer symbolizer;
   ExitedStacks exited(symbolizer, {}, /*spill_frames=*/1000);
@@ -103,10 +109,11 @@ TEST(ExitedStacks, StacksSetAsideOnDiskAreAllInTheProfileAtTheEnd) {
   EXPECT_GT(exited.spill().stacks(), 0u) << "nothing was set aside";
   EXPECT_EQ(exited.raw_weight(), weight);
 
-  Profile profile;
-  ASSERT_TRUE(exited.append_to(profile)) << exited.spill().error();
-  EXPECT_EQ(profile.total(), Weight::from_integer(weight));
-  const Profile merged = profile.merged();
+  Profile merged;
+  merged.add_stack({"program0", "kiln_test_caller", "kiln_test_callee"}, Weight::from_integer(5));
+  ASSERT_TRUE(exited.append_to(merged)) << exited.spill().error();
+  weight += 5;
+  EXPECT_EQ(merged.total(), Weight::from_integer(weight));
   ASSERT_EQ(merged.stack_count(), 3000u);
   for (size_t stack = 0; stack < merged.stack_count(); ++stack) {
     const auto frames = merged.frames(stack);
@@ -114,8 +121,9 @@ TEST(ExitedStacks, StacksSetAsideOnDiskAreAllInTheProfileAtTheEnd) {
     const int program = std::stoi(std::string(merged.name(frames[0]).substr(7)));
     EXPECT_EQ(merged.name(frames[1]), "kiln_test_caller");
     EXPECT_EQ(merged.name(frames[2]), "kiln_test_callee");
-    EXPECT_EQ(merged.weight(stack),
-              Weight::from_integer(2 * static_cast<uint64_t>(program % 7 + 1)));
+    EXPECT_EQ(
+        merged.weight(stack),
+        Weight::from_integer(2 * static_cast<uint64_t>(program % 7 + 1) + (program == 0 ? 5 : 0)));
   }
 }
 
