@@ -80,19 +80,6 @@ std::unique_ptr<record::RecordingPprof> recording_pprof(const RecordOptions& opt
   return std::make_unique<record::RecordingPprof>(symbolizer, measured, hz);
 }
 
-// Where the stacks of processes that exit go while recording: with DWARF unwinding (kiln keeps
-// the counts; with frame pointers the BPF maps do), and to `pprof` too when there is one.
-// None: every stack is kept until the end.
-std::optional<record::ExitedStacks> exited_stacks(const RecordOptions& options,
-                                                  symbolizer::Symbolizer& symbolizer,
-                                                  const record::SymbolizeOptions& symbolize,
-                                                  record::RecordingPprof* pprof) {
-  if (unwind_mode(options) != record::UnwindMode::kDwarf) return std::nullopt;
-  std::optional<record::ExitedStacks> exited(std::in_place, symbolizer, symbolize);
-  if (pprof) exited->also_to(*pprof);
-  return exited;
-}
-
 // A command still running when the recording stops (-d, Ctrl-C, SIGTERM) ends with it, as
 // under perf record; its exit status is passed on by record_tail.
 void end_command(record::ChildCommand* command) {
@@ -101,8 +88,9 @@ void end_command(record::ChildCommand* command) {
 
 // What the record tail needs of a recording, whichever recorders made it.
 struct Recorded {
-  Recorded(const record::Recording& recorded, record::SymbolizeOptions options)
-      : recording(recorded), symbolize(std::move(options)) {}
+  Recorded(const record::Recording& recorded, record::SymbolizeOptions options,
+           record::ExitedStacks& exited_stacks)
+      : recording(recorded), symbolize(std::move(options)), exited(exited_stacks) {}
   const record::Recording& recording;
   record::SymbolizeOptions symbolize;  // all but parent_of, which record_tail sets
   std::string measured;        // "cpu", "off-cpu" or "wall": the profile's and the pprof file's
@@ -111,8 +99,8 @@ struct Recorded {
   flamegraph::SvgOptions svg;  // its title replaced by --title
   std::vector<std::string> pprof_comments;  // besides the losses of recording.counters
   std::function<record::Summary(const profile::Profile&)> summary;
-  // The stacks of processes that exited while recording, symbolized then; nullptr: none.
-  record::ExitedStacks* exited = nullptr;
+  // The stacks of processes that exited while recording, symbolized then.
+  record::ExitedStacks& exited;
   // The pprof samples of the recording (those of exited processes added while recording), when
   // an output is pprof; nullptr: no pprof output.
   record::RecordingPprof* pprof = nullptr;
@@ -132,21 +120,19 @@ int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer
   };
   profile::Profile profile;
   record::CutStacks cut = record::symbolize_into(recording.raw, symbolizer, symbolize, profile);
-  if (recorded.exited) {
-    const record::StackSpill& spill = recorded.exited->spill();
-    if (!recorded.exited->append_to(profile))
-      std::fprintf(stderr,
-                   "kiln: warning: %s: %" PRIu64
-                   " stacks of processes that exited while recording, set aside there, are "
-                   "missing from the outputs\n",
-                   spill.error().c_str(), spill.stacks());
-    else if (!spill.error().empty())
-      std::fprintf(stderr,
-                   "kiln: warning: %s; the stacks of exited processes were kept in memory from "
-                   "then on\n",
-                   spill.error().c_str());
-    cut.add(recorded.exited->cut());
-  }
+  const record::StackSpill& spill = recorded.exited.spill();
+  if (!recorded.exited.append_to(profile))
+    std::fprintf(stderr,
+                 "kiln: warning: %s: %" PRIu64
+                 " stacks of processes that exited while recording, set aside there, are "
+                 "missing from the outputs\n",
+                 spill.error().c_str(), spill.stacks());
+  else if (!spill.error().empty())
+    std::fprintf(stderr,
+                 "kiln: warning: %s; the stacks of exited processes were kept in memory from "
+                 "then on\n",
+                 spill.error().c_str());
+  cut.add(recorded.exited.cut());
   profile.metadata.measured = recorded.measured;
   profile.metadata.frequency_hz = recorded.hz;
   profile.metadata.duration_s = recording.seconds;
@@ -172,20 +158,20 @@ int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer
 
   record::print_cut_stacks(stderr, cut, static_cast<uint64_t>(profile.total().to_double()),
                            options.verbose);
-  if (recorded.exited && options.verbose && recorded.exited->spill().stacks() > 0)
+  if (options.verbose && recorded.exited.spill().stacks() > 0)
     std::fprintf(stderr,
                  "  stacks: %" PRIu64
                  " of exited processes set aside in a temporary file while recording (%.1f "
                  "MiB), read back at the end\n",
-                 recorded.exited->spill().stacks(), recorded.exited->spill().bytes() / 1048576.0);
-  if (recorded.exited && options.verbose)
+                 recorded.exited.spill().stacks(), recorded.exited.spill().bytes() / 1048576.0);
+  if (options.verbose)
     std::fprintf(stderr,
                  "  processes: %zu exited while recording (symbolized %lld s after their exit, "
                  "then forgotten), %zu kept to the end; %zu binaries forgotten %lld s after "
                  "the last process mapping them\n",
-                 recorded.exited->processes(),
+                 recorded.exited.processes(),
                  static_cast<long long>(record::ExitedStacks::kAfterExit.count()),
-                 symbolizer.processes().size(), recorded.exited->binaries(),
+                 symbolizer.processes().size(), recorded.exited.binaries(),
                  static_cast<long long>(record::ExitedStacks::kForgetBinariesAfter.count()));
   const symbolizer::Stats stats = symbolizer.stats();
   if (const std::string line = symbolizer::describe_debuginfod(stats.debuginfod); !line.empty())
@@ -209,14 +195,13 @@ int run_record_on_cpu(const RecordOptions& options, const std::vector<int>& cpus
   sampler.unwind = unwind_mode(options);
   const record::SymbolizeOptions symbolize = symbolize_options(options);
   const auto pprof = recording_pprof(options, symbolizer, "cpu", options.sampler.hz);
-  std::optional<record::ExitedStacks> exited =
-      exited_stacks(options, symbolizer, symbolize, pprof.get());
-  if (exited) sampler.exited = &*exited;
+  record::ExitedStacks exited(symbolizer, symbolize);
+  if (pprof) exited.also_to(*pprof);
+  sampler.exited = &exited;
   const record::Recording recording =
       record::record_on_cpu(options.targets, cpus, sampler, command, signals, symbolizer);
 
-  Recorded recorded(recording, symbolize);
-  if (exited) recorded.exited = &*exited;
+  Recorded recorded(recording, symbolize, exited);
   recorded.pprof = pprof.get();
   recorded.measured = "cpu";
   recorded.hz = options.sampler.hz;
@@ -255,14 +240,13 @@ int run_record_off_cpu(const RecordOptions& options, const std::vector<int>& cpu
   record::SymbolizeOptions symbolize = symbolize_options(options);
   symbolize.events_column = record::kBlocksColumn;
   const auto pprof = recording_pprof(options, symbolizer, "off-cpu", 0);
-  std::optional<record::ExitedStacks> exited =
-      exited_stacks(options, symbolizer, symbolize, pprof.get());
-  if (exited) off_cpu.exited = &*exited;
+  record::ExitedStacks exited(symbolizer, symbolize);
+  if (pprof) exited.also_to(*pprof);
+  off_cpu.exited = &exited;
   const record::OffCpuRecording result =
       record::record_off_cpu(options.targets, cpus, off_cpu, command, signals, symbolizer);
 
-  Recorded recorded(result.recording, symbolize);
-  if (exited) recorded.exited = &*exited;
+  Recorded recorded(result.recording, symbolize, exited);
   recorded.pprof = pprof.get();
   recorded.measured = "off-cpu";
   recorded.lost = result.lost();
@@ -289,14 +273,13 @@ int run_record_wall(const RecordOptions& options, const std::vector<int>& cpus,
   record::SymbolizeOptions symbolize = symbolize_options(options);
   symbolize.state_frames = true;
   const auto pprof = recording_pprof(options, symbolizer, "wall", options.sampler.hz);
-  std::optional<record::ExitedStacks> exited =
-      exited_stacks(options, symbolizer, symbolize, pprof.get());
-  if (exited) sampler.exited = &*exited;
+  record::ExitedStacks exited(symbolizer, symbolize);
+  if (pprof) exited.also_to(*pprof);
+  sampler.exited = &exited;
   const record::WallRecording result =
       record::record_wall(options.targets, cpus, sampler, off_cpu, command, signals, symbolizer);
 
-  Recorded recorded(result.recording, symbolize);
-  if (exited) recorded.exited = &*exited;
+  Recorded recorded(result.recording, symbolize, exited);
   recorded.pprof = pprof.get();
   recorded.measured = "wall";
   recorded.hz = options.sampler.hz;

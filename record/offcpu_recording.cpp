@@ -26,8 +26,7 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
   const TargetFilter filter(targets, command ? command->pid() : 0);
   unwind::UserStackUnwinder unwinder(symbolizer.processes());
   OffCpuTracer tracer(filter, options, &unwinder);
-  // On raw_tp (frame pointers) the BPF maps keep every stack to the end: none to hand over.
-  ExitedStacks* exited = tracer.uses_raw_tracepoint() ? nullptr : options.exited;
+  ExitedStacks* exited = options.exited;
   SessionOptions session_options;
   session_options.duration_seconds = options.duration_seconds;
   session_options.progress = options.progress;

@@ -279,18 +279,16 @@ RawProfile OffCpuTracer::drain() {
 }
 
 RawProfile OffCpuTracer::drain_processes(const std::set<uint32_t>& tgids) {
-  RawProfile profile;
-  profile.unit = RawUnit::kNanoseconds;
-  if (!unwound_) return profile;
-  unwound_->drain_processes_into(tgids, profile, *stacks_);
+  // Counted in the BPF map: every block with frame pointers; with DWARF unwinding those
+  // without a user stack to unwind.
+  RawProfile profile = take_stack_counts(bpf_map__fd(skeleton_->maps.counts), *stacks_,
+                                         RawUnit::kNanoseconds, tgids);
+  if (unwound_) unwound_->drain_processes_into(tgids, profile, *stacks_);
   trim_to_scheduler(profile);
   return profile;
 }
 
-// With frame pointers the counts map holds a key per stack and fills as fast as the stack
-// map: emptying only the stack map would not help.
 void OffCpuTracer::empty_stack_map() {
-  if (!unwound_) return;
   stacks_->move_from_map();
   // A blocked thread's stack is referenced by its `start` entry until it runs again (an hour
   // later, maybe), blocks of kernel threads by the counts map.
@@ -300,7 +298,10 @@ void OffCpuTracer::empty_stack_map() {
     for (const uint64_t id : {entry.kernel_stack_id, entry.user_stack_id})
       if (id) referenced.insert(id);
   });
-  unwound_->keep_referenced_stacks(*stacks_, std::move(referenced));
+  if (unwound_)
+    unwound_->keep_referenced_stacks(*stacks_, std::move(referenced));
+  else
+    stacks_->keep_only(referenced);
 }
 
 }  // namespace kiln::record

@@ -105,20 +105,22 @@ RawProfile OnCpuSampler::drain() {
 }
 
 RawProfile OnCpuSampler::drain_processes(const std::set<uint32_t>& tgids) {
-  RawProfile profile;
+  // Counted in the BPF map: every sample with frame pointers; with DWARF unwinding those
+  // without a user stack to unwind.
+  RawProfile profile =
+      take_stack_counts(bpf_map__fd(skeleton_->maps.counts), *stacks_, RawUnit::kSamples, tgids);
   if (unwound_) unwound_->drain_processes_into(tgids, profile, *stacks_);
   return profile;
 }
 
-// With frame pointers the counts map holds a key per stack and fills as fast as the stack
-// map: emptying only the stack map would not help.
 void OnCpuSampler::empty_stack_map() {
-  if (!unwound_) return;
   stacks_->move_from_map();
-  // Samples of kernel threads, counted in the BPF map (they have no user stack to unwind).
   std::unordered_set<uint64_t> referenced;
   add_referenced_stacks(bpf_map__fd(skeleton_->maps.counts), referenced);
-  unwound_->keep_referenced_stacks(*stacks_, std::move(referenced));
+  if (unwound_)
+    unwound_->keep_referenced_stacks(*stacks_, std::move(referenced));
+  else
+    stacks_->keep_only(referenced);
 }
 
 SampleCounters OnCpuSampler::counters() const {

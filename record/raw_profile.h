@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -71,5 +72,10 @@ void add_referenced_stacks(int counts_fd, std::unordered_set<uint64_t>& ids);
 // through `stacks`. A value is the weight (__u64 samples), or {weight, events} (offcpu_total of
 // bpf/offcpu.h); with the weight alone, events = weight. The profile's unit is `unit`.
 RawProfile drain_stack_counts(int counts_fd, StackReader& stacks, RawUnit unit);
+// As drain_stack_counts, for the keys of the processes `tgids` only, which are deleted from the
+// map: the counts of processes that have exited, taken out while recording so that the map
+// holds those of the processes alive.
+RawProfile take_stack_counts(int counts_fd, StackReader& stacks, RawUnit unit,
+                             const std::set<uint32_t>& tgids);
 
 }  // namespace kiln::record

@@ -43,9 +43,9 @@ class Recorder {
   virtual void detach() = 0;
   // After detach: the counted stacks, by thread.
   virtual RawProfile drain() = 0;
-  // While recording: the counted stacks of the processes `tgids` (which have exited), no longer
-  // kept by the recorder. A recorder that keeps no stacks of its own (its BPF maps hold them)
-  // gives none.
+  // While recording: the counted stacks of the processes `tgids` (which have exited), taken
+  // out of the recorder (its BPF counts map and what it keeps itself). A recorder that cannot
+  // give them before the end gives none.
   virtual RawProfile drain_processes(const std::set<uint32_t>& /*tgids*/) { return {}; }
   // While recording, every few seconds: takes the stacks out of its BPF stack map into kiln's
   // memory (StackReader::move_from_map), where a recording of hours would fill the map. A

@@ -5,6 +5,8 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <set>
+#include <vector>
 
 #include "bpf/offcpu.h"
 #include "bpf/stack_key.h"
@@ -106,6 +108,24 @@ void add_referenced_stacks(int counts_fd, std::unordered_set<uint64_t>& ids) {
   }
 }
 
+namespace {
+
+// A counts map's entry {key -> value} as a RawStack, its stacks read through `stacks`.
+RawStack stack_of(const kiln_stack_key& key, const uint64_t (&value)[2], StackReader& stacks) {
+  RawStack stack;
+  stack.tgid = key.tgid;
+  stack.pid = key.pid;
+  stack.comm.assign(key.comm, strnlen(key.comm, sizeof(key.comm)));
+  stack.state = key.state;
+  stack.user = stacks.read(key.user_stack_id);
+  stack.kernel = stacks.read(key.kernel_stack_id);
+  stack.weight = value[0];
+  stack.events = value[1] ? value[1] : value[0];
+  return stack;
+}
+
+}  // namespace
+
 RawProfile drain_stack_counts(int counts_fd, StackReader& stacks, RawUnit unit) {
   RawProfile profile;
   profile.unit = unit;
@@ -117,16 +137,30 @@ RawProfile drain_stack_counts(int counts_fd, StackReader& stacks, RawUnit unit) 
     uint64_t value[2] = {};  // {weight} or {weight, events}
     static_assert(sizeof(value) == sizeof(offcpu_total));
     if (bpf_map_lookup_elem(counts_fd, &key, value) != 0 || value[0] == 0) continue;
-    RawStack stack;
-    stack.tgid = key.tgid;
-    stack.pid = key.pid;
-    stack.comm.assign(key.comm, strnlen(key.comm, sizeof(key.comm)));
-    stack.state = key.state;
-    stack.user = stacks.read(key.user_stack_id);
-    stack.kernel = stacks.read(key.kernel_stack_id);
-    stack.weight = value[0];
-    stack.events = value[1] ? value[1] : value[0];
-    profile.stacks.push_back(std::move(stack));
+    profile.stacks.push_back(stack_of(key, value, stacks));
+  }
+  return profile;
+}
+
+RawProfile take_stack_counts(int counts_fd, StackReader& stacks, RawUnit unit,
+                             const std::set<uint32_t>& tgids) {
+  // The keys first: deleting the key get_next_key stands on would restart the walk.
+  std::vector<kiln_stack_key> keys;
+  kiln_stack_key key{}, next{};
+  bool first = true;
+  while (bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0) {
+    first = false;
+    key = next;
+    if (tgids.count(key.tgid)) keys.push_back(key);
+  }
+  RawProfile profile;
+  profile.unit = unit;
+  for (const kiln_stack_key& taken : keys) {
+    uint64_t value[2] = {};
+    // Nothing adds to a key of a process gone seconds ago: read, then deleted.
+    if (bpf_map_lookup_elem(counts_fd, &taken, value) != 0) continue;
+    bpf_map_delete_elem(counts_fd, &taken);
+    if (value[0] != 0) profile.stacks.push_back(stack_of(taken, value, stacks));
   }
   return profile;
 }

@@ -1,10 +1,12 @@
 // StackReader on a real BPF hash map of the shape of bpf/stack_store.bpf.h's `stacks` (root):
 // stacks taken out of the map while recording are still read by id, the map has room again,
-// and only stacks no count refers to are forgotten.
+// only stacks no count refers to are forgotten, and the counts of exited processes are taken out
+// of a counts map.
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -111,23 +113,81 @@ TEST_F(StackReaderTest, ForgetsOnlyStacksNoCountRefersToThatAreOlderThanTheLastM
   EXPECT_TRUE(reader.read(4).empty()) << "a forgotten stack is not made up";
 }
 
+// A counts map of the shape of bpf/profile.bpf.c's `counts`: samples per kiln_stack_key.
+class CountsMap {
+ public:
+  CountsMap()
+      : fd_(bpf_map_create(BPF_MAP_TYPE_HASH, "kiln_counts", sizeof(kiln_stack_key),
+                           sizeof(uint64_t), 16, nullptr)) {}
+  ~CountsMap() {
+    if (fd_ >= 0) close(fd_);
+  }
+  CountsMap(const CountsMap&) = delete;
+  CountsMap& operator=(const CountsMap&) = delete;
+  int fd() const { return fd_; }
+  // Counts `samples` of thread `pid` of process `tgid` on those stacks.
+  bool add(uint32_t tgid, uint32_t pid, uint64_t kernel_stack, uint64_t user_stack,
+           uint64_t samples) const {
+    kiln_stack_key key = {};
+    key.tgid = tgid;
+    key.pid = pid;
+    std::strcpy(key.comm, "worker");
+    key.kernel_stack_id = kernel_stack;
+    key.user_stack_id = user_stack;
+    return bpf_map_update_elem(fd_, &key, &samples, BPF_NOEXIST) == 0;
+  }
+
+ private:
+  int fd_;
+};
+
 TEST_F(StackReaderTest, ReferencedStacksAreTheIdsOfACountsMapsKeys) {
-  const int counts = bpf_map_create(BPF_MAP_TYPE_HASH, "kiln_counts", sizeof(kiln_stack_key),
-                                    sizeof(uint64_t), 16, nullptr);
-  ASSERT_GE(counts, 0) << std::strerror(errno);
-  kiln_stack_key kernel_thread = {};
-  kernel_thread.tgid = kernel_thread.pid = 7;
-  kernel_thread.kernel_stack_id = 41;
-  kiln_stack_key user = {};
-  user.tgid = user.pid = 8;
-  user.user_stack_id = 43;
-  const uint64_t one = 1;
-  for (const kiln_stack_key* key : {&kernel_thread, &user})
-    ASSERT_EQ(bpf_map_update_elem(counts, key, &one, BPF_NOEXIST), 0);
+  const CountsMap counts;
+  ASSERT_GE(counts.fd(), 0) << std::strerror(errno);
+  ASSERT_TRUE(counts.add(7, 7, 41, 0, 1));  // a kernel thread
+  ASSERT_TRUE(counts.add(8, 8, 0, 43, 1));
   std::unordered_set<uint64_t> ids;
-  add_referenced_stacks(counts, ids);
-  close(counts);
+  add_referenced_stacks(counts.fd(), ids);
   EXPECT_EQ(ids, (std::unordered_set<uint64_t>{41, 43}));
+}
+
+// The hand-over of exited processes: their counts leave the map (which then has room for those
+// of other processes), with their stacks read, taken out of the stack map or not.
+TEST_F(StackReaderTest, CountsOfExitedProcessesAreTakenOutOfTheMapWithTheirStacks) {
+  const CountsMap counts;
+  ASSERT_GE(counts.fd(), 0) << std::strerror(errno);
+  ASSERT_TRUE(map_.store(100, 3));
+  ASSERT_TRUE(map_.store(200, 2));
+  ASSERT_TRUE(counts.add(10, 10, 0, 100, 5));
+  ASSERT_TRUE(counts.add(10, 11, 200, 100, 2));  // another thread of process 10
+  ASSERT_TRUE(counts.add(20, 20, 0, 100, 7));
+  ASSERT_TRUE(counts.add(30, 30, 200, 0, 1));
+  StackReader reader(map_.fd());
+  reader.move_from_map();  // stack 100 is read from the reader, 200 from the map
+  ASSERT_TRUE(map_.store(200, 2));
+
+  RawProfile taken = take_stack_counts(counts.fd(), reader, RawUnit::kSamples, {10, 30});
+  ASSERT_EQ(taken.stacks.size(), 3u);
+  std::sort(taken.stacks.begin(), taken.stacks.end(),
+            [](const RawStack& a, const RawStack& b) { return a.pid < b.pid; });
+  EXPECT_EQ(taken.stacks[0].pid, 10u);
+  EXPECT_EQ(taken.stacks[0].weight, 5u);
+  EXPECT_EQ(taken.stacks[0].user, addresses(100, 3));
+  EXPECT_TRUE(taken.stacks[0].kernel.empty());
+  EXPECT_EQ(taken.stacks[1].tgid, 10u);
+  EXPECT_EQ(taken.stacks[1].pid, 11u);
+  EXPECT_EQ(taken.stacks[1].comm, "worker");
+  EXPECT_EQ(taken.stacks[1].kernel, addresses(200, 2));
+  EXPECT_EQ(taken.stacks[2].tgid, 30u);
+  EXPECT_EQ(taken.total_weight(), 8u);
+
+  // What stays is process 20's count, drained at the end as before.
+  const RawProfile rest = drain_stack_counts(counts.fd(), reader, RawUnit::kSamples);
+  ASSERT_EQ(rest.stacks.size(), 1u);
+  EXPECT_EQ(rest.stacks[0].tgid, 20u);
+  EXPECT_EQ(rest.stacks[0].weight, 7u);
+  EXPECT_EQ(rest.stacks[0].user, addresses(100, 3));
+  EXPECT_TRUE(take_stack_counts(counts.fd(), reader, RawUnit::kSamples, {10}).stacks.empty());
 }
 
 }  // namespace
