@@ -164,6 +164,14 @@ int record_tail(const RecordOptions& options, symbolizer::Symbolizer& symbolizer
                  " of exited processes set aside in a temporary file while recording (%.1f "
                  "MiB), read back at the end\n",
                  recorded.exited.spill().stacks(), recorded.exited.spill().bytes() / 1048576.0);
+  if (options.verbose && recorded.exited.counted_takings() > 0)
+    std::fprintf(stderr,
+                 "  stacks: %" PRIu64
+                 " counted stacks of running processes symbolized while recording (every %lld s, "
+                 "%zu times), not kept as addresses to the end\n",
+                 recorded.exited.counted_stacks(),
+                 static_cast<long long>(record::ExitedStacks::kFoldCountedStacks.count()),
+                 recorded.exited.counted_takings());
   if (options.verbose)
     std::fprintf(stderr,
                  "  processes: %zu exited while recording (symbolized %lld s after their exit, "

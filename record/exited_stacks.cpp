@@ -16,9 +16,7 @@ ExitedStacks::ExitedStacks(symbolizer::Symbolizer& symbolizer, SymbolizeOptions 
 void ExitedStacks::add(RawProfile raw, const std::function<uint32_t(uint32_t)>& parent_of,
                        const std::function<void()>& between_parts) {
   if (raw.stacks.empty()) return;
-  std::set<uint32_t> threads;
-  for (const RawStack& stack : raw.stacks) threads.insert(stack.pid);
-  threads_ += threads.size();  // each process is handed over once, with all of its threads
+  for (const RawStack& stack : raw.stacks) threads_of_[stack.tgid].insert(stack.pid);
   raw_weight_ += raw.total_weight();
   options_.parent_of = parent_of;
   constexpr size_t kStacksPerPart = 500;
@@ -44,6 +42,12 @@ void ExitedStacks::add(RawProfile raw, const std::function<uint32_t(uint32_t)>& 
 void ExitedStacks::handed_over(const std::set<uint32_t>& processes, size_t binaries) {
   processes_ += processes.size();
   binaries_ += binaries;
+  for (const uint32_t tgid : processes) {
+    const auto it = threads_of_.find(tgid);
+    if (it == threads_of_.end()) continue;
+    threads_ += it->second.size();
+    threads_of_.erase(it);
+  }
   if (pprof_) pprof_->forget(processes);
 }
 
@@ -60,6 +64,14 @@ void ExitedStacks::merge() {
   if (!spilling_) return;
   profile_ = profile::Profile();
   merged_stacks_ = kMinMerged / 2;
+}
+
+size_t ExitedStacks::threads(const RawProfile& rest) const {
+  std::set<std::pair<uint32_t, uint32_t>> live;  // tgid, tid
+  for (const auto& [tgid, tids] : threads_of_)
+    for (const uint32_t tid : tids) live.emplace(tgid, tid);
+  for (const RawStack& stack : rest.stacks) live.emplace(stack.tgid, stack.pid);
+  return threads_ + live.size();
 }
 
 bool ExitedStacks::append_to(profile::Profile& profile) {

@@ -39,13 +39,14 @@ OffCpuRecording record_off_cpu(const TargetSpec& targets, const std::vector<int>
   result.raw_tracepoint = tracer.uses_raw_tracepoint();
   result.unwinding = result.recording.unwinding;
   result.offcpu = tracer.offcpu_counters();
-  std::set<uint32_t> threads;
-  for (const RawStack& stack : result.recording.raw.stacks) threads.insert(stack.pid);
-  result.threads = threads.size();
   result.blocked_ns = result.recording.raw.total_weight();
   if (exited) {
-    result.threads += exited->threads();
+    result.threads = exited->threads(result.recording.raw);
     result.blocked_ns += exited->raw_weight();
+  } else {
+    std::set<uint32_t> threads;
+    for (const RawStack& stack : result.recording.raw.stacks) threads.insert(stack.pid);
+    result.threads = threads.size();
   }
   return result;
 }

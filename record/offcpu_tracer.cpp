@@ -288,6 +288,15 @@ RawProfile OffCpuTracer::drain_processes(const std::set<uint32_t>& tgids) {
   return profile;
 }
 
+RawProfile OffCpuTracer::take_counted_stacks() {
+  RawProfile profile;
+  profile.unit = RawUnit::kNanoseconds;
+  if (!unwound_) return profile;
+  unwound_->drain_into(profile, *stacks_);
+  trim_to_scheduler(profile);
+  return profile;
+}
+
 void OffCpuTracer::empty_stack_map() {
   stacks_->move_from_map();
   // A blocked thread's stack is referenced by its `start` entry until it runs again (an hour

@@ -74,8 +74,9 @@ class OffCpuTracer final : public Recorder {
   UnwindCounters unwinding() const override;
   // Blocked nanoseconds by thread and stack; RawStack::events counts the blocks.
   RawProfile drain() override;
-  RawProfile drain_processes(const std::set<uint32_t>& tgids) override;  // --unwind dwarf
-  void empty_stack_map() override;                                       // --unwind dwarf
+  RawProfile drain_processes(const std::set<uint32_t>& tgids) override;
+  RawProfile take_counted_stacks() override;  // --unwind dwarf
+  void empty_stack_map() override;
 
  private:
   void seed();

@@ -113,6 +113,13 @@ RawProfile OnCpuSampler::drain_processes(const std::set<uint32_t>& tgids) {
   return profile;
 }
 
+RawProfile OnCpuSampler::take_counted_stacks() {
+  RawProfile profile;
+  if (!unwound_) return profile;
+  unwound_->drain_into(profile, *stacks_);
+  return profile;
+}
+
 void OnCpuSampler::empty_stack_map() {
   stacks_->move_from_map();
   std::unordered_set<uint64_t> referenced;

@@ -46,9 +46,10 @@ class OnCpuSampler final : public Recorder {
   std::vector<EventSource> sources() override;
   uint64_t events_so_far() const override;
   void detach() override;
-  RawProfile drain() override;                                           // in samples
-  RawProfile drain_processes(const std::set<uint32_t>& tgids) override;  // --unwind dwarf
-  void empty_stack_map() override;                                       // --unwind dwarf
+  RawProfile drain() override;  // in samples
+  RawProfile drain_processes(const std::set<uint32_t>& tgids) override;
+  RawProfile take_counted_stacks() override;  // --unwind dwarf
+  void empty_stack_map() override;
   SampleCounters counters() const override;
   UnwindCounters unwinding() const override;
 

@@ -20,29 +20,42 @@ namespace kiln::record {
 
 namespace {
 
+// As Session::parents: what the tracker read first, else the kernel's fork records.
+std::function<uint32_t(uint32_t)> parents_of(const ProcessTracker& tracker,
+                                             const ProcessRecords& records) {
+  return [&tracker, &records](uint32_t tgid) -> uint32_t {
+    for (const auto* parents : {&tracker.parents(), &records.parents()})
+      if (const auto it = parents->find(tgid); it != parents->end()) return it->second;
+    return 0;
+  };
+}
+
+// Symbolizes what the recorders gave (one each, in their order) into options.exited.
+void add_to_exited(std::vector<RawProfile> raw, const ProcessTracker& tracker,
+                   const ProcessRecords& records, const SessionOptions& options,
+                   const std::function<void()>& read_sources) {
+  ExitedStacks& exited = *options.exited;
+  if (options.combine_exited) {
+    exited.add(options.combine_exited(std::move(raw)), parents_of(tracker, records), read_sources);
+  } else {
+    for (RawProfile& part : raw)
+      exited.add(std::move(part), parents_of(tracker, records), read_sources);
+  }
+}
+
 // The processes that exited a while ago: their stacks symbolized into `exited` (the recorders'
 // sources read between parts, `read_sources`), then their snapshots and parents forgotten (the
 // binaries stay open while processes map them).
 void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& tracker,
                       ProcessRecords& records, symbolizer::Symbolizer& symbolizer,
                       const SessionOptions& options, const std::function<void()>& read_sources) {
-  ExitedStacks& exited = *options.exited;
   process::ProcessTable& processes = symbolizer.processes();
   const std::vector<pid_t> gone = processes.exited(ExitedStacks::kAfterExit);
   if (gone.empty()) return;
   const std::set<uint32_t> tgids(gone.begin(), gone.end());
-  // As Session::parents: what the tracker read first, else the kernel's fork records.
-  const auto parent_of = [&tracker, &records](uint32_t tgid) -> uint32_t {
-    for (const auto* parents : {&tracker.parents(), &records.parents()})
-      if (const auto it = parents->find(tgid); it != parents->end()) return it->second;
-    return 0;
-  };
   std::vector<RawProfile> drained;
   for (Recorder* recorder : recorders) drained.push_back(recorder->drain_processes(tgids));
-  if (options.combine_exited)
-    exited.add(options.combine_exited(std::move(drained)), parent_of, read_sources);
-  else
-    for (RawProfile& raw : drained) exited.add(std::move(raw), parent_of, read_sources);
+  add_to_exited(std::move(drained), tracker, records, options, read_sources);
   for (const pid_t tgid : gone) {
     if (!processes.forget(tgid)) continue;
     tracker.forget(static_cast<uint32_t>(tgid));
@@ -51,10 +64,31 @@ void hand_over_exited(const std::vector<Recorder*>& recorders, ProcessTracker& t
   // Symbolizing read the binaries of the exited processes (symbol tables, DWARF): pages that
   // would otherwise stay resident for the rest of the recording, and parsed symbols kept for
   // binaries no process may map again (a build's fresh test programs).
-  exited.handed_over(tgids,
-                     processes.release_unmapped_binaries(ExitedStacks::kForgetBinariesAfter));
+  options.exited->handed_over(
+      tgids, processes.release_unmapped_binaries(ExitedStacks::kForgetBinariesAfter));
   // What was freed (snapshots, raw stacks, merged stacks set aside on disk) is given back to
   // the system: glibc keeps the free pages inside its heap otherwise, and they stay resident.
+  malloc_trim(0);
+}
+
+// The stacks the recorders counted in kiln's memory, of the processes that live on too,
+// symbolized into `exited` as they are at the end: with the mappings the kernel recorded up to
+// now, and the processes never announced snapshotted first.
+void fold_counted_stacks(const std::vector<Recorder*>& recorders, ProcessTracker& tracker,
+                         ProcessRecords& records, const SessionOptions& options,
+                         const std::function<void()>& read_sources) {
+  std::vector<RawProfile> counted;
+  size_t stacks = 0;
+  for (Recorder* recorder : recorders) {
+    counted.push_back(recorder->take_counted_stacks());
+    stacks += counted.back().stacks.size();
+  }
+  if (stacks == 0) return;
+  records.read();
+  tracker.consume();
+  for (const RawProfile& raw : counted) tracker.snapshot_missing(raw);
+  options.exited->took_counted_stacks(stacks);
+  add_to_exited(std::move(counted), tracker, records, options, read_sources);
   malloc_trim(0);
 }
 
@@ -81,9 +115,13 @@ Session record_session(const TargetSpec& targets, const std::vector<Recorder*>& 
   loop.process_records = records.sources();
   for (Recorder* recorder : recorders)
     for (EventSource& source : recorder->sources()) loop.sources.push_back(std::move(source));
+  size_t periods = 0;
   loop.periodic = [&](const std::function<void()>& read_sources) {
-    if (options.exited)
+    if (options.exited) {
       hand_over_exited(recorders, tracker, records, symbolizer, options, read_sources);
+      if (++periods % (ExitedStacks::kFoldCountedStacks / ExitedStacks::kInterval) == 0)
+        fold_counted_stacks(recorders, tracker, records, options, read_sources);
+    }
     for (Recorder* recorder : recorders) recorder->empty_stack_map();
   };
   loop.periodic_interval = ExitedStacks::kInterval;

@@ -47,6 +47,11 @@ class Recorder {
   // out of the recorder (its BPF counts map and what it keeps itself). A recorder that cannot
   // give them before the end gives none.
   virtual RawProfile drain_processes(const std::set<uint32_t>& /*tgids*/) { return {}; }
+  // While recording, every minute: the stacks the recorder counted in kiln's memory so far
+  // (--unwind dwarf), taken out, those of processes that live on included: a long-lived process
+  // (a server, kiln itself) keeps meeting stacks it never had, and they are kept symbolized and
+  // merged from then on (ExitedStacks), not as addresses per thread. The BPF maps' counts stay.
+  virtual RawProfile take_counted_stacks() { return {}; }
   // While recording, every few seconds: takes the stacks out of its BPF stack map into kiln's
   // memory (StackReader::move_from_map), where a recording of hours would fill the map. A
   // recorder whose map holds what it counts until the end does nothing.
@@ -65,6 +70,8 @@ struct SessionOptions {
   // recorders (drain_processes) and symbolized into it, and the processes are forgotten: memory
   // does not grow with every process the machine ever started.
   ExitedStacks* exited = nullptr;
+  // Every minute, the stacks of the processes that live on that the recorders counted in
+  // kiln's memory (take_counted_stacks) go there too.
   // With several recorders: the one profile of exited processes' stacks for `exited`, made of
   // what each recorder drained (in their order), such as --wall's samples turned into time.
   // None: each recorder's is added on its own.

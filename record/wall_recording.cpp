@@ -93,15 +93,12 @@ WallRecording record_wall(const TargetSpec& targets, const std::vector<int>& cpu
   SessionOptions session_options;
   session_options.duration_seconds = sampler_options.duration_seconds;
   session_options.progress = sampler_options.progress;
-  // On raw_tp (frame pointers) the BPF maps keep every wait to the end: none to hand over.
-  if (!tracer.uses_raw_tracepoint()) {
-    session_options.exited = sampler_options.exited;
-    session_options.combine_exited = [&threads, &sampler_options](std::vector<RawProfile> halves) {
-      RawProfile time = wall_time(std::move(halves), sampler_options.hz);
-      add_thread_times(time, threads);
-      return time;
-    };
-  }
+  session_options.exited = sampler_options.exited;
+  session_options.combine_exited = [&threads, &sampler_options](std::vector<RawProfile> halves) {
+    RawProfile time = wall_time(std::move(halves), sampler_options.hz);
+    add_thread_times(time, threads);
+    return time;
+  };
   Session session =
       record_session(targets, {&sampler, &tracer}, command, signals, symbolizer, session_options);
 

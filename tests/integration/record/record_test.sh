@@ -132,6 +132,25 @@ exited_processes)
   echo "ok: $handed_over processes handed over while recording, ${kept:-no} kept to the end"
   check_children 300
   ;;
+long_running)
+  # A process that runs for more than a minute: every 60 s kiln symbolizes the stacks it
+  # counted so far (of processes that live on too) and merges them with those counted after.
+  # Each sample is counted once, with the split and the names of a short recording.
+  "$kiln" record -F 499 --verbose -o out.folded -- "$samples/cpu_split" 65 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
+  taken=$(sed -nE 's/^  stacks: ([0-9]+) counted stacks of running processes symbolized while recording.*/\1/p' err.txt)
+  ((${taken:-0} > 0)) || fail "no counted stacks symbolized while recording: $(grep -E '^  (stacks|processes):' err.txt)"
+  total=$(weight_of out.folded '^cpu_split;')
+  cpu=$(awk '/^cpu_split:/ { print $2 }' err.txt)
+  expected=$(awk -v c="$cpu" 'BEGIN { printf "%d", c * 499 }')
+  between "$(percent "$total" "$expected")" 90 105 || fail "$total samples for $cpu s of CPU at 499 Hz (expected about $expected)"
+  a=$(weight_of out.folded '^cpu_split;.*main;hot_75')
+  b=$(weight_of out.folded '^cpu_split;.*main;hot_25')
+  share=$(percent "$a" $((a + b)))
+  between "$share" 70 80 || fail "hot_75 has $share% of hot_75+hot_25 samples, expected 75 +- 5"
+  between "$(percent $((a + b)) "$total")" 90 100 || fail "main;hot_75 and main;hot_25 hold only $(percent $((a + b)) "$total")% of cpu_split's samples"
+  (($(awk '!/^#/ && NF' out.folded | cut -d' ' -f1 | sort | uniq -d | wc -l) == 0)) || fail "the same stack twice in the folded output"
+  pass "$taken stacks symbolized while recording; $total samples for $cpu s of CPU, hot_75 $share% of the split"
+  ;;
 command_mode)
   # Sampled from exec to exit: the samples match the command's own CPU time at 499 Hz.
   "$kiln" record -F 499 -o out.folded -- "$samples/cpu_split" 1 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
