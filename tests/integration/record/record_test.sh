@@ -123,20 +123,20 @@ short_lived)
   check_children 40
   ;;
 exited_processes)
-  # 300 children of 20 ms each, then 8 s more: kiln hands each one over 2 to 7 s after its
+  # 150 children of 20 ms each, then 7 s more: kiln hands each one over 2 to 7 s after its
   # exit (symbolized, then forgotten) while it records; their samples are in the output all
   # the same, named.
-  "$kiln" record -F 499 --per-pid --verbose -o out.folded -- sh -c "\"$samples/short_lived\" 300 >stdout.txt; sleep 8" 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
+  "$kiln" record -F 499 --per-pid --verbose -o out.folded -- sh -c "\"$samples/short_lived\" 150 >stdout.txt; sleep 7" 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
   read_hand_over err.txt
-  ((${handed_over:-0} >= 250)) || fail "only ${handed_over:-no} of short_lived's 301 processes handed over while recording: $(cat err.txt)"
+  ((${handed_over:-0} >= 120)) || fail "only ${handed_over:-no} of short_lived's 151 processes handed over while recording: $(cat err.txt)"
   echo "ok: $handed_over processes handed over while recording, ${kept:-no} kept to the end"
-  check_children 300
+  check_children 150
   ;;
 long_running)
   # A process that runs for more than a minute: every 60 s kiln symbolizes the stacks it
   # counted so far (of processes that live on too) and merges them with those counted after.
   # Each sample is counted once, with the split and the names of a short recording.
-  "$kiln" record -F 499 --verbose -o out.folded -- "$samples/cpu_split" 65 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
+  "$kiln" record -F 499 --verbose -o out.folded -- "$samples/cpu_split" 62 2>err.txt || fail "kiln exited $?: $(cat err.txt)"
   taken=$(sed -nE 's/^  stacks: ([0-9]+) counted stacks of running processes symbolized while recording.*/\1/p' err.txt)
   ((${taken:-0} > 0)) || fail "no counted stacks symbolized while recording: $(grep -E '^  (stacks|processes):' err.txt)"
   total=$(weight_of out.folded '^cpu_split;')

@@ -127,5 +127,39 @@ TEST(ExitedStacks, StacksSetAsideOnDiskAreAllInTheProfileAtTheEnd) {
   }
 }
 
+// A process's stacks taken while it runs (every minute), then at its exit, then one that is
+// still running at the end: each thread is counted once, and its weight is all there, merged.
+TEST(ExitedStacks, AProcessAddedWhileItRunsAndAtItsExitCountsItsThreadsOnce) {
+  symbolizer::Symbolizer symbolizer;
+  ExitedStacks exited(symbolizer, {});
+  const uint64_t leaf = reinterpret_cast<uint64_t>(&kiln_test_callee) + 1;
+  const auto stacks_of = [&](uint32_t tgid, std::vector<uint32_t> tids, uint64_t weight) {
+    RawProfile raw;
+    for (const uint32_t tid : tids) {
+      RawStack& stack = raw.stacks.emplace_back();
+      stack.tgid = tgid;
+      stack.pid = tid;
+      stack.comm = "worker";
+      stack.user = {leaf, kiln_test_caller()};
+      stack.weight = weight;
+    }
+    return raw;
+  };
+  const auto no_parent = [](uint32_t) { return 0u; };
+  const auto nothing = [] {};
+  exited.add(stacks_of(100, {100, 101}, 3), no_parent, nothing);  // running, a minute in
+  exited.add(stacks_of(200, {200}, 1), no_parent, nothing);
+  exited.add(stacks_of(100, {101, 102}, 2), no_parent, nothing);  // at its exit
+  exited.handed_over({100}, 0);
+  // Process 200 still runs at the end: its thread counted at the end too is the same thread.
+  const RawProfile rest = stacks_of(200, {200, 201}, 5);
+  EXPECT_EQ(exited.threads(rest), 5u);  // 100, 101, 102; 200, 201
+
+  Profile profile;
+  ASSERT_TRUE(exited.append_to(profile));
+  ASSERT_EQ(profile.stack_count(), 1u) << "the same frames, from several takings, merged";
+  EXPECT_EQ(profile.total(), Weight::from_integer(3 + 3 + 1 + 2 + 2));
+}
+
 }  // namespace
 }  // namespace kiln::record
