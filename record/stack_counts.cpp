@@ -5,6 +5,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <set>
 #include <vector>
 
@@ -97,15 +98,27 @@ void StackReader::keep_only(const std::unordered_set<uint64_t>& referenced) {
   });
 }
 
-void add_referenced_stacks(int counts_fd, std::unordered_set<uint64_t>& ids) {
+namespace {
+
+// Calls `visit` with each key of a counts map keyed by kiln_stack_key (none may be deleted
+// meanwhile: get_next_key from a deleted key restarts the walk).
+void for_each_key(int counts_fd, const std::function<void(const kiln_stack_key&)>& visit) {
   kiln_stack_key key{}, next{};
   bool first = true;
   while (bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0) {
     first = false;
     key = next;
+    visit(key);
+  }
+}
+
+}  // namespace
+
+void add_referenced_stacks(int counts_fd, std::unordered_set<uint64_t>& ids) {
+  for_each_key(counts_fd, [&ids](const kiln_stack_key& key) {
     for (const uint64_t id : {key.kernel_stack_id, key.user_stack_id})
       if (id) ids.insert(id);
-  }
+  });
 }
 
 namespace {
@@ -129,30 +142,22 @@ RawStack stack_of(const kiln_stack_key& key, const uint64_t (&value)[2], StackRe
 RawProfile drain_stack_counts(int counts_fd, StackReader& stacks, RawUnit unit) {
   RawProfile profile;
   profile.unit = unit;
-  kiln_stack_key key{}, next{};
-  bool first = true;
-  while (bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0) {
-    first = false;
-    key = next;
+  for_each_key(counts_fd, [&](const kiln_stack_key& key) {
     uint64_t value[2] = {};  // {weight} or {weight, events}
     static_assert(sizeof(value) == sizeof(offcpu_total));
-    if (bpf_map_lookup_elem(counts_fd, &key, value) != 0 || value[0] == 0) continue;
-    profile.stacks.push_back(stack_of(key, value, stacks));
-  }
+    if (bpf_map_lookup_elem(counts_fd, &key, value) == 0 && value[0] != 0)
+      profile.stacks.push_back(stack_of(key, value, stacks));
+  });
   return profile;
 }
 
 RawProfile take_stack_counts(int counts_fd, StackReader& stacks, RawUnit unit,
                              const std::set<uint32_t>& tgids) {
-  // The keys first: deleting the key get_next_key stands on would restart the walk.
+  // The keys first, then deleted.
   std::vector<kiln_stack_key> keys;
-  kiln_stack_key key{}, next{};
-  bool first = true;
-  while (bpf_map_get_next_key(counts_fd, first ? nullptr : &key, &next) == 0) {
-    first = false;
-    key = next;
+  for_each_key(counts_fd, [&](const kiln_stack_key& key) {
     if (tgids.count(key.tgid)) keys.push_back(key);
-  }
+  });
   RawProfile profile;
   profile.unit = unit;
   for (const kiln_stack_key& taken : keys) {
